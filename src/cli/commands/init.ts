@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { Command } from 'commander';
+import { fail } from '../project.js';
+
+/** `panoramix init`: writes a commented starter panoramix.yaml with fresh keys. */
+export function initCommand(): Command {
+  return new Command('init')
+    .description('write a commented starter panoramix.yaml (with a fresh write key and read token)')
+    .option('-o, --out <file>', 'where to write it', 'panoramix.yaml')
+    .option('--force', 'overwrite an existing file')
+    .action((opts: { out: string; force?: boolean }) => {
+      if (fs.existsSync(opts.out) && !opts.force) fail(`${opts.out} exists; pass --force to overwrite it`);
+      fs.writeFileSync(opts.out, starterConfig());
+      process.stdout.write(`wrote ${opts.out}; start with: npx panoramix start --config ${opts.out}\n`);
+    });
+}
+
+/** The starter project file: every section commented, safe defaults, secrets generated. */
+export function starterConfig(): string {
+  const key = `wk_${randomBytes(18).toString('base64url')}`;
+  const token = `rt_${randomBytes(18).toString('base64url')}`;
+  return `# panoramix.yaml: one project. Relative paths resolve against this file's folder.
+# Values may use \${ENV_VAR} (or \${ENV_VAR:-default}) so secrets can stay out of the file.
+project: my-project
+
+# Where events and projections live. The default is an embedded DuckDB file (no services needed).
+store:
+  engine: duckdb
+  path: ./data/panoramix.duckdb
+  # engine: postgres
+  # url: postgres://user@127.0.0.1:5432/panoramix
+
+server:
+  host: 127.0.0.1
+  port: 8080
+  bodyLimit: 10mb            # larger bodies get 413
+  maxEventsPerRequest: 10000 # larger batches get 413
+  queueLimit: 200000         # events waiting for a commit before 503 + Retry-After
+  # Tokens that may read projections, queries, reports and events (Authorization: Bearer TOKEN).
+  readTokens:
+    - ${token}
+
+# Each source is a producer with its own write keys (Authorization: Bearer KEY, or Basic KEY: as Segment sends).
+sources:
+  web:
+    writeKeys:
+      - ${key}
+  # A source whose events have their own shape maps fields onto the envelope (dotted paths):
+  # mars:
+  #   writeKeys: [\${MARS_WRITE_KEY}]
+  #   mapping: { id: message_id, type: event, subject: message_id, time: created_at }
+`;
+}

@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { generateCommand } from './commands/generate.js';
+import { initCommand } from './commands/init.js';
+import { replayCommand } from './commands/replay.js';
+import { sqlCommand } from './commands/sql.js';
+import { startCommand } from './commands/start.js';
+
+/** Every command, one file each; features add one line here. */
+const COMMANDS = [startCommand, initCommand, replayCommand, generateCommand, sqlCommand];
+
+const program = new Command()
+  .name('panoramix')
+  .description('Self-hosted event pipeline and reporting service: collect, store, project, serve.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+for (const make of COMMANDS) program.addCommand(make());
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`panoramix: ${(err as Error)?.stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { ConfigError, type LoadedConfig, loadConfig } from '../config/load.js';
+import { createRuntime, type Runtime } from '../runtime.js';
+
+/** The --config option every command shares. */
+export const CONFIG_OPTION = ['-c, --config <file>', 'project file', process.env.PANORAMIX_CONFIG ?? 'panoramix.yaml'] as const;
+
+/** Loads the project file or exits with the file, line and reason. */
+export function loadProject(file: string): LoadedConfig {
+  if (!fs.existsSync(file)) {
+    fail(`${file}: no such project file. Run \`panoramix init\` to write a starter, or pass --config FILE.`);
+  }
+  try {
+    return loadConfig(file);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+}
+
+/** Opens the project's runtime (store and collector) for a command. */
+export async function openProject(file: string, logger: Logger): Promise<Runtime> {
+  const { config, dir } = loadProject(file);
+  try {
+    return await createRuntime(config, dir, logger);
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/lock/i.test(msg)) {
+      fail(`the store ${path.resolve(dir, config.store.path)} is in use by another panoramix process: ${msg.split('\n')[0]}`);
+    }
+    throw err;
+  }
+}
+
+/** Prints a sentence to stderr and exits 1: for mistakes a user can fix, never for bugs. */
+export function fail(message: string): never {
+  process.stderr.write(`panoramix: ${message}\n`);
+  process.exit(1);
+}

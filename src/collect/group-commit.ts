@@ -1,0 +1,170 @@
+import type { NewEvent, StoredEvent } from '../core/event.js';
+import type { AppendResult } from '../store/store.js';
+import { Percentiles } from './percentiles.js';
+
+/** Where the committer writes: the store (embedded) or the log (server mode). */
+export interface EventSink {
+  append(events: readonly NewEvent[]): Promise<AppendResult>;
+}
+
+/** Thrown by submit when the queue is full; the caller answers 503 with Retry-After. */
+export class QueueFullError extends Error {
+  constructor(
+    readonly queued: number,
+    readonly limit: number,
+  ) {
+    super(`the ingest queue is full (${queued} events waiting, limit ${limit}); retry shortly`);
+    this.name = 'QueueFullError';
+  }
+}
+
+/** Options of the group committer. */
+export interface GroupCommitOptions {
+  /** Events waiting (queued or being written) beyond which submit refuses. */
+  readonly queueLimit: number;
+  /** Most events written in one commit. */
+  readonly maxBatch: number;
+}
+
+interface Pending {
+  readonly events: readonly NewEvent[];
+  readonly enqueuedAt: number;
+  readonly resolve: (r: AppendResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * Writes events from concurrent requests together: while one commit is in flight, new submissions
+ * gather, and the next commit takes them all (up to maxBatch). A submission resolves only after its
+ * events are durable, so an acknowledgement always means stored.
+ */
+export class GroupCommitter {
+  private queue: Pending[] = [];
+  private queued = 0;
+  private inFlight = 0;
+  private committing = false;
+  private drained: (() => void)[] = [];
+  private readonly listeners: ((events: StoredEvent[]) => void)[] = [];
+  readonly stats = {
+    submitted: 0,
+    committed: 0,
+    duplicates: 0,
+    commits: 0,
+    failedCommits: 0,
+    refused: 0,
+    lastError: null as string | null,
+    commitLatencyMs: new Percentiles(2048),
+    batchSize: new Percentiles(2048),
+  };
+
+  constructor(
+    private readonly sink: EventSink,
+    private readonly options: GroupCommitOptions,
+  ) {}
+
+  /** Events accepted but not yet durable. */
+  get depth(): number {
+    return this.queued + this.inFlight;
+  }
+
+  /** Age in ms of the oldest event not yet durable (0 when none). */
+  oldestPendingAgeMs(now = Date.now()): number {
+    const first = this.queue[0];
+    return first ? now - first.enqueuedAt : this.committing ? now - this.commitStartedAt : 0;
+  }
+
+  private commitStartedAt = 0;
+
+  /** Calls fn with every batch of newly stored events, after the commit (the speed layer listens here). */
+  onCommit(fn: (events: StoredEvent[]) => void): void {
+    this.listeners.push(fn);
+  }
+
+  submit(events: readonly NewEvent[]): Promise<AppendResult> {
+    if (events.length === 0) return Promise.resolve({ stored: [], duplicates: [] });
+    if (this.depth + events.length > this.options.queueLimit && this.depth > 0) {
+      this.stats.refused += events.length;
+      return Promise.reject(new QueueFullError(this.depth, this.options.queueLimit));
+    }
+    this.stats.submitted += events.length;
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ events, enqueuedAt: Date.now(), resolve, reject });
+      this.queued += events.length;
+      if (!this.committing) {
+        this.committing = true;
+        setImmediate(() => void this.loop());
+      }
+    });
+  }
+
+  /** Resolves when everything submitted so far is committed (or failed). */
+  drain(): Promise<void> {
+    if (!this.committing && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
+  }
+
+  private async loop(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch: Pending[] = [];
+      let n = 0;
+      while (this.queue.length > 0 && (n === 0 || n + this.queue[0]!.events.length <= this.options.maxBatch)) {
+        const p = this.queue.shift()!;
+        batch.push(p);
+        n += p.events.length;
+      }
+      this.queued -= n;
+      this.inFlight = n;
+      await this.commit(batch, n);
+      this.inFlight = 0;
+    }
+    this.committing = false;
+    for (const d of this.drained.splice(0)) d();
+  }
+
+  private async commit(batch: Pending[], n: number): Promise<void> {
+    const all: NewEvent[] = batch.length === 1 ? (batch[0]!.events as NewEvent[]) : batch.flatMap((p) => p.events);
+    this.commitStartedAt = Date.now();
+    const t0 = performance.now();
+    let result: AppendResult;
+    try {
+      result = await this.sink.append(all);
+    } catch (err) {
+      this.stats.failedCommits++;
+      this.stats.lastError = (err as Error).message;
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    this.stats.commitLatencyMs.add(performance.now() - t0);
+    this.stats.batchSize.add(n);
+    this.stats.commits++;
+    this.stats.committed += result.stored.length;
+    this.stats.duplicates += result.duplicates.length;
+    this.stats.lastError = null;
+    // Split the combined result back per submission: duplicates are input indexes of the combined batch.
+    if (batch.length === 1) batch[0]!.resolve(result);
+    else splitResult(batch, result);
+    for (const l of this.listeners) {
+      try {
+        l(result.stored);
+      } catch {
+        // A listener's failure must not un-acknowledge durable events; listeners log their own errors.
+      }
+    }
+  }
+}
+
+function splitResult(batch: Pending[], result: AppendResult): void {
+  const dup = new Set(result.duplicates);
+  let offset = 0;
+  let storedAt = 0;
+  for (const p of batch) {
+    const stored: StoredEvent[] = [];
+    const duplicates: number[] = [];
+    for (let i = 0; i < p.events.length; i++) {
+      if (dup.has(offset + i)) duplicates.push(i);
+      else stored.push(result.stored[storedAt++]!);
+    }
+    offset += p.events.length;
+    p.resolve({ stored, duplicates });
+  }
+}

@@ -1,0 +1,146 @@
+import type { NewEvent } from '../core/event.js';
+import type { Config } from '../config/schema.js';
+import type { BodyItem } from './body.js';
+import { describeJson, toEvent } from './envelope.js';
+import { type GroupCommitter, QueueFullError } from './group-commit.js';
+import type { Caller, WriteKeys } from './write-keys.js';
+
+/** One refused input in an ingest answer. */
+export interface Rejection {
+  readonly index: number;
+  readonly line?: number;
+  readonly id?: string;
+  readonly field?: string;
+  readonly error: string;
+}
+
+/** What an ingest request is answered with. */
+export interface IngestOutcome {
+  readonly status: number;
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly rejected: Rejection[];
+  readonly error?: string;
+  readonly retryAfterSeconds?: number;
+}
+
+/** A function that reads one input as an event of a given source (the native envelope or a mapped shape). */
+export type EventReader = (input: unknown, source: string, receivedAt: number) => ReturnType<typeof toEvent>;
+
+/** Counts per source for /metrics and /api/q/stats. */
+export interface IngestCounters {
+  accepted(source: string, n: number): void;
+  rejected(source: string, reason: string, n: number): void;
+}
+
+/** The shared ingest path of every HTTP intake: authorize, read, validate, group-commit, answer. */
+export class Ingest {
+  constructor(
+    private readonly config: Config,
+    private readonly keys: WriteKeys,
+    private readonly committer: GroupCommitter,
+    private readonly counters: IngestCounters,
+  ) {}
+
+  /** The reader for a source: its mapping from the configuration, or the CloudEvents envelope. */
+  readerFor(source: string): EventReader {
+    const mapping = this.config.sources[source]?.mapping;
+    return (input, s, at) => toEvent(input, s, mapping, at);
+  }
+
+  async handle(items: readonly BodyItem[], caller: Caller, read?: EventReader): Promise<IngestOutcome> {
+    if (caller.kind === 'invalid') return refuse(401, 'the write key is not valid for any source');
+    const receivedAt = Date.now();
+    const events: NewEvent[] = [];
+    const positions: number[] = [];
+    const rejected: Rejection[] = [];
+    let foreign = 0;
+    for (const item of items) {
+      if (item.error !== undefined) {
+        rejected.push({ index: item.index, ...(item.line ? { line: item.line } : {}), error: item.error });
+        this.counters.rejected(caller.kind === 'source' ? caller.source : 'unknown', 'unparseable', 1);
+        continue;
+      }
+      const named = sourceOf(item.value);
+      const source = named ?? (caller.kind === 'source' ? caller.source : undefined);
+      const reject = (field: string | undefined, error: string, reason: string) => {
+        rejected.push({
+          index: item.index,
+          ...(item.line ? { line: item.line } : {}),
+          ...(idOf(item.value) ? { id: idOf(item.value) } : {}),
+          ...(field ? { field } : {}),
+          error,
+        });
+        this.counters.rejected(source ?? 'unknown', reason, 1);
+      };
+      if (source === undefined) {
+        reject('source', 'source is required: name it in the event or send a write key', 'envelope');
+        continue;
+      }
+      if (caller.kind === 'source' && source !== caller.source) {
+        foreign++;
+        reject('source', `source "${source}" does not match the write key's source "${caller.source}"`, 'forbidden');
+        continue;
+      }
+      if (caller.kind === 'anonymous' && !this.keys.isOpen(source)) {
+        if (!this.keys.isDeclared(source)) {
+          reject('source', `source "${source}" is not declared in the configuration`, 'unknown_source');
+          continue;
+        }
+        return refuse(401, `a write key is required for source "${source}" (Authorization: Bearer KEY)`);
+      }
+      const result = (read ?? this.readerFor(source))(item.value, source, receivedAt);
+      if (!result.ok) {
+        reject(result.field, result.error, 'envelope');
+        continue;
+      }
+      events.push(result.event);
+      positions.push(item.index);
+    }
+    if (events.length === 0) {
+      const status = foreign > 0 && foreign === rejected.length ? 403 : 400;
+      return { status, accepted: 0, duplicates: 0, rejected, error: rejected[0]?.error ?? 'no events in the request' };
+    }
+    try {
+      const result = await this.committer.submit(events);
+      const bySource = new Map<string, number>();
+      for (const e of events) bySource.set(e.source, (bySource.get(e.source) ?? 0) + 1);
+      for (const [s, n] of bySource) this.counters.accepted(s, n);
+      return { status: 200, accepted: events.length, duplicates: result.duplicates.length, rejected };
+    } catch (err) {
+      if (err instanceof QueueFullError) {
+        return { status: 503, accepted: 0, duplicates: 0, rejected, error: err.message, retryAfterSeconds: 1 };
+      }
+      return {
+        status: 503,
+        accepted: 0,
+        duplicates: 0,
+        rejected,
+        error: `events were not stored (the store failed: ${(err as Error).message}); retry them`,
+        retryAfterSeconds: 5,
+      };
+    }
+  }
+}
+
+function refuse(status: number, error: string): IngestOutcome {
+  return { status, accepted: 0, duplicates: 0, rejected: [], error };
+}
+
+function sourceOf(v: unknown): string | undefined {
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const s = (v as Record<string, unknown>).source;
+    if (typeof s === 'string' && s !== '') return s;
+  }
+  return undefined;
+}
+
+function idOf(v: unknown): string | undefined {
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const id = (v as Record<string, unknown>).id;
+    if (typeof id === 'string' || typeof id === 'number') return String(id);
+  }
+  return undefined;
+}
+
+export { describeJson };

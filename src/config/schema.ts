@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { parseByteSize } from './byte-size.js';
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must start with a letter or _ and hold only letters, digits, _, . and -');
+
+const byteSize = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : parseByteSize(v);
+  if (!Number.isFinite(n) || n <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (write e.g. 10mb, 512kb or a number of bytes)` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+/** Where each envelope field is read from in a source's own event shape (dotted paths). */
+export const mappingSchema = z
+  .object({
+    id: z.string().optional(),
+    type: z.string().optional(),
+    subject: z.string().optional(),
+    time: z.string().optional(),
+    /** The payload: a path, or omitted to keep every field that is not mapped to the envelope. */
+    data: z.string().optional(),
+  })
+  .strict();
+
+export const sourceSchema = z
+  .object({
+    /** Write keys accepted for this source (Bearer token or Basic user). Empty: open, with a warning. */
+    writeKeys: z.array(z.string().min(8, 'a write key must be at least 8 characters')).default([]),
+    mapping: mappingSchema.optional(),
+    description: z.string().optional(),
+  })
+  .strict();
+
+export const storeSchema = z
+  .object({
+    engine: z.enum(['duckdb', 'postgres']).default('duckdb'),
+    /** DuckDB file. */
+    path: z.string().default('./data/panoramix.duckdb'),
+    /** PostgreSQL connection URL (server mode). */
+    url: z.string().optional(),
+  })
+  .strict();
+
+export const serverSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    bodyLimit: byteSize.default(10 * 1024 * 1024),
+    maxEventsPerRequest: z.number().int().positive().default(10_000),
+    /** Events waiting for a commit before new requests get 503 + Retry-After. */
+    queueLimit: z.number().int().positive().default(200_000),
+    /** Most events written in one commit. */
+    maxCommitBatch: z.number().int().positive().default(20_000),
+    /** Tokens that may read (projections, queries, reports, events). Empty: reads are open, with a warning. */
+    readTokens: z.array(z.string().min(8, 'a read token must be at least 8 characters')).default([]),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    project: z.string().default('panoramix'),
+    store: storeSchema.default(storeSchema.parse({})),
+    server: serverSchema.default(serverSchema.parse({})),
+    sources: z.record(name, sourceSchema).default({}),
+  })
+  .strict();
+
+/** A validated panoramix.yaml. */
+export type Config = z.infer<typeof configSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type Mapping = z.infer<typeof mappingSchema>;

@@ -1,0 +1,7 @@
+import type { Generator } from './generator.js';
+import { ordersGenerator } from './orders.js';
+
+/** Every generator by name; features add theirs here. */
+export const GENERATORS: Readonly<Record<string, Generator>> = {
+  orders: ordersGenerator,
+};

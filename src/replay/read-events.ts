@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import readline from 'node:readline';
+import { parse as parseCsv } from 'csv-parse';
+
+/** The file formats replay reads. */
+export type FileFormat = 'json' | 'ndjson' | 'csv';
+
+/** Guesses a file's format from its extension, then its first character. */
+export function detectFormat(file: string): FileFormat {
+  if (/\.csv$/i.test(file)) return 'csv';
+  if (/\.(ndjson|jsonl)$/i.test(file)) return 'ndjson';
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.alloc(64);
+  const n = fs.readSync(fd, buf, 0, 64, 0);
+  fs.closeSync(fd);
+  const text = buf.subarray(0, n).toString('utf8').trimStart();
+  return text.startsWith('[') ? 'json' : 'ndjson';
+}
+
+/** Streams a file's events as objects; a line that is not JSON stops with its line number. */
+export async function* readEvents(file: string, format = detectFormat(file)): AsyncGenerator<Record<string, unknown>> {
+  if (format === 'json') {
+    const value = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    if (!Array.isArray(value)) throw new Error(`${file}: a JSON file must hold an array of events`);
+    yield* value as Record<string, unknown>[];
+    return;
+  }
+  if (format === 'csv') {
+    const parser = fs.createReadStream(file).pipe(parseCsv({ columns: true, skip_empty_lines: true, bom: true }));
+    for await (const rec of parser as AsyncIterable<Record<string, string>>) yield fromCsv(rec);
+    return;
+  }
+  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
+  let n = 0;
+  for await (const line of lines) {
+    n++;
+    if (line.trim() === '') continue;
+    try {
+      yield JSON.parse(line) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`${file}:${n}: not valid JSON: ${(err as Error).message}`);
+    }
+  }
+}
+
+// A CSV row: a `data` column holding JSON is parsed; dotted columns (data.status) nest.
+function fromCsv(rec: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(rec)) {
+    let value: unknown = v;
+    if (k === 'data' && /^[[{]/.test(v.trim())) value = JSON.parse(v);
+    const parts = k.split('.');
+    let target = out;
+    for (const p of parts.slice(0, -1)) target = (target[p] ??= {}) as Record<string, unknown>;
+    target[parts.at(-1)!] = value;
+  }
+  return out;
+}

@@ -1,0 +1,58 @@
+import type { Logger } from 'pino';
+import { GroupCommitter } from './collect/group-commit.js';
+import { Ingest } from './collect/ingest.js';
+import { WriteKeys } from './collect/write-keys.js';
+import type { Config } from './config/schema.js';
+import { Telemetry } from './serve/telemetry.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
+
+/** Everything one Panoramix process holds: the services that the HTTP app, the CLI and workers share. */
+export interface Runtime {
+  readonly config: Config;
+  /** Directory that relative paths in the configuration resolve against. */
+  readonly baseDir: string;
+  readonly store: Store;
+  readonly committer: GroupCommitter;
+  readonly ingest: Ingest;
+  readonly keys: WriteKeys;
+  readonly telemetry: Telemetry;
+  readonly logger: Logger;
+  readonly startedAt: number;
+  /** Stops background work registered by features (schedulers, consumers), newest first. */
+  onClose(fn: () => Promise<void> | void): void;
+  close(): Promise<void>;
+}
+
+/** Builds a runtime from a configuration: opens the store, wires the committer and ingest path. */
+export async function createRuntime(config: Config, baseDir: string, logger: Logger): Promise<Runtime> {
+  const store = await openStore(config.store, baseDir);
+  const committer = new GroupCommitter(store, {
+    queueLimit: config.server.queueLimit,
+    maxBatch: config.server.maxCommitBatch,
+  });
+  const keys = new WriteKeys(config.sources);
+  const telemetry = new Telemetry();
+  const ingest = new Ingest(config, keys, committer, telemetry);
+  const closers: (() => Promise<void> | void)[] = [];
+  for (const [name, s] of Object.entries(config.sources)) {
+    if (s.writeKeys.length === 0) logger.warn({ source: name }, 'source has no write keys: anyone can write its events');
+  }
+  return {
+    config,
+    baseDir,
+    store,
+    committer,
+    ingest,
+    keys,
+    telemetry,
+    logger,
+    startedAt: Date.now(),
+    onClose: (fn) => closers.push(fn),
+    async close() {
+      for (const fn of closers.reverse()) await fn();
+      await committer.drain();
+      await store.close();
+    },
+  };
+}

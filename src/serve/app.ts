@@ -1,0 +1,40 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Runtime } from '../runtime.js';
+import { eventReadRoutes } from './routes/events-read.js';
+import { ingestRoutes } from './routes/ingest.js';
+import { segmentRoutes } from './routes/segment.js';
+import { statusRoutes } from './routes/status.js';
+
+/** A feature's HTTP routes: registered by the app factory with the runtime. */
+export type RoutePlugin = (app: FastifyInstance, runtime: Runtime) => void | Promise<void>;
+
+/** Route plugins of every feature, in registration order. Features add one line here. */
+const FEATURES: readonly RoutePlugin[] = [ingestRoutes, segmentRoutes, statusRoutes, eventReadRoutes];
+
+/** Builds the HTTP app (collector, API, status) without listening: tests use inject(), the CLI listens. */
+export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: runtime.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Per-request log lines would cost more than the ingest itself; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: runtime.config.server.bodyLimit,
+    trustProxy: false,
+    return503OnClosing: true,
+  });
+  // Bodies arrive raw: the collector decodes UTF-8 and parses itself, so it can say which line failed.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({
+        error: `body is larger than the limit of ${runtime.config.server.bodyLimit} bytes (server.bodyLimit)`,
+      });
+    }
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) req.log.error({ err, url: req.url }, 'request failed');
+    return reply.code(status).send({ error: status >= 500 ? 'internal error; see the server log' : err.message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  for (const feature of FEATURES) await feature(app, runtime);
+  return app;
+}

@@ -1,0 +1,42 @@
+import type { RoutePlugin } from '../app.js';
+import { requireReadToken } from '../read-auth.js';
+
+/** GET /v1/events: stored events filtered by type, source, subject, time and seq, newest first. */
+export const eventReadRoutes: RoutePlugin = (app, runtime) => {
+  app.get('/v1/events', { preHandler: requireReadToken(runtime) }, async (req, reply) => {
+    const q = req.query as Record<string, string | undefined>;
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, v: unknown) => {
+      params.push(v);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    for (const f of ['type', 'source', 'subject', 'id'] as const) if (q[f]) add(`${f} = ?`, q[f]);
+    for (const [f, op] of [['from', '>='], ['to', '<']] as const) {
+      if (q[f] === undefined) continue;
+      const t = Date.parse(q[f]!);
+      if (Number.isNaN(t)) return reply.code(400).send({ error: `${f} must be an ISO timestamp, not ${JSON.stringify(q[f])}` });
+      add(`time ${op} ?`, new Date(t));
+    }
+    for (const [f, op] of [['after', '>'], ['before', '<']] as const) {
+      if (q[f] === undefined) continue;
+      if (!/^\d+$/.test(q[f]!)) return reply.code(400).send({ error: `${f} must be a seq (a whole number)` });
+      add(`seq ${op} ?`, Number(q[f]));
+    }
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+      return reply.code(400).send({ error: 'limit must be a whole number from 1 to 10000' });
+    }
+    const order = q.after !== undefined ? 'ASC' : 'DESC';
+    params.push(limit);
+    const rows = await runtime.store.query(
+      `SELECT seq, source, id, type, subject, time, received_at, CAST(data AS TEXT) AS data FROM events
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT $${params.length}`,
+      params,
+    );
+    return {
+      events: rows.map((r) => ({ ...r, data: JSON.parse(r.data as string) })),
+      lastSeq: await runtime.store.lastSeq(),
+    };
+  });
+};

@@ -1,0 +1,33 @@
+import type { FastifyReply } from 'fastify';
+import { bodyKind, parseBody, SUPPORTED_CONTENT_TYPES } from '../../collect/body.js';
+import type { IngestOutcome } from '../../collect/ingest.js';
+import type { RoutePlugin } from '../app.js';
+
+/** POST /v1/events: CloudEvents (one, array, batch) or NDJSON, answered after the events are durable. */
+export const ingestRoutes: RoutePlugin = (app, runtime) => {
+  app.post('/v1/events', async (req, reply) => {
+    const caller = runtime.keys.identify(req.headers.authorization);
+    if (caller.kind === 'invalid') return reply.code(401).send({ error: 'the write key is not valid for any source' });
+    const kind = bodyKind(req.headers['content-type']);
+    if (!kind) {
+      return reply.code(415).send({
+        error: `content type ${req.headers['content-type']} is not supported; use one of ${SUPPORTED_CONTENT_TYPES.join(', ')}`,
+      });
+    }
+    const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
+    const items = parseBody(body, kind, runtime.config.server.maxEventsPerRequest);
+    if (!Array.isArray(items)) return reply.code(items.status).send({ error: items.error });
+    return sendOutcome(reply, await runtime.ingest.handle(items, caller));
+  });
+};
+
+/** Answers an ingest outcome: counts, the rejected inputs with their reasons, Retry-After on 503. */
+export function sendOutcome(reply: FastifyReply, o: IngestOutcome): FastifyReply {
+  if (o.retryAfterSeconds) reply.header('retry-after', String(o.retryAfterSeconds));
+  return reply.code(o.status).send({
+    accepted: o.accepted,
+    duplicates: o.duplicates,
+    rejected: o.rejected,
+    ...(o.error ? { error: o.error } : {}),
+  });
+}

@@ -1,0 +1,51 @@
+import type { BodyItem } from '../../collect/body.js';
+import { bodyKind, parseBody } from '../../collect/body.js';
+import { fromSegment, SEGMENT_CALLS, type SegmentCall } from '../../collect/segment.js';
+import type { RoutePlugin } from '../app.js';
+
+/** Segment's HTTP Tracking API (/v1/track … /v1/batch), so Segment libraries can point here unchanged. */
+export const segmentRoutes: RoutePlugin = (app, runtime) => {
+  const handle = async (call: SegmentCall | undefined, body: Buffer, authorization: string | undefined) => {
+    const parsed = parseBody(body, 'json', runtime.config.server.maxEventsPerRequest);
+    if (!Array.isArray(parsed)) return { status: parsed.status, body: { success: false, error: parsed.error } };
+    const root = parsed[0]?.value as Record<string, unknown> | undefined;
+    let items: BodyItem[] = parsed;
+    if (call === undefined) {
+      const batch = root?.batch;
+      if (!Array.isArray(batch)) return { status: 400, body: { success: false, error: 'batch must be an array of messages' } };
+      if (batch.length > runtime.config.server.maxEventsPerRequest) {
+        return {
+          status: 413,
+          body: {
+            success: false,
+            error: `batch holds ${batch.length} messages; the limit is ${runtime.config.server.maxEventsPerRequest} (server.maxEventsPerRequest)`,
+          },
+        };
+      }
+      items = batch.map((value, index) => ({ index, value }));
+    }
+    const caller = runtime.keys.identify(authorization, root?.writeKey);
+    const outcome = await runtime.ingest.handle(items, caller, (input, source, at) => fromSegment(input, call, source, at));
+    return {
+      status: outcome.status,
+      body: {
+        success: outcome.status === 200 && outcome.rejected.length === 0,
+        accepted: outcome.accepted,
+        duplicates: outcome.duplicates,
+        rejected: outcome.rejected,
+        ...(outcome.error ? { error: outcome.error } : {}),
+      },
+      retryAfter: outcome.retryAfterSeconds,
+    };
+  };
+  for (const call of [...SEGMENT_CALLS, undefined]) {
+    app.post(`/v1/${call ?? 'batch'}`, async (req, reply) => {
+      if (bodyKind(req.headers['content-type']) !== 'json') {
+        return reply.code(415).send({ success: false, error: 'Segment calls must be application/json' });
+      }
+      const r = await handle(call, (req.body as Buffer | undefined) ?? Buffer.alloc(0), req.headers.authorization);
+      if (r.retryAfter) reply.header('retry-after', String(r.retryAfter));
+      return reply.code(r.status).send(r.body);
+    });
+  }
+};

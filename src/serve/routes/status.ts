@@ -1,0 +1,87 @@
+import type { Runtime } from '../../runtime.js';
+import type { RoutePlugin } from '../app.js';
+
+/** Extra health reports that features add to /status (sources, workers, schedulers). */
+export type HealthCheck = () => Promise<{ name: string; ok: boolean; detail?: unknown }>;
+const healthChecks = new WeakMap<Runtime, HealthCheck[]>();
+
+/** Registers a feature's health check for /status. */
+export function addHealthCheck(runtime: Runtime, check: HealthCheck): void {
+  const list = healthChecks.get(runtime) ?? [];
+  list.push(check);
+  healthChecks.set(runtime, list);
+}
+
+/** GET /status (health), GET /api/q/stats (the queue, as Mars had it), GET /metrics (Prometheus). */
+export const statusRoutes: RoutePlugin = (app, runtime) => {
+  app.get('/status', async (_req, reply) => {
+    const checks: { name: string; ok: boolean; detail?: unknown }[] = [];
+    try {
+      const t0 = performance.now();
+      await runtime.store.query('SELECT 1 AS ok');
+      checks.push({ name: 'store', ok: true, detail: { engine: runtime.store.dialect.name, pingMs: round(performance.now() - t0) } });
+    } catch (err) {
+      checks.push({ name: 'store', ok: false, detail: { error: (err as Error).message } });
+    }
+    const c = runtime.committer;
+    const queueOk = c.depth < runtime.config.server.queueLimit && c.stats.lastError === null;
+    checks.push({
+      name: 'queue',
+      ok: queueOk,
+      detail: { depth: c.depth, limit: runtime.config.server.queueLimit, lastError: c.stats.lastError, oldestPendingMs: c.oldestPendingAgeMs() },
+    });
+    for (const check of healthChecks.get(runtime) ?? []) {
+      try {
+        checks.push(await check());
+      } catch (err) {
+        checks.push({ name: 'check', ok: false, detail: { error: (err as Error).message } });
+      }
+    }
+    const ok = checks.every((x) => x.ok);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unhealthy', uptimeSeconds: Math.round((Date.now() - runtime.startedAt) / 1000), checks });
+  });
+
+  app.get('/api/q/stats', async () => queueStats(runtime));
+
+  app.get('/metrics', async (_req, reply) => {
+    const t = runtime.telemetry;
+    t.queueDepth.set(runtime.committer.depth);
+    reply.header('content-type', t.registry.contentType);
+    return t.registry.metrics();
+  });
+};
+
+let lastSample = { at: Date.now(), committed: 0 };
+
+/** The collector's queue statistics: depth, counts, rates, batch sizes, commit latency, oldest pending. */
+export function queueStats(runtime: Runtime) {
+  const s = runtime.committer.stats;
+  const now = Date.now();
+  const seconds = Math.max(0.001, (now - lastSample.at) / 1000);
+  const rate = (s.committed - lastSample.committed) / seconds;
+  if (now - lastSample.at > 1000) lastSample = { at: now, committed: s.committed };
+  const uptime = Math.max(0.001, (now - runtime.startedAt) / 1000);
+  return {
+    queue: { depth: runtime.committer.depth, limit: runtime.config.server.queueLimit, oldestPendingMs: runtime.committer.oldestPendingAgeMs(now) },
+    events: {
+      submitted: s.submitted,
+      committed: s.committed,
+      duplicates: s.duplicates,
+      refusedQueueFull: s.refused,
+      accepted: Object.fromEntries(runtime.telemetry.acceptedBySource),
+      rejected: Object.fromEntries(runtime.telemetry.rejectedByReason),
+    },
+    rates: { committedPerSecondRecent: round(rate), committedPerSecondAverage: round(s.committed / uptime) },
+    commits: { count: s.commits, failed: s.failedCommits, lastError: s.lastError, batchSize: s.batchSize.summary(), latencyMs: mapRound(s.commitLatencyMs.summary()) },
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function mapRound<T extends Record<string, number | null>>(o: T): T {
+  const out: Record<string, number | null> = {};
+  for (const [k, v] of Object.entries(o)) out[k] = v === null ? null : round(v);
+  return out as T;
+}

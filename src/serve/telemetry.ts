@@ -1,0 +1,49 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { IngestCounters } from '../collect/ingest.js';
+
+/** The process's Prometheus registry and the collector's counters; features add their own metrics to it. */
+export class Telemetry implements IngestCounters {
+  readonly registry = new Registry();
+  readonly acceptedBySource = new Map<string, number>();
+  readonly rejectedByReason = new Map<string, number>();
+  private readonly acceptedTotal: Counter<'source'>;
+  private readonly rejectedTotal: Counter<'source' | 'reason'>;
+  readonly commitSeconds: Histogram;
+  readonly queueDepth: Gauge;
+
+  constructor() {
+    this.acceptedTotal = new Counter({
+      name: 'panoramix_events_accepted_total',
+      help: 'Events acknowledged as durable, by source',
+      labelNames: ['source'],
+      registers: [this.registry],
+    });
+    this.rejectedTotal = new Counter({
+      name: 'panoramix_events_rejected_total',
+      help: 'Events refused at intake, by source and reason',
+      labelNames: ['source', 'reason'],
+      registers: [this.registry],
+    });
+    this.commitSeconds = new Histogram({
+      name: 'panoramix_commit_duration_seconds',
+      help: 'Duration of one group commit',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    this.queueDepth = new Gauge({
+      name: 'panoramix_queue_depth',
+      help: 'Events accepted but not yet durable',
+      registers: [this.registry],
+    });
+  }
+
+  accepted(source: string, n: number): void {
+    this.acceptedTotal.inc({ source }, n);
+    this.acceptedBySource.set(source, (this.acceptedBySource.get(source) ?? 0) + n);
+  }
+
+  rejected(source: string, reason: string, n: number): void {
+    this.rejectedTotal.inc({ source, reason }, n);
+    this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + n);
+  }
+}

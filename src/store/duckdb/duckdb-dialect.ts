@@ -1,0 +1,28 @@
+import type { SqlDialect } from '../store.js';
+
+/** DuckDB's SQL: JSON through the bundled json extension, TIMESTAMPTZ in microseconds. */
+export const duckdbDialect: SqlDialect = {
+  name: 'duckdb',
+  quoteIdent: (name) => `"${name.replaceAll('"', '""')}"`,
+  jsonText: (column, path) => `json_extract_string(${column}, ${quoteLiteral(jsonPath(path))})`,
+  types: {
+    text: 'VARCHAR',
+    integer: 'INTEGER',
+    bigint: 'BIGINT',
+    double: 'DOUBLE',
+    boolean: 'BOOLEAN',
+    timestamp: 'TIMESTAMPTZ',
+    date: 'DATE',
+    json: 'JSON',
+  },
+  epochSeconds: (expr) => `epoch(${expr})`,
+};
+
+// A JSON path literal built from validated identifiers: each key is quoted, so no key can escape it.
+function jsonPath(path: readonly string[]): string {
+  return '$' + path.map((k) => `."${k.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join('');
+}
+
+function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}

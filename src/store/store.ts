@@ -1,0 +1,63 @@
+import type { NewEvent, StoredEvent } from '../core/event.js';
+
+/** A value a query returns: JSON-like, with timestamps as Date and 64-bit integers as number. */
+export type SqlValue = string | number | boolean | null | Date | SqlValue[] | { [key: string]: SqlValue };
+/** One result row, by column name. */
+export type Row = Record<string, SqlValue>;
+
+/** Runs SQL with bound parameters ($1, $2, …); both engines speak this placeholder style. */
+export interface SqlClient {
+  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  exec(sql: string, params?: readonly unknown[]): Promise<void>;
+}
+
+/** What differs between engines, as values and small functions: never as `if (engine === …)` elsewhere. */
+export interface SqlDialect {
+  readonly name: 'duckdb' | 'postgres';
+  /** Quotes an identifier; the only way a name enters SQL text. */
+  quoteIdent(name: string): string;
+  /** SQL text reading a text value at a JSON path of a JSON column, e.g. data->>'status'. */
+  jsonText(column: string, path: readonly string[]): string;
+  /** SQL type names for the column types projections and tables declare. */
+  readonly types: Readonly<Record<ColumnType, string>>;
+  /** SQL for seconds since the epoch of a timestamp expression, as a double. */
+  epochSeconds(expr: string): string;
+}
+
+/** Column types shared by projections, reports and lake tables. */
+export type ColumnType = 'text' | 'integer' | 'bigint' | 'double' | 'boolean' | 'timestamp' | 'date' | 'json';
+
+/** The outcome of an append: what was newly stored, and which inputs were already there. */
+export interface AppendResult {
+  /** The newly stored events, in input order, with their `seq`. */
+  readonly stored: StoredEvent[];
+  /** Indexes (into the input) of events whose (source, id) was already stored: stored once, never twice. */
+  readonly duplicates: number[];
+}
+
+/** A versioned schema change of one component (events, projections, match, lake…). */
+export interface Migration {
+  readonly component: string;
+  readonly version: number;
+  readonly name: string;
+  /** The DDL, or a function of the dialect when engines need different text. */
+  readonly up: string | ((dialect: SqlDialect) => string);
+}
+
+/** The store port: the append-only event log plus SQL over it and over the projections' tables. */
+export interface Store extends SqlClient {
+  readonly dialect: SqlDialect;
+  /** Applies the migrations not yet applied, in (component, version) order, each in a transaction. */
+  migrate(migrations: readonly Migration[]): Promise<void>;
+  /** Durably appends events, exactly once per (source, id); resolves only after the commit. */
+  append(events: readonly NewEvent[]): Promise<AppendResult>;
+  /** Events with seq > afterSeq, in seq order. */
+  readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]>;
+  /** The highest seq stored (0 when empty). */
+  lastSeq(): Promise<number>;
+  /** Runs fn in one transaction on one connection. */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  /** Bytes the store occupies, when the engine can tell. */
+  sizeBytes(): Promise<number | null>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { NewEvent } from '../src/core/event.js';
+import type { Store } from '../src/store/store.js';
+import { storeFactories } from './support/stores.js';
+
+function ev(id: string, over: Partial<NewEvent> = {}): NewEvent {
+  return {
+    source: 'web',
+    id,
+    type: 'order_accepted',
+    subject: `o-${id}`,
+    time: Date.parse('2026-11-24T10:00:00.123Z'),
+    data: JSON.stringify({ n: Number(id.replace(/\D/g, '') || 0), name: 'Chloé ✓' }),
+    receivedAt: Date.parse('2026-11-24T10:00:01Z'),
+    ...over,
+  };
+}
+
+// One contract, every engine: the same calls give the same rows.
+for (const factory of storeFactories()) {
+  describe(`store contract: ${factory.name}`, () => {
+    const open: Store[] = [];
+    afterEach(async () => {
+      for (const s of open.splice(0)) await s.close().catch(() => undefined);
+    });
+    const fresh = async () => {
+      const r = await factory.create();
+      open.push(r.store);
+      return r;
+    };
+
+    it('assigns increasing seq in input order and reads events back exactly', async () => {
+      const { store } = await fresh();
+      const r = await store.append([ev('1'), ev('2'), ev('3')]);
+      expect(r.duplicates).toEqual([]);
+      expect(r.stored.map((e) => e.seq)).toEqual([1, 2, 3]);
+      const back = await store.readEvents(1, 10);
+      expect(back.map((e) => e.id)).toEqual(['2', '3']);
+      expect(back[0]).toEqual({ ...ev('2'), seq: 2 });
+      expect(await store.lastSeq()).toBe(3);
+    });
+
+    it('stores a retried (source, id) once, within a batch and across batches', async () => {
+      const { store } = await fresh();
+      await store.append([ev('a'), ev('b')]);
+      const r = await store.append([ev('b'), ev('c'), ev('c'), ev('a', { source: 'other' })]);
+      expect(r.duplicates).toEqual([0, 2]);
+      expect(r.stored.map((e) => `${e.source}/${e.id}`)).toEqual(['web/c', 'other/a']);
+      const rows = await store.query('SELECT source, id, count(*) AS n FROM events GROUP BY source, id ORDER BY source, id');
+      expect(rows).toEqual([
+        { source: 'other', id: 'a', n: 1 },
+        { source: 'web', id: 'a', n: 1 },
+        { source: 'web', id: 'b', n: 1 },
+        { source: 'web', id: 'c', n: 1 },
+      ]);
+    });
+
+    it('keeps exactly-once and seq across a close and reopen', async () => {
+      const { store, reopen } = await fresh();
+      await store.append([ev('1'), ev('2')]);
+      await store.close();
+      open.pop();
+      const again = await reopen();
+      open.push(again);
+      const r = await again.append([ev('2'), ev('3')]);
+      expect(r.duplicates).toEqual([0]);
+      expect(r.stored.map((e) => e.seq)).toEqual([3]);
+    });
+
+    it('binds parameters and returns timestamps as Date and integers as numbers', async () => {
+      const { store } = await fresh();
+      await store.append([ev('1'), ev('2', { type: 'order_fulfilled' })]);
+      const rows = await store.query(
+        `SELECT seq, type, time, ${store.dialect.jsonText('data', ['name'])} AS name FROM events WHERE type = $1 AND time >= $2`,
+        ['order_fulfilled', new Date('2026-11-24T09:00:00Z')],
+      );
+      expect(rows).toEqual([{ seq: 2, type: 'order_fulfilled', time: new Date('2026-11-24T10:00:00.123Z'), name: 'Chloé ✓' }]);
+      // A parameter is data, never SQL.
+      expect(await store.query('SELECT count(*) AS n FROM events WHERE type = $1', ["x' OR '1'='1"])).toEqual([{ n: 0 }]);
+    });
+
+    it('rolls a failed transaction back whole', async () => {
+      const { store } = await fresh();
+      await store.exec('CREATE TABLE t (k INTEGER)');
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.exec('INSERT INTO t VALUES ($1)', [1]);
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await store.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 0 }]);
+    });
+
+    it('applies each migration once, in version order', async () => {
+      const { store } = await fresh();
+      const migrations = [
+        { component: 'demo', version: 2, name: 'add b', up: 'ALTER TABLE demo ADD COLUMN b INTEGER' },
+        { component: 'demo', version: 1, name: 'create', up: 'CREATE TABLE demo (a INTEGER)' },
+      ];
+      await store.migrate(migrations);
+      await store.migrate(migrations);
+      await store.exec('INSERT INTO demo (a, b) VALUES (1, 2)');
+      const applied = await store.query("SELECT version FROM panoramix_migrations WHERE component = 'demo' ORDER BY version");
+      expect(applied).toEqual([{ version: 1 }, { version: 2 }]);
+    });
+  });
+}
