@@ -3,6 +3,7 @@ import { GroupCommitter } from './collect/group-commit.js';
 import { Ingest } from './collect/ingest.js';
 import { WriteKeys } from './collect/write-keys.js';
 import type { Config } from './config/schema.js';
+import type { ProjectionReader } from './project/projection-reader.js';
 import { Telemetry } from './serve/telemetry.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -19,6 +20,8 @@ export interface Runtime {
   readonly telemetry: Telemetry;
   readonly logger: Logger;
   readonly startedAt: number;
+  /** The projections engine, once its service has started (reports and the dashboard read through it). */
+  projections?: ProjectionReader;
   /** Stops background work registered by features (schedulers, consumers), newest first. */
   onClose(fn: () => Promise<void> | void): void;
   close(): Promise<void>;
