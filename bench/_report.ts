@@ -6,7 +6,13 @@ export function median(values: number[]): number {
 }
 
 /** One line per comparison: ours, the baseline, ours/baseline, and the target. */
-export function printComparison(label: string, ours: number, baseline: number, unit: string, target?: string): void {
+export function printComparison(
+  label: string,
+  ours: number,
+  baseline: number,
+  unit: string,
+  target?: string,
+): void {
   const ratio = ours / baseline;
   process.stdout.write(
     `${label.padEnd(44)} ours ${fmt(ours)} ${unit}   baseline ${fmt(baseline)} ${unit}   ratio ${ratio.toFixed(2)}${target ? `   (target ${target})` : ''}\n`,

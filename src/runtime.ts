@@ -39,7 +39,8 @@ export async function createRuntime(config: Config, baseDir: string, logger: Log
   const ingest = new Ingest(config, keys, committer, telemetry);
   const closers: (() => Promise<void> | void)[] = [];
   for (const [name, s] of Object.entries(config.sources)) {
-    if (s.writeKeys.length === 0) logger.warn({ source: name }, 'source has no write keys: anyone can write its events');
+    if (s.writeKeys.length === 0)
+      logger.warn({ source: name }, 'source has no write keys: anyone can write its events');
   }
   return {
     config,

@@ -46,7 +46,9 @@ for (const factory of storeFactories()) {
       const r = await store.append([ev('b'), ev('c'), ev('c'), ev('a', { source: 'other' })]);
       expect(r.duplicates).toEqual([0, 2]);
       expect(r.stored.map((e) => `${e.source}/${e.id}`)).toEqual(['web/c', 'other/a']);
-      const rows = await store.query('SELECT source, id, count(*) AS n FROM events GROUP BY source, id ORDER BY source, id');
+      const rows = await store.query(
+        'SELECT source, id, count(*) AS n FROM events GROUP BY source, id ORDER BY source, id',
+      );
       expect(rows).toEqual([
         { source: 'other', id: 'a', n: 1 },
         { source: 'web', id: 'a', n: 1 },
@@ -74,9 +76,13 @@ for (const factory of storeFactories()) {
         `SELECT seq, type, time, ${store.dialect.jsonText('data', ['name'])} AS name FROM events WHERE type = $1 AND time >= $2`,
         ['order_fulfilled', new Date('2026-11-24T09:00:00Z')],
       );
-      expect(rows).toEqual([{ seq: 2, type: 'order_fulfilled', time: new Date('2026-11-24T10:00:00.123Z'), name: 'Chloé ✓' }]);
+      expect(rows).toEqual([
+        { seq: 2, type: 'order_fulfilled', time: new Date('2026-11-24T10:00:00.123Z'), name: 'Chloé ✓' },
+      ]);
       // A parameter is data, never SQL.
-      expect(await store.query('SELECT count(*) AS n FROM events WHERE type = $1', ["x' OR '1'='1"])).toEqual([{ n: 0 }]);
+      expect(await store.query('SELECT count(*) AS n FROM events WHERE type = $1', ["x' OR '1'='1"])).toEqual(
+        [{ n: 0 }],
+      );
     });
 
     it('rolls a failed transaction back whole', async () => {
@@ -100,7 +106,9 @@ for (const factory of storeFactories()) {
       await store.migrate(migrations);
       await store.migrate(migrations);
       await store.exec('INSERT INTO demo (a, b) VALUES (1, 2)');
-      const applied = await store.query("SELECT version FROM panoramix_migrations WHERE component = 'demo' ORDER BY version");
+      const applied = await store.query(
+        "SELECT version FROM panoramix_migrations WHERE component = 'demo' ORDER BY version",
+      );
       expect(applied).toEqual([{ version: 1 }, { version: 2 }]);
     });
   });

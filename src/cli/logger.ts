@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 /** JSON-lines logs on stderr (stdout stays free for command output); secrets are redacted by path. */
 export function createLogger(level = process.env.PANORAMIX_LOG_LEVEL ?? 'info'): Logger {
@@ -6,8 +6,11 @@ export function createLogger(level = process.env.PANORAMIX_LOG_LEVEL ?? 'info'):
     {
       level,
       base: { pid: process.pid },
-      redact: { paths: ['req.headers.authorization', '*.writeKeys', '*.readTokens', '*.password', 'url'], censor: '[redacted]' },
+      redact: {
+        paths: ['req.headers.authorization', '*.writeKeys', '*.readTokens', '*.password', 'url'],
+        censor: '[redacted]',
+      },
     },
-    pino.destination({ fd: 2, sync: false }),
+    pino.destination({ fd: 2, sync: true }),
   );
 }

@@ -35,6 +35,16 @@ function toTable(rows: readonly Row[]): string {
   const cols = Object.keys(rows[0]!);
   const cells = rows.map((r) => cols.map((c) => cell(r[c] ?? null)));
   const widths = cols.map((c, i) => Math.min(60, Math.max(c.length, ...cells.map((row) => row[i]!.length))));
-  const fmt = (vals: string[]) => vals.map((v, i) => (v.length > widths[i]! ? v.slice(0, widths[i]! - 1) + '…' : v.padEnd(widths[i]!))).join('  ');
-  return [fmt(cols), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(fmt), `(${rows.length} row${rows.length === 1 ? '' : 's'})`].join('\n') + '\n';
+  const fmt = (vals: string[]) =>
+    vals
+      .map((v, i) => (v.length > widths[i]! ? v.slice(0, widths[i]! - 1) + '…' : v.padEnd(widths[i]!)))
+      .join('  ');
+  return (
+    [
+      fmt(cols),
+      widths.map((w) => '-'.repeat(w)).join('  '),
+      ...cells.map(fmt),
+      `(${rows.length} row${rows.length === 1 ? '' : 's'})`,
+    ].join('\n') + '\n'
+  );
 }

@@ -5,7 +5,11 @@ import { ConfigError, type LoadedConfig, loadConfig } from '../config/load.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 
 /** The --config option every command shares. */
-export const CONFIG_OPTION = ['-c, --config <file>', 'project file', process.env.PANORAMIX_CONFIG ?? 'panoramix.yaml'] as const;
+export const CONFIG_OPTION = [
+  '-c, --config <file>',
+  'project file',
+  process.env.PANORAMIX_CONFIG ?? 'panoramix.yaml',
+] as const;
 
 /** Loads the project file or exits with the file, line and reason. */
 export function loadProject(file: string): LoadedConfig {
@@ -28,7 +32,9 @@ export async function openProject(file: string, logger: Logger): Promise<Runtime
   } catch (err) {
     const msg = (err as Error).message;
     if (/lock/i.test(msg)) {
-      fail(`the store ${path.resolve(dir, config.store.path)} is in use by another panoramix process: ${msg.split('\n')[0]}`);
+      fail(
+        `the store ${path.resolve(dir, config.store.path)} is in use by another panoramix process: ${msg.split('\n')[0]}`,
+      );
     }
     throw err;
   }

@@ -43,9 +43,13 @@ export function parseBody(body: Buffer, kind: BodyKind, maxEvents: number): Body
   try {
     text = strict.decode(body);
   } catch {
-    return { status: 400, error: `body is not valid UTF-8 (first invalid byte at offset ${firstInvalidUtf8(body)})` };
+    return {
+      status: 400,
+      error: `body is not valid UTF-8 (first invalid byte at offset ${firstInvalidUtf8(body)})`,
+    };
   }
-  if (text.trim() === '') return { status: 400, error: 'body is empty; send an event, an array of events or NDJSON' };
+  if (text.trim() === '')
+    return { status: 400, error: 'body is empty; send an event, an array of events or NDJSON' };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -56,7 +60,11 @@ export function parseBody(body: Buffer, kind: BodyKind, maxEvents: number): Body
     return { status: 400, error: 'application/cloudevents-batch+json must be a JSON array of events' };
   }
   if (kind === 'single' && Array.isArray(value)) {
-    return { status: 400, error: 'application/cloudevents+json must be one event; send arrays as application/cloudevents-batch+json' };
+    return {
+      status: 400,
+      error:
+        'application/cloudevents+json must be one event; send arrays as application/cloudevents-batch+json',
+    };
   }
   const values = Array.isArray(value) ? value : [value];
   if (values.length > maxEvents) return tooMany(values.length, maxEvents);
@@ -136,5 +144,10 @@ function firstInvalidUtf8(body: Buffer): number {
       hi = mid;
     }
   }
-  return lo;
+  // lo is the byte whose arrival made the text invalid; an unfinished sequence before it is where it went wrong.
+  let j = lo - 1;
+  while (j >= 0 && lo - j < 4 && (body[j]! & 0xc0) === 0x80) j--;
+  const lead = j >= 0 ? body[j]! : 0;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return need > lo - j ? j : lo;
 }

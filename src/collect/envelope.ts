@@ -1,6 +1,6 @@
+import type { Mapping } from '../config/schema.js';
 import type { NewEvent } from '../core/event.js';
 import { parseEventTime } from '../core/time.js';
-import type { Mapping } from '../config/schema.js';
 
 /** Why one event was refused: the field and a sentence. */
 export interface EventProblem {
@@ -9,15 +9,32 @@ export interface EventProblem {
 }
 
 /** The outcome of reading one input as an event: a value, never an exception. */
-export type EnvelopeResult = { readonly ok: true; readonly event: NewEvent } | ({ readonly ok: false } & EventProblem);
+export type EnvelopeResult =
+  | { readonly ok: true; readonly event: NewEvent }
+  | ({ readonly ok: false } & EventProblem);
 
 const MAX_ID = 512;
 const MAX_TYPE = 256;
 const MAX_SUBJECT = 512;
-const CLOUDEVENT_ATTRIBUTES = new Set(['specversion', 'id', 'source', 'type', 'subject', 'time', 'data', 'datacontenttype', 'dataschema']);
+const CLOUDEVENT_ATTRIBUTES = new Set([
+  'specversion',
+  'id',
+  'source',
+  'type',
+  'subject',
+  'time',
+  'data',
+  'datacontenttype',
+  'dataschema',
+]);
 
 /** Reads one input (a parsed JSON value) as an event of `source`, with the source's field mapping if any. */
-export function toEvent(input: unknown, source: string, mapping: Mapping | undefined, receivedAt: number): EnvelopeResult {
+export function toEvent(
+  input: unknown,
+  source: string,
+  mapping: Mapping | undefined,
+  receivedAt: number,
+): EnvelopeResult {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return bad('', `an event must be a JSON object, not ${describeJson(input)}`);
   }
@@ -31,15 +48,20 @@ export function toEvent(input: unknown, source: string, mapping: Mapping | undef
   const timeField = mapping?.time ?? 'time';
 
   const id = read(o, idField);
-  if (id === undefined || id === null || id === '') return bad(idField, 'is required (the event id, unique per source)');
-  if (typeof id !== 'string' && typeof id !== 'number') return bad(idField, `must be a string, not ${describeJson(id)}`);
+  if (id === undefined || id === null || id === '')
+    return bad(idField, 'is required (the event id, unique per source)');
+  if (typeof id !== 'string' && typeof id !== 'number')
+    return bad(idField, `must be a string, not ${describeJson(id)}`);
   const idText = String(id);
-  if (idText.length > MAX_ID) return bad(idField, `is ${idText.length} characters long; the limit is ${MAX_ID}`);
+  if (idText.length > MAX_ID)
+    return bad(idField, `is ${idText.length} characters long; the limit is ${MAX_ID}`);
 
   const type = read(o, typeField);
-  if (type === undefined || type === null || type === '') return bad(typeField, 'is required (the event type)');
+  if (type === undefined || type === null || type === '')
+    return bad(typeField, 'is required (the event type)');
   if (typeof type !== 'string') return bad(typeField, `must be a string, not ${describeJson(type)}`);
-  if (type.length > MAX_TYPE) return bad(typeField, `is ${type.length} characters long; the limit is ${MAX_TYPE}`);
+  if (type.length > MAX_TYPE)
+    return bad(typeField, `is ${type.length} characters long; the limit is ${MAX_TYPE}`);
 
   const subjectValue = read(o, subjectField);
   let subject: string | null = null;
@@ -48,7 +70,8 @@ export function toEvent(input: unknown, source: string, mapping: Mapping | undef
       return bad(subjectField, `must be a string, not ${describeJson(subjectValue)}`);
     }
     subject = String(subjectValue);
-    if (subject.length > MAX_SUBJECT) return bad(subjectField, `is ${subject.length} characters long; the limit is ${MAX_SUBJECT}`);
+    if (subject.length > MAX_SUBJECT)
+      return bad(subjectField, `is ${subject.length} characters long; the limit is ${MAX_SUBJECT}`);
   }
 
   const timeValue = read(o, timeField);
@@ -56,7 +79,10 @@ export function toEvent(input: unknown, source: string, mapping: Mapping | undef
   if (timeValue !== undefined && timeValue !== null) {
     time = parseEventTime(timeValue);
     if (Number.isNaN(time)) {
-      return bad(timeField, `must be an RFC 3339 timestamp such as 2026-11-24T10:00:00Z, not ${JSON.stringify(timeValue)}`);
+      return bad(
+        timeField,
+        `must be an RFC 3339 timestamp such as 2026-11-24T10:00:00Z, not ${JSON.stringify(timeValue)}`,
+      );
     }
   }
 
@@ -67,7 +93,10 @@ export function toEvent(input: unknown, source: string, mapping: Mapping | undef
     data = o.data;
     if (data === undefined) data = rest(o, [...CLOUDEVENT_ATTRIBUTES]);
   }
-  return { ok: true, event: { source, id: idText, type, subject, time, data: JSON.stringify(data ?? null), receivedAt } };
+  return {
+    ok: true,
+    event: { source, id: idText, type, subject, time, data: JSON.stringify(data ?? null), receivedAt },
+  };
 }
 
 function read(o: Record<string, unknown>, field: string): unknown {

@@ -107,7 +107,10 @@ export class GroupCommitter {
     while (this.queue.length > 0) {
       const batch: Pending[] = [];
       let n = 0;
-      while (this.queue.length > 0 && (n === 0 || n + this.queue[0]!.events.length <= this.options.maxBatch)) {
+      while (
+        this.queue.length > 0 &&
+        (n === 0 || n + this.queue[0]!.events.length <= this.options.maxBatch)
+      ) {
         const p = this.queue.shift()!;
         batch.push(p);
         n += p.events.length;
@@ -122,7 +125,8 @@ export class GroupCommitter {
   }
 
   private async commit(batch: Pending[], n: number): Promise<void> {
-    const all: NewEvent[] = batch.length === 1 ? (batch[0]!.events as NewEvent[]) : batch.flatMap((p) => p.events);
+    const all: NewEvent[] =
+      batch.length === 1 ? (batch[0]!.events as NewEvent[]) : batch.flatMap((p) => p.events);
     this.commitStartedAt = Date.now();
     const t0 = performance.now();
     let result: AppendResult;

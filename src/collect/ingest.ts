@@ -1,5 +1,5 @@
-import type { NewEvent } from '../core/event.js';
 import type { Config } from '../config/schema.js';
+import type { NewEvent } from '../core/event.js';
 import type { BodyItem } from './body.js';
 import { describeJson, toEvent } from './envelope.js';
 import { type GroupCommitter, QueueFullError } from './group-commit.js';
@@ -79,7 +79,11 @@ export class Ingest {
       }
       if (caller.kind === 'source' && source !== caller.source) {
         foreign++;
-        reject('source', `source "${source}" does not match the write key's source "${caller.source}"`, 'forbidden');
+        reject(
+          'source',
+          `source "${source}" does not match the write key's source "${caller.source}"`,
+          'forbidden',
+        );
         continue;
       }
       if (caller.kind === 'anonymous' && !this.keys.isOpen(source)) {
@@ -99,7 +103,13 @@ export class Ingest {
     }
     if (events.length === 0) {
       const status = foreign > 0 && foreign === rejected.length ? 403 : 400;
-      return { status, accepted: 0, duplicates: 0, rejected, error: rejected[0]?.error ?? 'no events in the request' };
+      return {
+        status,
+        accepted: 0,
+        duplicates: 0,
+        rejected,
+        error: rejected[0]?.error ?? 'no events in the request',
+      };
     }
     try {
       const result = await this.committer.submit(events);
@@ -109,7 +119,14 @@ export class Ingest {
       return { status: 200, accepted: events.length, duplicates: result.duplicates.length, rejected };
     } catch (err) {
       if (err instanceof QueueFullError) {
-        return { status: 503, accepted: 0, duplicates: 0, rejected, error: err.message, retryAfterSeconds: 1 };
+        return {
+          status: 503,
+          accepted: 0,
+          duplicates: 0,
+          rejected,
+          error: err.message,
+          retryAfterSeconds: 1,
+        };
       }
       return {
         status: 503,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { type Config, configSchema } from './schema.js';
 
@@ -31,7 +31,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 /** Validates configuration text; `file` only names the source in errors. */
-export function parseConfig(text: string, file = 'panoramix.yaml', env: NodeJS.ProcessEnv = process.env): Config {
+export function parseConfig(
+  text: string,
+  file = 'panoramix.yaml',
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number) => lines.linePos(offset);
@@ -40,12 +44,14 @@ export function parseConfig(text: string, file = 'panoramix.yaml', env: NodeJS.P
     throw new ConfigError(file, p.line, p.col, `YAML syntax: ${e.message.split('\n')[0]}`);
   }
   const raw = doc.toJS() ?? {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, 1, 1, 'the file must be a mapping of settings');
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(file, 1, 1, 'the file must be a mapping of settings');
   const interpolated = interpolate(raw, env, [], (p, msg) => fail(doc, at, file, p, msg));
   const result = configSchema.safeParse(interpolated);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    fail(doc, at, file, issue.path as (string | number)[], describe(issue));
+    const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    fail(doc, at, file, issue.path as (string | number)[], describe(issue), unknown);
   }
   return result.data!;
 }
@@ -56,32 +62,28 @@ function fail(
   file: string,
   issuePath: (string | number)[],
   message: string,
+  unknownKey?: string,
 ): never {
-  const { offset, found } = locate(doc, issuePath);
-  const p = at(offset);
+  const p = at(locate(doc, issuePath, unknownKey));
   const where = issuePath.length ? `${issuePath.join('.')}: ` : '';
-  const missing = found ? '' : '';
-  throw new ConfigError(file, p.line, p.col, `${where}${message}${missing}`);
+  throw new ConfigError(file, p.line, p.col, `${where}${message}`);
 }
 
-// The deepest node of the path that exists in the document: a missing key points at its parent mapping.
-function locate(doc: Document, issuePath: (string | number)[]): { offset: number; found: boolean } {
-  for (let n = issuePath.length; n >= 0; n--) {
-    const sub = issuePath.slice(0, n);
-    if (n > 0 && typeof sub[n - 1] === 'string') {
-      // Point at the key itself (unknown keys and bad values read best there).
-      const parent = n === 1 ? doc.contents : doc.getIn(sub.slice(0, -1), true);
-      if (isMap(parent)) {
-        const pair = parent.items.find((it) => isScalar(it.key) && it.key.value === sub[n - 1]);
-        const key = pair?.key;
-        if (isScalar(key) && key.range) return { offset: key.range[0], found: n === issuePath.length };
-      }
+/** The offset to report: an unknown key itself, else the value at the path, else its nearest existing parent. */
+export function locate(doc: Document, issuePath: readonly (string | number)[], unknownKey?: string): number {
+  if (unknownKey !== undefined) {
+    const parent = issuePath.length === 0 ? doc.contents : doc.getIn(issuePath, true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((it) => isScalar(it.key) && it.key.value === unknownKey);
+      if (isScalar(pair?.key) && pair.key.range) return pair.key.range[0];
     }
-    const node = n === 0 ? doc.contents : doc.getIn(sub, true);
-    const range = (node as { range?: [number, number, number] } | null)?.range;
-    if (range) return { offset: range[0], found: n === issuePath.length };
   }
-  return { offset: 0, found: false };
+  for (let n = issuePath.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(issuePath.slice(0, n), true);
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    if (range) return range[0];
+  }
+  return 0;
 }
 
 function describe(issue: z.core.$ZodIssue): string {
@@ -105,11 +107,14 @@ function interpolate(
   onError: (p: (string | number)[], msg: string) => never,
 ): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, k: string, fallback?: string) => {
-      const v = env[k] ?? fallback;
-      if (v === undefined) onError(p, `environment variable ${k} is not set`);
-      return v;
-    });
+    return value.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+      (_m, k: string, fallback?: string) => {
+        const v = env[k] ?? fallback;
+        if (v === undefined) onError(p, `environment variable ${k} is not set`);
+        return v;
+      },
+    );
   }
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...p, i], onError));
   if (value && typeof value === 'object') {

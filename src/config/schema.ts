@@ -3,12 +3,18 @@ import { parseByteSize } from './byte-size.js';
 
 const name = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must start with a letter or _ and hold only letters, digits, _, . and -');
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_.-]*$/,
+    'must start with a letter or _ and hold only letters, digits, _, . and -',
+  );
 
 const byteSize = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
   const n = typeof v === 'number' ? v : parseByteSize(v);
   if (!Number.isFinite(n) || n <= 0) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (write e.g. 10mb, 512kb or a number of bytes)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not a size (write e.g. 10mb, 512kb or a number of bytes)`,
+    });
     return z.NEVER;
   }
   return n;

@@ -13,9 +13,10 @@ export function parseEventTime(value: unknown): number {
 
 /** Parses a duration such as `15m`, `2h`, `10 minutes`, `2 hour`, `30s`, `7d` into milliseconds. */
 export function parseDuration(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)\s*$/i.exec(
-    text,
-  );
+  const m =
+    /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)\s*$/i.exec(
+      text,
+    );
   if (!m) return Number.NaN;
   const n = Number(m[1]);
   const unit = m[2]!.toLowerCase();

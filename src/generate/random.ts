@@ -36,7 +36,10 @@ export class Random {
   /** A hex id of the given length. */
   hex(len: number): string {
     let s = '';
-    while (s.length < len) s += Math.floor(this.next() * 4294967296).toString(16).padStart(8, '0');
+    while (s.length < len)
+      s += Math.floor(this.next() * 4294967296)
+        .toString(16)
+        .padStart(8, '0');
     return s.slice(0, len);
   }
 }

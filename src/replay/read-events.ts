@@ -18,7 +18,10 @@ export function detectFormat(file: string): FileFormat {
 }
 
 /** Streams a file's events as objects; a line that is not JSON stops with its line number. */
-export async function* readEvents(file: string, format = detectFormat(file)): AsyncGenerator<Record<string, unknown>> {
+export async function* readEvents(
+  file: string,
+  format = detectFormat(file),
+): AsyncGenerator<Record<string, unknown>> {
   if (format === 'json') {
     const value = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
     if (!Array.isArray(value)) throw new Error(`${file}: a JSON file must hold an array of events`);
@@ -26,11 +29,16 @@ export async function* readEvents(file: string, format = detectFormat(file)): As
     return;
   }
   if (format === 'csv') {
-    const parser = fs.createReadStream(file).pipe(parseCsv({ columns: true, skip_empty_lines: true, bom: true }));
+    const parser = fs
+      .createReadStream(file)
+      .pipe(parseCsv({ columns: true, skip_empty_lines: true, bom: true }));
     for await (const rec of parser as AsyncIterable<Record<string, string>>) yield fromCsv(rec);
     return;
   }
-  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
+  const lines = readline.createInterface({
+    input: fs.createReadStream(file),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
   let n = 0;
   for await (const line of lines) {
     n++;
@@ -51,7 +59,10 @@ function fromCsv(rec: Record<string, string>): Record<string, unknown> {
     if (k === 'data' && /^[[{]/.test(v.trim())) value = JSON.parse(v);
     const parts = k.split('.');
     let target = out;
-    for (const p of parts.slice(0, -1)) target = (target[p] ??= {}) as Record<string, unknown>;
+    for (const p of parts.slice(0, -1)) {
+      if (target[p] === undefined) target[p] = {};
+      target = target[p] as Record<string, unknown>;
+    }
     target[parts.at(-1)!] = value;
   }
   return out;

@@ -33,7 +33,10 @@ export interface ReplayProgress {
 }
 
 /** Sends events to Panoramix over HTTP, as the orders-pipeline seed's producer did, retrying safely. */
-export async function replay(source: AsyncIterable<Record<string, unknown>>, options: ReplayOptions): Promise<ReplayProgress> {
+export async function replay(
+  source: AsyncIterable<Record<string, unknown>>,
+  options: ReplayOptions,
+): Promise<ReplayProgress> {
   const progress: ReplayProgress = { sent: 0, accepted: 0, duplicates: 0, rejected: 0, errors: [] };
   let events: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>> = source;
   if (options.retime) events = await retimed(source, options.timeField);
@@ -44,7 +47,8 @@ export async function replay(source: AsyncIterable<Record<string, unknown>>, opt
     if (paced) {
       const t = parseEventTime(e[options.timeField]);
       let wait = options.delayMs ?? 0;
-      if (options.speed !== undefined && lastTime !== undefined && !Number.isNaN(t)) wait = Math.max(0, (t - lastTime) / options.speed);
+      if (options.speed !== undefined && lastTime !== undefined && !Number.isNaN(t))
+        wait = Math.max(0, (t - lastTime) / options.speed);
       if (!Number.isNaN(t)) lastTime = t;
       if (progress.sent > 0 && wait > 0) await sleep(Math.min(wait, options.maxWaitMs));
       await send([e], options, progress);
@@ -60,7 +64,11 @@ export async function replay(source: AsyncIterable<Record<string, unknown>>, opt
   return progress;
 }
 
-async function send(events: Record<string, unknown>[], o: ReplayOptions, progress: ReplayProgress): Promise<void> {
+async function send(
+  events: Record<string, unknown>[],
+  o: ReplayOptions,
+  progress: ReplayProgress,
+): Promise<void> {
   const body = events.map((e) => JSON.stringify(e)).join('\n');
   const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
   if (o.key) headers.authorization = `Bearer ${o.key}`;
@@ -76,7 +84,8 @@ async function send(events: Record<string, unknown>[], o: ReplayOptions, progres
     }
     // Retrying is safe: the (source, id) key stores each event once however often it is sent.
     if (status === 0 || status === 503 || status === 429 || status >= 500) {
-      if (attempt >= o.retries) throw new Error(`giving up after ${attempt + 1} attempts: ${status || ''} ${text}`.trim());
+      if (attempt >= o.retries)
+        throw new Error(`giving up after ${attempt + 1} attempts: ${status || ''} ${text}`.trim());
       await sleep(Math.min(10_000, 200 * 2 ** attempt));
       continue;
     }
@@ -92,7 +101,10 @@ async function send(events: Record<string, unknown>[], o: ReplayOptions, progres
   }
 }
 
-async function retimed(source: AsyncIterable<Record<string, unknown>>, field: string): Promise<Record<string, unknown>[]> {
+async function retimed(
+  source: AsyncIterable<Record<string, unknown>>,
+  field: string,
+): Promise<Record<string, unknown>[]> {
   const all: Record<string, unknown>[] = [];
   let max = Number.NEGATIVE_INFINITY;
   for await (const e of source) {
@@ -109,7 +121,9 @@ async function retimed(source: AsyncIterable<Record<string, unknown>>, field: st
   return all;
 }
 
-function safeJson(text: string): { accepted?: number; duplicates?: number; rejected?: { error: string }[]; error?: string } | undefined {
+function safeJson(
+  text: string,
+): { accepted?: number; duplicates?: number; rejected?: { error: string }[]; error?: string } | undefined {
   try {
     return JSON.parse(text);
   } catch {

@@ -32,9 +32,13 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
     }
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) req.log.error({ err, url: req.url }, 'request failed');
-    return reply.code(status).send({ error: status >= 500 ? 'internal error; see the server log' : err.message });
+    return reply
+      .code(status)
+      .send({ error: status >= 500 ? 'internal error; see the server log' : err.message });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
   for (const feature of FEATURES) await feature(app, runtime);
   return app;
 }

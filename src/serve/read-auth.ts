@@ -14,9 +14,11 @@ export function requireReadToken(runtime: Runtime) {
     const fromHeader = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
     const fromQuery = (req.query as Record<string, unknown> | undefined)?.token;
     const token = fromHeader ?? (typeof fromQuery === 'string' ? fromQuery : undefined);
-    if (!token) return reply.code(401).send({ error: 'a read token is required (Authorization: Bearer TOKEN)' });
+    if (!token)
+      return reply.code(401).send({ error: 'a read token is required (Authorization: Bearer TOKEN)' });
     const d = sha(token);
-    if (!digests.some((x) => timingSafeEqual(x, d))) return reply.code(403).send({ error: 'the read token is not valid' });
+    if (!digests.some((x) => timingSafeEqual(x, d)))
+      return reply.code(403).send({ error: 'the read token is not valid' });
   };
 }
 

@@ -11,21 +11,23 @@ export async function applyMigrations(store: Store, migrations: readonly Migrati
        applied_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (component, version))`,
   );
   const applied = new Set(
-    (await store.query('SELECT component, version FROM panoramix_migrations')).map((r) => `${r.component}@${r.version}`),
+    (await store.query('SELECT component, version FROM panoramix_migrations')).map(
+      (r) => `${r.component}@${r.version}`,
+    ),
   );
   const pending = [...migrations]
     .filter((m) => !applied.has(`${m.component}@${m.version}`))
-    .sort((a, b) => (a.component === b.component ? a.version - b.version : a.component < b.component ? -1 : 1));
+    .sort((a, b) =>
+      a.component === b.component ? a.version - b.version : a.component < b.component ? -1 : 1,
+    );
   for (const m of pending) {
     const ddl = typeof m.up === 'string' ? m.up : m.up(store.dialect);
     await store.transaction(async (tx) => {
       for (const statement of splitStatements(ddl)) await tx.exec(statement);
-      await tx.exec('INSERT INTO panoramix_migrations (component, version, name, applied_at) VALUES ($1, $2, $3, $4)', [
-        m.component,
-        m.version,
-        m.name,
-        new Date(),
-      ]);
+      await tx.exec(
+        'INSERT INTO panoramix_migrations (component, version, name, applied_at) VALUES ($1, $2, $3, $4)',
+        [m.component, m.version, m.name, new Date()],
+      );
     });
   }
 }

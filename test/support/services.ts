@@ -20,7 +20,9 @@ export function serviceUrl(name: ServiceName): string | undefined {
   const v = process.env[SERVICE_ENV[name]];
   if (v) return v;
   if (process.env.PANORAMIX_REQUIRE_SERVICES === '1') {
-    throw new Error(`${SERVICE_ENV[name]} is not set but PANORAMIX_REQUIRE_SERVICES=1: ${name} tests must run`);
+    throw new Error(
+      `${SERVICE_ENV[name]} is not set but PANORAMIX_REQUIRE_SERVICES=1: ${name} tests must run`,
+    );
   }
   process.stderr.write(`\n[skip] ${name} tests skipped: set ${SERVICE_ENV[name]} to run them\n`);
   return undefined;

@@ -17,7 +17,10 @@ export function storeFactories(): StoreFactory[] {
       name: 'duckdb',
       async create() {
         const file = path.join(tempDir(), 'store.duckdb');
-        return { store: await DuckDbStore.open({ path: file }), reopen: () => DuckDbStore.open({ path: file }) };
+        return {
+          store: await DuckDbStore.open({ path: file }),
+          reopen: () => DuckDbStore.open({ path: file }),
+        };
       },
     },
   ];

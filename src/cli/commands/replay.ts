@@ -14,11 +14,18 @@ export function replayCommand(): Command {
     .option('-k, --key <key>', 'write key (default: $PANORAMIX_WRITE_KEY)', process.env.PANORAMIX_WRITE_KEY)
     .option('--path <path>', 'endpoint to post to', '/v1/events')
     .option('--format <format>', 'json, ndjson or csv (default: from the extension)')
-    .option('--generate <kind>', `send generated events instead of a file (${Object.keys(GENERATORS).join(', ')})`)
+    .option(
+      '--generate <kind>',
+      `send generated events instead of a file (${Object.keys(GENERATORS).join(', ')})`,
+    )
     .option('-n, --count <n>', 'with --generate: how many', (v) => Number(v), 1000)
     .option('-s, --seed <seed>', 'with --generate: random seed', (v) => Number(v), 1)
     .option('--batch <n>', 'events per request when not paced', (v) => Number(v), 500)
-    .option('--speed <factor>', 'pace by the events\' timestamps, this many times faster than real time', (v) => Number(v))
+    .option(
+      '--speed <factor>',
+      "pace by the events' timestamps, this many times faster than real time",
+      (v) => Number(v),
+    )
     .option('--delay <duration>', 'pace by a fixed delay between events, e.g. 200ms')
     .option('--max-wait <duration>', 'longest wait between paced events', '5s')
     .option('--time-field <field>', 'field holding the event time', 'time')
@@ -28,14 +35,17 @@ export function replayCommand(): Command {
       if (!file && !o.generate) fail('give a file, or --generate KIND');
       const maxWaitMs = parseDuration(String(o.maxWait));
       const delayMs = o.delay === undefined ? undefined : parseDuration(String(o.delay));
-      if (Number.isNaN(maxWaitMs) || (delayMs !== undefined && Number.isNaN(delayMs))) fail('durations look like 200ms, 5s, 2m');
+      if (Number.isNaN(maxWaitMs) || (delayMs !== undefined && Number.isNaN(delayMs)))
+        fail('durations look like 200ms, 5s, 2m');
       let source: AsyncIterable<Record<string, unknown>>;
       let timeField = String(o.timeField);
       if (o.generate) {
         const gen = GENERATORS[String(o.generate)];
         if (!gen) fail(`unknown kind "${o.generate}"; choose one of ${Object.keys(GENERATORS).join(', ')}`);
         const count = Number(o.count);
-        source = toAsync(gen.generate({ count, seed: Number(o.seed), start: Date.now() - count * 4000 - 3_600_000 }));
+        source = toAsync(
+          gen.generate({ count, seed: Number(o.seed), start: Date.now() - count * 4000 - 3_600_000 }),
+        );
         if (o.timeField === 'time' && o.generate === 'orders') timeField = 'timestamp';
       } else {
         source = readEvents(file!, o.format as FileFormat | undefined);
@@ -54,7 +64,10 @@ export function replayCommand(): Command {
         retime: Boolean(o.retime),
         retries: Number(o.retries),
         onProgress: (p) => {
-          if (tty) process.stderr.write(`\rsent ${p.sent}  accepted ${p.accepted}  duplicates ${p.duplicates}  rejected ${p.rejected}   `);
+          if (tty)
+            process.stderr.write(
+              `\rsent ${p.sent}  accepted ${p.accepted}  duplicates ${p.duplicates}  rejected ${p.rejected}   `,
+            );
         },
       }).catch((err: Error) => fail(err.message));
       if (tty) process.stderr.write('\n');

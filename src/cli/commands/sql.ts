@@ -12,7 +12,8 @@ export function sqlCommand(): Command {
     .option('--param <value...>', 'bound parameter values, in order')
     .option('-f, --format <format>', `output: ${OUTPUT_FORMATS.join(', ')}`, 'table')
     .action(async (query: string, opts: { config: string; param?: string[]; format: string }) => {
-      if (!OUTPUT_FORMATS.includes(opts.format as never)) fail(`--format must be one of ${OUTPUT_FORMATS.join(', ')}`);
+      if (!OUTPUT_FORMATS.includes(opts.format as never))
+        fail(`--format must be one of ${OUTPUT_FORMATS.join(', ')}`);
       const runtime = await openProject(opts.config, createLogger('warn'));
       try {
         const rows = await runtime.store.query(query, opts.param ?? []);

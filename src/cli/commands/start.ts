@@ -19,7 +19,10 @@ export function startCommand(): Command {
       const host = opts.host ?? runtime.config.server.host;
       const port = opts.port ?? runtime.config.server.port;
       const address = await app.listen({ host, port });
-      logger.info({ address, store: runtime.store.dialect.name, lastSeq: await runtime.store.lastSeq() }, `panoramix listening on ${address}`);
+      logger.info(
+        { address, store: runtime.store.dialect.name, lastSeq: await runtime.store.lastSeq() },
+        `panoramix listening on ${address}`,
+      );
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;

@@ -12,13 +12,20 @@ export const eventReadRoutes: RoutePlugin = (app, runtime) => {
       where.push(sql.replace('?', `$${params.length}`));
     };
     for (const f of ['type', 'source', 'subject', 'id'] as const) if (q[f]) add(`${f} = ?`, q[f]);
-    for (const [f, op] of [['from', '>='], ['to', '<']] as const) {
+    for (const [f, op] of [
+      ['from', '>='],
+      ['to', '<'],
+    ] as const) {
       if (q[f] === undefined) continue;
       const t = Date.parse(q[f]!);
-      if (Number.isNaN(t)) return reply.code(400).send({ error: `${f} must be an ISO timestamp, not ${JSON.stringify(q[f])}` });
+      if (Number.isNaN(t))
+        return reply.code(400).send({ error: `${f} must be an ISO timestamp, not ${JSON.stringify(q[f])}` });
       add(`time ${op} ?`, new Date(t));
     }
-    for (const [f, op] of [['after', '>'], ['before', '<']] as const) {
+    for (const [f, op] of [
+      ['after', '>'],
+      ['before', '<'],
+    ] as const) {
       if (q[f] === undefined) continue;
       if (!/^\d+$/.test(q[f]!)) return reply.code(400).send({ error: `${f} must be a seq (a whole number)` });
       add(`seq ${op} ?`, Number(q[f]));

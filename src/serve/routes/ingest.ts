@@ -7,7 +7,8 @@ import type { RoutePlugin } from '../app.js';
 export const ingestRoutes: RoutePlugin = (app, runtime) => {
   app.post('/v1/events', async (req, reply) => {
     const caller = runtime.keys.identify(req.headers.authorization);
-    if (caller.kind === 'invalid') return reply.code(401).send({ error: 'the write key is not valid for any source' });
+    if (caller.kind === 'invalid')
+      return reply.code(401).send({ error: 'the write key is not valid for any source' });
     const kind = bodyKind(req.headers['content-type']);
     if (!kind) {
       return reply.code(415).send({

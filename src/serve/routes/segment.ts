@@ -7,12 +7,14 @@ import type { RoutePlugin } from '../app.js';
 export const segmentRoutes: RoutePlugin = (app, runtime) => {
   const handle = async (call: SegmentCall | undefined, body: Buffer, authorization: string | undefined) => {
     const parsed = parseBody(body, 'json', runtime.config.server.maxEventsPerRequest);
-    if (!Array.isArray(parsed)) return { status: parsed.status, body: { success: false, error: parsed.error } };
+    if (!Array.isArray(parsed))
+      return { status: parsed.status, body: { success: false, error: parsed.error } };
     const root = parsed[0]?.value as Record<string, unknown> | undefined;
     let items: BodyItem[] = parsed;
     if (call === undefined) {
       const batch = root?.batch;
-      if (!Array.isArray(batch)) return { status: 400, body: { success: false, error: 'batch must be an array of messages' } };
+      if (!Array.isArray(batch))
+        return { status: 400, body: { success: false, error: 'batch must be an array of messages' } };
       if (batch.length > runtime.config.server.maxEventsPerRequest) {
         return {
           status: 413,
@@ -25,7 +27,9 @@ export const segmentRoutes: RoutePlugin = (app, runtime) => {
       items = batch.map((value, index) => ({ index, value }));
     }
     const caller = runtime.keys.identify(authorization, root?.writeKey);
-    const outcome = await runtime.ingest.handle(items, caller, (input, source, at) => fromSegment(input, call, source, at));
+    const outcome = await runtime.ingest.handle(items, caller, (input, source, at) =>
+      fromSegment(input, call, source, at),
+    );
     return {
       status: outcome.status,
       body: {
@@ -43,7 +47,11 @@ export const segmentRoutes: RoutePlugin = (app, runtime) => {
       if (bodyKind(req.headers['content-type']) !== 'json') {
         return reply.code(415).send({ success: false, error: 'Segment calls must be application/json' });
       }
-      const r = await handle(call, (req.body as Buffer | undefined) ?? Buffer.alloc(0), req.headers.authorization);
+      const r = await handle(
+        call,
+        (req.body as Buffer | undefined) ?? Buffer.alloc(0),
+        req.headers.authorization,
+      );
       if (r.retryAfter) reply.header('retry-after', String(r.retryAfter));
       return reply.code(r.status).send(r.body);
     });

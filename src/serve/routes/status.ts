@@ -19,7 +19,11 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
     try {
       const t0 = performance.now();
       await runtime.store.query('SELECT 1 AS ok');
-      checks.push({ name: 'store', ok: true, detail: { engine: runtime.store.dialect.name, pingMs: round(performance.now() - t0) } });
+      checks.push({
+        name: 'store',
+        ok: true,
+        detail: { engine: runtime.store.dialect.name, pingMs: round(performance.now() - t0) },
+      });
     } catch (err) {
       checks.push({ name: 'store', ok: false, detail: { error: (err as Error).message } });
     }
@@ -28,7 +32,12 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
     checks.push({
       name: 'queue',
       ok: queueOk,
-      detail: { depth: c.depth, limit: runtime.config.server.queueLimit, lastError: c.stats.lastError, oldestPendingMs: c.oldestPendingAgeMs() },
+      detail: {
+        depth: c.depth,
+        limit: runtime.config.server.queueLimit,
+        lastError: c.stats.lastError,
+        oldestPendingMs: c.oldestPendingAgeMs(),
+      },
     });
     for (const check of healthChecks.get(runtime) ?? []) {
       try {
@@ -38,7 +47,11 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
       }
     }
     const ok = checks.every((x) => x.ok);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unhealthy', uptimeSeconds: Math.round((Date.now() - runtime.startedAt) / 1000), checks });
+    return reply.code(ok ? 200 : 503).send({
+      status: ok ? 'ok' : 'unhealthy',
+      uptimeSeconds: Math.round((Date.now() - runtime.startedAt) / 1000),
+      checks,
+    });
   });
 
   app.get('/api/q/stats', async () => queueStats(runtime));
@@ -62,7 +75,11 @@ export function queueStats(runtime: Runtime) {
   if (now - lastSample.at > 1000) lastSample = { at: now, committed: s.committed };
   const uptime = Math.max(0.001, (now - runtime.startedAt) / 1000);
   return {
-    queue: { depth: runtime.committer.depth, limit: runtime.config.server.queueLimit, oldestPendingMs: runtime.committer.oldestPendingAgeMs(now) },
+    queue: {
+      depth: runtime.committer.depth,
+      limit: runtime.config.server.queueLimit,
+      oldestPendingMs: runtime.committer.oldestPendingAgeMs(now),
+    },
     events: {
       submitted: s.submitted,
       committed: s.committed,
@@ -72,7 +89,13 @@ export function queueStats(runtime: Runtime) {
       rejected: Object.fromEntries(runtime.telemetry.rejectedByReason),
     },
     rates: { committedPerSecondRecent: round(rate), committedPerSecondAverage: round(s.committed / uptime) },
-    commits: { count: s.commits, failed: s.failedCommits, lastError: s.lastError, batchSize: s.batchSize.summary(), latencyMs: mapRound(s.commitLatencyMs.summary()) },
+    commits: {
+      count: s.commits,
+      failed: s.failedCommits,
+      lastError: s.lastError,
+      batchSize: s.batchSize.summary(),
+      latencyMs: mapRound(s.commitLatencyMs.summary()),
+    },
   };
 }
 

@@ -44,7 +44,8 @@ export class DuckDbStore implements Store {
 
   /** Opens (creating when needed) the store file, applies the event migrations and loads the key set. */
   static async open(options: DuckDbStoreOptions): Promise<DuckDbStore> {
-    if (options.path !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true });
+    if (options.path !== ':memory:')
+      fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true });
     const instance = await DuckDBInstance.create(options.path);
     const store = new DuckDbStore(instance, await instance.connect());
     await store.migrate(EVENT_MIGRATIONS);
@@ -160,7 +161,9 @@ export class DuckDbStore implements Store {
     try {
       const appender = await this.writer.createAppender('events');
       for (let start = 0; start < stored.length; start += CHUNK_ROWS) {
-        appender.appendDataChunk(eventChunk(stored, start, Math.min(stored.length, start + CHUNK_ROWS), storedHashes));
+        appender.appendDataChunk(
+          eventChunk(stored, start, Math.min(stored.length, start + CHUNK_ROWS), storedHashes),
+        );
       }
       appender.closeSync();
       await this.writer.run('COMMIT');
@@ -210,7 +213,11 @@ export class DuckDbStore implements Store {
   }
 }
 
-async function runQuery<R extends Row>(c: DuckDBConnection, sql: string, params: readonly unknown[]): Promise<R[]> {
+async function runQuery<R extends Row>(
+  c: DuckDBConnection,
+  sql: string,
+  params: readonly unknown[],
+): Promise<R[]> {
   const reader = await c.runAndReadAll(sql, params.length ? params.map(toDuckValue) : undefined);
   return reader.getRowObjectsJS().map((r) => fromDuckRow(r) as R);
 }
@@ -238,6 +245,16 @@ function eventChunk(events: StoredEvent[], start: number, end: number, hashes: n
 function parseHumanBytes(text: string): number | null {
   const m = /^([\d.]+)\s*([KMGT]i?B|bytes)$/i.exec(text.trim());
   if (!m) return null;
-  const units: Record<string, number> = { bytes: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1048576, gb: 1e9, gib: 1073741824, tb: 1e12, tib: 1099511627776 };
+  const units: Record<string, number> = {
+    bytes: 1,
+    kb: 1e3,
+    kib: 1024,
+    mb: 1e6,
+    mib: 1048576,
+    gb: 1e9,
+    gib: 1073741824,
+    tb: 1e12,
+    tib: 1099511627776,
+  };
   return Math.round(Number(m[1]) * (units[m[2]!.toLowerCase()] ?? 1));
 }

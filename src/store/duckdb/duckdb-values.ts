@@ -1,9 +1,4 @@
-import {
-  DuckDBListValue,
-  type DuckDBValue,
-  listValue,
-  timestampTZValue,
-} from '@duckdb/node-api';
+import { DuckDBListValue, type DuckDBValue, listValue, timestampTZValue } from '@duckdb/node-api';
 import type { Row, SqlValue } from '../store.js';
 
 /** Converts a bound parameter from JS to DuckDB: Dates become TIMESTAMPTZ, arrays become lists. */

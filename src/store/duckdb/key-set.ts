@@ -34,7 +34,7 @@ export class KeySet {
   add(hash: number): boolean {
     const s = shardOf(hash);
     let table = this.shards[s]!;
-    if ((this.counts[s]! + 1) > table.length * MAX_LOAD) table = this.grow(s);
+    if (this.counts[s]! + 1 > table.length * MAX_LOAD) table = this.grow(s);
     const fp = fingerprint(hash);
     const mask = table.length - 1;
     let i = slotOf(fp) & mask;

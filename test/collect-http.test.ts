@@ -1,0 +1,271 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Runtime } from '../src/runtime.js';
+import { testApp } from './support/runtime.js';
+
+const KEY = 'wk_web_0123456789';
+const MARS_KEY = 'wk_mars_0123456789';
+let app: FastifyInstance;
+let runtime: Runtime;
+
+beforeAll(async () => {
+  ({ app, runtime } = await testApp(`
+server:
+  bodyLimit: 2kb
+  maxEventsPerRequest: 5
+sources:
+  web:
+    writeKeys: [${KEY}]
+  mars:
+    writeKeys: [${MARS_KEY}]
+    mapping: { id: message_id, type: event, subject: message_id, time: created_at }
+`));
+});
+afterAll(async () => {
+  await app.close();
+  await runtime.close();
+});
+
+const auth = { authorization: `Bearer ${KEY}` };
+const post = (payload: string | Buffer, headers: Record<string, string> = {}) =>
+  app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    payload,
+    headers: { 'content-type': 'application/json', ...auth, ...headers },
+  });
+const stored = async (id: string) =>
+  (await runtime.store.query('SELECT count(*) AS n FROM events WHERE id = $1', [id]))[0]!.n;
+
+describe('POST /v1/events', () => {
+  it('accepts one CloudEvent, an array, a batch and NDJSON, and stores each once', async () => {
+    const one = {
+      specversion: '1.0',
+      id: 'ok-1',
+      source: 'web',
+      type: 'page_viewed',
+      time: '2026-11-24T10:00:00Z',
+      data: { p: '/' },
+    };
+    expect(
+      (await post(JSON.stringify(one), { 'content-type': 'application/cloudevents+json' })).json(),
+    ).toMatchObject({ accepted: 1 });
+    const arr = [
+      { id: 'ok-2', type: 't' },
+      { id: 'ok-3', type: 't' },
+    ];
+    expect((await post(JSON.stringify(arr))).json()).toMatchObject({ accepted: 2, rejected: [] });
+    expect(
+      (await post(JSON.stringify(arr), { 'content-type': 'application/cloudevents-batch+json' })).json(),
+    ).toMatchObject({
+      accepted: 2,
+      duplicates: 2,
+    });
+    const nd = '{"id":"ok-4","type":"t"}\n\n{"id":"ok-5","type":"t"}\r\n';
+    expect((await post(nd, { 'content-type': 'application/x-ndjson' })).json()).toMatchObject({
+      accepted: 2,
+    });
+    for (const id of ['ok-1', 'ok-2', 'ok-3', 'ok-4', 'ok-5']) expect(await stored(id)).toBe(1);
+    const [row] = await runtime.store.query(
+      "SELECT source, subject, time, CAST(data AS TEXT) AS d FROM events WHERE id = 'ok-1'",
+    );
+    expect(row).toEqual({
+      source: 'web',
+      subject: null,
+      time: new Date('2026-11-24T10:00:00Z'),
+      d: '{"p":"/"}',
+    });
+  });
+
+  it('rejects a malformed NDJSON line and keeps its neighbours', async () => {
+    const body = '{"id":"nd-1","type":"t"}\n{"id":"nd-2","type":\n{"id":"nd-3","type":"t"}';
+    const res = await post(body, { 'content-type': 'application/x-ndjson' });
+    expect(res.statusCode).toBe(200);
+    const json = res.json();
+    expect(json.accepted).toBe(2);
+    expect(json.rejected).toHaveLength(1);
+    expect(json.rejected[0]).toMatchObject({ index: 1, line: 2 });
+    expect(json.rejected[0].error).toMatch(/^line 2 is not valid JSON/);
+    expect(await stored('nd-1')).toBe(1);
+    expect(await stored('nd-3')).toBe(1);
+  });
+
+  it('says which field of which event is wrong, and keeps the good events of the request', async () => {
+    const res = await post(
+      JSON.stringify([
+        { id: 'mix-1', type: 'ok' },
+        { type: 'no-id' },
+        { id: 'mix-3' },
+        { id: 'mix-4', type: 42 },
+        { id: 'mix-5', type: 't', time: 'yesterday' },
+      ]),
+    );
+    expect(res.statusCode).toBe(200);
+    const { accepted, rejected } = res.json();
+    expect(accepted).toBe(1);
+    expect(rejected).toEqual([
+      { index: 1, field: 'id', error: 'id is required (the event id, unique per source)' },
+      { index: 2, id: 'mix-3', field: 'type', error: 'type is required (the event type)' },
+      { index: 3, id: 'mix-4', field: 'type', error: 'type must be a string, not the number 42' },
+      {
+        index: 4,
+        id: 'mix-5',
+        field: 'time',
+        error: 'time must be an RFC 3339 timestamp such as 2026-11-24T10:00:00Z, not "yesterday"',
+      },
+    ]);
+    expect(await stored('mix-1')).toBe(1);
+  });
+
+  it('answers 400 when nothing in the request is an event', async () => {
+    const res = await post(JSON.stringify([{ type: 'x' }, 'text']));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().rejected[1]).toEqual({
+      index: 1,
+      error: 'an event must be a JSON object, not the string "text"',
+    });
+  });
+
+  it('refuses malformed JSON with the parser position', async () => {
+    const res = await post('{"id": "x", "type": }');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatch(/^body is not valid JSON: Unexpected token/);
+  });
+
+  it('refuses invalid UTF-8 with the offset, and in NDJSON only the bad line', async () => {
+    const bad = Buffer.concat([
+      Buffer.from('{"id":"u-1","type":"'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"}'),
+    ]);
+    const res = await post(bad);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toBe('body is not valid UTF-8 (first invalid byte at offset 20)');
+    const nd = Buffer.concat([
+      Buffer.from('{"id":"u-2","type":"t"}\n'),
+      bad,
+      Buffer.from('\n{"id":"u-3","type":"é"}'),
+    ]);
+    const res2 = await post(nd, { 'content-type': 'application/x-ndjson' });
+    expect(res2.json()).toMatchObject({
+      accepted: 2,
+      rejected: [{ index: 1, line: 2, error: 'line 2 is not valid UTF-8' }],
+    });
+    expect(await stored('u-3')).toBe(1);
+  });
+
+  it('refuses an unsupported content type with 415 naming the supported ones', async () => {
+    const res = await post('id=1', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error).toContain('application/cloudevents+json');
+  });
+
+  it('names the limit on an oversized body or too many events (413)', async () => {
+    const big = JSON.stringify({ id: 'big', type: 't', data: 'x'.repeat(3000) });
+    const res = await post(big);
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error).toBe('body is larger than the limit of 2048 bytes (server.bodyLimit)');
+    const many = JSON.stringify(Array.from({ length: 6 }, (_, i) => ({ id: `m${i}`, type: 't' })));
+    const res2 = await post(many);
+    expect(res2.statusCode).toBe(413);
+    expect(res2.json().error).toBe(
+      'request holds 6 events; the limit is 5 events per request (server.maxEventsPerRequest)',
+    );
+  });
+
+  it('requires a write key (401), refuses an unknown key (401) and another source key (403)', async () => {
+    const ev = JSON.stringify({ id: 'k-1', type: 't', source: 'web' });
+    const none = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: ev,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(none.statusCode).toBe(401);
+    expect(none.json().error).toBe('a write key is required for source "web" (Authorization: Bearer KEY)');
+    expect((await post(ev, { authorization: 'Bearer wk_nope_nope_nope' })).statusCode).toBe(401);
+    const other = await post(ev, { authorization: `Bearer ${MARS_KEY}` });
+    expect(other.statusCode).toBe(403);
+    expect(other.json().rejected[0].error).toBe('source "web" does not match the write key\'s source "mars"');
+    const basic = `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`;
+    expect((await post(ev, { authorization: basic })).statusCode).toBe(200);
+  });
+
+  it("maps a source's own shape (Mars) onto the envelope", async () => {
+    const mars = {
+      app_id: 'chat',
+      message_id: 'msg-1',
+      event: 'MESSAGE_CREATED',
+      created_at: '2026-11-24T10:00:00Z',
+    };
+    const res = await post(JSON.stringify(mars), { authorization: `Bearer ${MARS_KEY}` });
+    expect(res.json()).toMatchObject({ accepted: 1 });
+    const rows = await runtime.store.query(
+      "SELECT source, id, type, subject, CAST(data AS TEXT) AS d FROM events WHERE source = 'mars'",
+    );
+    expect(rows).toEqual([
+      { source: 'mars', id: 'msg-1', type: 'MESSAGE_CREATED', subject: 'msg-1', d: '{"app_id":"chat"}' },
+    ]);
+  });
+});
+
+describe('Segment-compatible endpoints', () => {
+  const basic = {
+    authorization: `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`,
+    'content-type': 'application/json',
+  };
+  it('maps track and batch calls onto the envelope', async () => {
+    const track = {
+      messageId: 'seg-1',
+      userId: 'u-9',
+      event: 'Order Completed',
+      properties: { total: 12.5 },
+      timestamp: '2026-11-24T10:00:00.000Z',
+    };
+    const r1 = await app.inject({ method: 'POST', url: '/v1/track', payload: track, headers: basic });
+    expect(r1.json()).toMatchObject({ success: true, accepted: 1 });
+    const batch = {
+      batch: [
+        { type: 'identify', messageId: 'seg-2', anonymousId: 'anon-1', traits: { plan: 'pro' } },
+        { type: 'page', messageId: 'seg-3', userId: 'u-9', name: 'Home' },
+        { type: 'bogus', messageId: 'seg-4' },
+      ],
+    };
+    const r2 = await app.inject({ method: 'POST', url: '/v1/batch', payload: batch, headers: basic });
+    expect(r2.json()).toMatchObject({ success: false, accepted: 2, rejected: [{ index: 2, field: 'type' }] });
+    const rows = await runtime.store.query(
+      "SELECT id, type, subject, time FROM events WHERE id LIKE 'seg-%' ORDER BY id",
+    );
+    expect(rows.map((r) => [r.id, r.type, r.subject])).toEqual([
+      ['seg-1', 'Order Completed', 'u-9'],
+      ['seg-2', 'identify', 'anon-1'],
+      ['seg-3', 'page', 'u-9'],
+    ]);
+    expect(rows[0]!.time).toEqual(new Date('2026-11-24T10:00:00Z'));
+  });
+
+  it('accepts the write key in the body as Segment libraries may send it', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/identify',
+      payload: { writeKey: KEY, messageId: 'seg-5', userId: 'u-1' },
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.json()).toMatchObject({ success: true });
+  });
+});
+
+describe('status, stats and metrics', () => {
+  it('reports health, queue statistics and Prometheus metrics', async () => {
+    const status = await app.inject('/status');
+    expect(status.statusCode).toBe(200);
+    expect(status.json().checks.map((c: { name: string }) => c.name)).toEqual(['store', 'queue']);
+    const stats = (await app.inject('/api/q/stats')).json();
+    expect(stats.queue.depth).toBe(0);
+    expect(stats.events.committed).toBeGreaterThan(0);
+    expect(stats.commits.latencyMs.p50).toBeGreaterThan(0);
+    const metrics = (await app.inject('/metrics')).body;
+    expect(metrics).toMatch(/panoramix_events_accepted_total\{source="web"\} \d+/);
+    expect(metrics).toMatch(/panoramix_events_rejected_total\{source="web",reason="envelope"\} \d+/);
+  });
+});
