@@ -152,7 +152,16 @@ export class DuckDbStore implements Store {
         }
         inBatch.add(k);
       }
-      stored.push({ ...e, seq: seq++ });
+      stored.push({
+        source: e.source,
+        id: e.id,
+        type: e.type,
+        subject: e.subject,
+        time: e.time,
+        data: e.data,
+        receivedAt: e.receivedAt,
+        seq: seq++,
+      });
       storedHashes.push(hashes[i]!);
     }
     if (stored.length === 0) return { stored, duplicates };
@@ -225,6 +234,8 @@ async function runQuery<R extends Row>(
 function eventChunk(events: StoredEvent[], start: number, end: number, hashes: number[]): DuckDBDataChunk {
   const n = end - start;
   const cols: DuckDBValue[][] = EVENT_COLUMNS.map(() => new Array<DuckDBValue>(n));
+  let lastReceived = Number.NaN;
+  let lastValue: DuckDBValue | undefined;
   for (let i = 0; i < n; i++) {
     const e = events[start + i]!;
     cols[0]![i] = BigInt(e.seq);
@@ -234,7 +245,12 @@ function eventChunk(events: StoredEvent[], start: number, end: number, hashes: n
     cols[4]![i] = e.type;
     cols[5]![i] = e.subject;
     cols[6]![i] = timestampTZValue(BigInt(Math.round(e.time * 1000)));
-    cols[7]![i] = timestampTZValue(BigInt(Math.round(e.receivedAt * 1000)));
+    // Events of one request share their receipt time: reuse the value instead of converting again.
+    if (e.receivedAt !== lastReceived || !lastValue) {
+      lastValue = timestampTZValue(BigInt(Math.round(e.receivedAt * 1000)));
+      lastReceived = e.receivedAt;
+    }
+    cols[7]![i] = lastValue;
     cols[8]![i] = e.data;
   }
   const chunk = DuckDBDataChunk.create(EVENT_COLUMNS, n);
