@@ -30,12 +30,13 @@ export interface Runtime {
 /** Builds a runtime from a configuration: opens the store, wires the committer and ingest path. */
 export async function createRuntime(config: Config, baseDir: string, logger: Logger): Promise<Runtime> {
   const store = await openStore(config.store, baseDir);
+  const telemetry = new Telemetry();
   const committer = new GroupCommitter(store, {
     queueLimit: config.server.queueLimit,
     maxBatch: config.server.maxCommitBatch,
+    observe: (events, ms) => telemetry.committed(events, ms),
   });
   const keys = new WriteKeys(config.sources);
-  const telemetry = new Telemetry();
   const ingest = new Ingest(config, keys, committer, telemetry);
   const closers: (() => Promise<void> | void)[] = [];
   for (const [name, s] of Object.entries(config.sources)) {

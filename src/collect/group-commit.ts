@@ -24,6 +24,8 @@ export interface GroupCommitOptions {
   readonly queueLimit: number;
   /** Most events written in one commit. */
   readonly maxBatch: number;
+  /** Told of every successful commit (events, duration): the metrics hook. */
+  readonly observe?: (events: number, ms: number) => void;
 }
 
 interface Pending {
@@ -138,7 +140,9 @@ export class GroupCommitter {
       for (const p of batch) p.reject(err);
       return;
     }
-    this.stats.commitLatencyMs.add(performance.now() - t0);
+    const ms = performance.now() - t0;
+    this.stats.commitLatencyMs.add(ms);
+    this.options.observe?.(n, ms);
     this.stats.batchSize.add(n);
     this.stats.commits++;
     this.stats.committed += result.stored.length;

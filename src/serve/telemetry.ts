@@ -10,6 +10,9 @@ export class Telemetry implements IngestCounters {
   private readonly rejectedTotal: Counter<'source' | 'reason'>;
   readonly commitSeconds: Histogram;
   readonly queueDepth: Gauge;
+  readonly oldestPendingSeconds: Gauge;
+  private readonly committedTotal: Counter;
+  readonly commitBatchSize: Histogram;
 
   constructor() {
     this.acceptedTotal = new Counter({
@@ -30,11 +33,34 @@ export class Telemetry implements IngestCounters {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [this.registry],
     });
+    this.committedTotal = new Counter({
+      name: 'panoramix_events_committed_total',
+      help: 'Events newly stored (duplicates excluded are counted by accepted_total)',
+      registers: [this.registry],
+    });
+    this.commitBatchSize = new Histogram({
+      name: 'panoramix_commit_batch_events',
+      help: 'Events written by one group commit',
+      buckets: [1, 10, 100, 500, 1000, 5000, 10000, 20000, 50000],
+      registers: [this.registry],
+    });
+    this.oldestPendingSeconds = new Gauge({
+      name: 'panoramix_oldest_pending_age_seconds',
+      help: 'Age of the oldest event accepted but not yet durable',
+      registers: [this.registry],
+    });
     this.queueDepth = new Gauge({
       name: 'panoramix_queue_depth',
       help: 'Events accepted but not yet durable',
       registers: [this.registry],
     });
+  }
+
+  /** Records one group commit. */
+  committed(events: number, ms: number): void {
+    this.committedTotal.inc(events);
+    this.commitBatchSize.observe(events);
+    this.commitSeconds.observe(ms / 1000);
   }
 
   accepted(source: string, n: number): void {

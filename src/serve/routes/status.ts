@@ -54,11 +54,19 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
     });
   });
 
-  app.get('/api/q/stats', async () => queueStats(runtime));
+  app.get('/api/q/stats', async () => ({
+    ...queueStats(runtime),
+    store: {
+      engine: runtime.store.dialect.name,
+      lastSeq: await runtime.store.lastSeq(),
+      sizeBytes: await runtime.store.sizeBytes().catch(() => null),
+    },
+  }));
 
   app.get('/metrics', async (_req, reply) => {
     const t = runtime.telemetry;
     t.queueDepth.set(runtime.committer.depth);
+    t.oldestPendingSeconds.set(runtime.committer.oldestPendingAgeMs() / 1000);
     reply.header('content-type', t.registry.contentType);
     return t.registry.metrics();
   });
