@@ -57,6 +57,20 @@ for (const factory of storeFactories()) {
       ]);
     });
 
+    it('stores a key once when concurrent appends carry it', async () => {
+      const { store } = await fresh();
+      const results = await Promise.all([
+        store.append([ev('x1'), ev('x2')]),
+        store.append([ev('x2'), ev('x3')]),
+        store.append([ev('x3'), ev('x1'), ev('x4')]),
+      ]);
+      const stored = results.flatMap((r) => r.stored.map((e) => e.id)).sort();
+      expect(stored).toEqual(['x1', 'x2', 'x3', 'x4']);
+      expect(results.reduce((n, r) => n + r.duplicates.length, 0)).toBe(3);
+      const seqs = (await store.query('SELECT seq FROM events ORDER BY seq')).map((r) => r.seq);
+      expect(seqs).toEqual([1, 2, 3, 4]);
+    });
+
     it('keeps exactly-once and seq across a close and reopen', async () => {
       const { store, reopen } = await fresh();
       await store.append([ev('1'), ev('2')]);

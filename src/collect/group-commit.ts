@@ -4,8 +4,15 @@ import { Percentiles } from './percentiles.js';
 
 /** Where the committer writes: the store (embedded) or the log (server mode). */
 export interface EventSink {
-  append(events: readonly NewEvent[]): Promise<AppendResult>;
+  /**
+   * Durably appends; resolves after the commit. A sink that pipelines calls onStaged once the batch no
+   * longer needs the committer's attention (its commit is under way), so the next batch can form.
+   */
+  append(events: readonly NewEvent[], onStaged?: () => void): Promise<AppendResult>;
 }
+
+// Batches whose commits may be under way at once (a pipelining sink overlaps staging with committing).
+const MAX_IN_FLIGHT = 2;
 
 /** Thrown by submit when the queue is full; the caller answers 503 with Retry-After. */
 export class QueueFullError extends Error {
@@ -106,7 +113,12 @@ export class GroupCommitter {
   }
 
   private async loop(): Promise<void> {
-    while (this.queue.length > 0) {
+    const running: Promise<void>[] = [];
+    while (this.queue.length > 0 || running.length > 0) {
+      if (this.queue.length === 0 || running.length >= MAX_IN_FLIGHT) {
+        await running.shift();
+        continue;
+      }
       const batch: Pending[] = [];
       let n = 0;
       while (
@@ -118,27 +130,38 @@ export class GroupCommitter {
         n += p.events.length;
       }
       this.queued -= n;
-      this.inFlight = n;
-      await this.commit(batch, n);
-      this.inFlight = 0;
+      this.inFlight += n;
+      let staged!: () => void;
+      const stagedNow = new Promise<void>((resolve) => {
+        staged = resolve;
+      });
+      running.push(
+        this.commit(batch, n, staged).finally(() => {
+          this.inFlight -= n;
+        }),
+      );
+      // The next batch forms once this one is staged: meanwhile arrivals gather into it.
+      await stagedNow;
     }
     this.committing = false;
     for (const d of this.drained.splice(0)) d();
   }
 
-  private async commit(batch: Pending[], n: number): Promise<void> {
+  private async commit(batch: Pending[], n: number, staged: () => void): Promise<void> {
     const all: NewEvent[] =
       batch.length === 1 ? (batch[0]!.events as NewEvent[]) : batch.flatMap((p) => p.events);
     this.commitStartedAt = Date.now();
     const t0 = performance.now();
     let result: AppendResult;
     try {
-      result = await this.sink.append(all);
+      result = await this.sink.append(all, staged);
     } catch (err) {
       this.stats.failedCommits++;
       this.stats.lastError = (err as Error).message;
       for (const p of batch) p.reject(err);
       return;
+    } finally {
+      staged();
     }
     const ms = performance.now() - t0;
     this.stats.commitLatencyMs.add(ms);

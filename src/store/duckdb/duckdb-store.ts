@@ -1,27 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  BIGINT,
-  type DuckDBConnection,
-  DuckDBDataChunk,
-  DuckDBInstance,
-  type DuckDBValue,
-  TIMESTAMPTZ,
-  timestampTZValue,
-  VARCHAR,
-} from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { NewEvent, StoredEvent } from '../../core/event.js';
-import { keyHash } from '../../core/key-hash.js';
 import { applyMigrations } from '../migrate.js';
 import { EVENT_MIGRATIONS } from '../migrations.js';
 import type { AppendResult, Migration, Row, SqlClient, Store } from '../store.js';
 import { duckdbDialect } from './duckdb-dialect.js';
 import { fromDuckRow, toDuckValue } from './duckdb-values.js';
-import { KeySet } from './key-set.js';
-import { Mutex } from './mutex.js';
-
-const EVENT_COLUMNS = [BIGINT, BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR, TIMESTAMPTZ, TIMESTAMPTZ, VARCHAR];
-const CHUNK_ROWS = 2048;
+import { EventWriter } from './event-writer.js';
 
 /** Options of the embedded store. */
 export interface DuckDbStoreOptions {
@@ -32,24 +18,24 @@ export interface DuckDbStoreOptions {
 /** The embedded store: one DuckDB file, one writer, exactly-once through an in-memory key set. */
 export class DuckDbStore implements Store {
   readonly dialect = duckdbDialect;
-  private readonly keys = new KeySet();
-  private readonly writeLock = new Mutex();
   private readonly idle: DuckDBConnection[] = [];
-  private nextSeq = 1;
+  private readonly writer: EventWriter;
 
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly writer: DuckDBConnection,
-  ) {}
+    private readonly writerConnections: [DuckDBConnection, DuckDBConnection],
+  ) {
+    this.writer = new EventWriter(writerConnections, (c, sql, params) => runQuery(c, sql, params));
+  }
 
   /** Opens (creating when needed) the store file, applies the event migrations and loads the key set. */
   static async open(options: DuckDbStoreOptions): Promise<DuckDbStore> {
     if (options.path !== ':memory:')
       fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true });
     const instance = await DuckDBInstance.create(options.path);
-    const store = new DuckDbStore(instance, await instance.connect());
+    const store = new DuckDbStore(instance, [await instance.connect(), await instance.connect()]);
     await store.migrate(EVENT_MIGRATIONS);
-    await store.loadKeys();
+    await store.writer.load();
     return store;
   }
 
@@ -86,8 +72,8 @@ export class DuckDbStore implements Store {
     });
   }
 
-  append(events: readonly NewEvent[]): Promise<AppendResult> {
-    return this.writeLock.run(() => this.appendLocked(events));
+  append(events: readonly NewEvent[], onStaged?: () => void): Promise<AppendResult> {
+    return this.writer.append(events, onStaged);
   }
 
   async readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -109,7 +95,7 @@ export class DuckDbStore implements Store {
   }
 
   async lastSeq(): Promise<number> {
-    return this.nextSeq - 1;
+    return this.writer.nextSeq - 1;
   }
 
   async sizeBytes(): Promise<number | null> {
@@ -119,96 +105,15 @@ export class DuckDbStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.writeLock.run(async () => {
-      for (const c of this.idle.splice(0)) c.closeSync();
-      this.writer.closeSync();
-      this.instance.closeSync();
-    });
+    await this.writer.idle();
+    for (const c of this.idle.splice(0)) c.closeSync();
+    for (const c of this.writerConnections) c.closeSync();
+    this.instance.closeSync();
   }
 
   /** Memory the exactly-once key set holds, for /metrics and the benchmark. */
   keySetBytes(): number {
-    return this.keys.bytes;
-  }
-
-  private async appendLocked(events: readonly NewEvent[]): Promise<AppendResult> {
-    const hashes = events.map((e) => keyHash(e.source, e.id));
-    const suspects: number[] = [];
-    for (let i = 0; i < events.length; i++) if (this.keys.add(hashes[i]!)) suspects.push(i);
-    const known = suspects.length ? await this.storedKeys(suspects.map((i) => hashes[i]!)) : null;
-
-    const stored: StoredEvent[] = [];
-    const storedHashes: number[] = [];
-    const duplicates: number[] = [];
-    const inBatch = suspects.length ? new Set<string>() : null;
-    let seq = this.nextSeq;
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      if (inBatch) {
-        const k = `${e.source}\u0000${e.id}`;
-        if (known?.has(k) || inBatch.has(k)) {
-          duplicates.push(i);
-          continue;
-        }
-        inBatch.add(k);
-      }
-      stored.push({
-        source: e.source,
-        id: e.id,
-        type: e.type,
-        subject: e.subject,
-        time: e.time,
-        data: e.data,
-        receivedAt: e.receivedAt,
-        seq: seq++,
-      });
-      storedHashes.push(hashes[i]!);
-    }
-    if (stored.length === 0) return { stored, duplicates };
-
-    await this.writer.run('BEGIN TRANSACTION');
-    try {
-      const appender = await this.writer.createAppender('events');
-      for (let start = 0; start < stored.length; start += CHUNK_ROWS) {
-        appender.appendDataChunk(
-          eventChunk(stored, start, Math.min(stored.length, start + CHUNK_ROWS), storedHashes),
-        );
-      }
-      appender.closeSync();
-      await this.writer.run('COMMIT');
-    } catch (err) {
-      await this.writer.run('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
-    this.nextSeq = seq;
-    return { stored, duplicates };
-  }
-
-  // The exact keys stored under the given hashes: the verification of a key-set hit.
-  private async storedKeys(hashes: number[]): Promise<Set<string>> {
-    const unique = [...new Set(hashes)];
-    const found = new Set<string>();
-    for (let i = 0; i < unique.length; i += 1000) {
-      const part = unique.slice(i, i + 1000);
-      const rows = await runQuery(
-        this.writer,
-        `SELECT source, id FROM events WHERE key_hash IN (${part.map((_, j) => `$${j + 1}`).join(',')})`,
-        part.map((h) => BigInt(h)),
-      );
-      for (const r of rows) found.add(`${r.source}\u0000${r.id}`);
-    }
-    return found;
-  }
-
-  private async loadKeys(): Promise<void> {
-    const result = await this.writer.stream('SELECT key_hash FROM events');
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      for (const h of chunk.getColumnValues(0) as bigint[]) this.keys.add(Number(h));
-    }
-    const rows = await runQuery(this.writer, 'SELECT coalesce(max(seq), 0) AS m FROM events', []);
-    this.nextSeq = (rows[0]?.m as number) + 1;
+    return this.writer.keySetBytes;
   }
 
   private async withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -229,33 +134,6 @@ async function runQuery<R extends Row>(
 ): Promise<R[]> {
   const reader = await c.runAndReadAll(sql, params.length ? params.map(toDuckValue) : undefined);
   return reader.getRowObjectsJS().map((r) => fromDuckRow(r) as R);
-}
-
-function eventChunk(events: StoredEvent[], start: number, end: number, hashes: number[]): DuckDBDataChunk {
-  const n = end - start;
-  const cols: DuckDBValue[][] = EVENT_COLUMNS.map(() => new Array<DuckDBValue>(n));
-  let lastReceived = Number.NaN;
-  let lastValue: DuckDBValue | undefined;
-  for (let i = 0; i < n; i++) {
-    const e = events[start + i]!;
-    cols[0]![i] = BigInt(e.seq);
-    cols[1]![i] = BigInt(hashes[start + i]!);
-    cols[2]![i] = e.source;
-    cols[3]![i] = e.id;
-    cols[4]![i] = e.type;
-    cols[5]![i] = e.subject;
-    cols[6]![i] = timestampTZValue(BigInt(Math.round(e.time * 1000)));
-    // Events of one request share their receipt time: reuse the value instead of converting again.
-    if (e.receivedAt !== lastReceived || !lastValue) {
-      lastValue = timestampTZValue(BigInt(Math.round(e.receivedAt * 1000)));
-      lastReceived = e.receivedAt;
-    }
-    cols[7]![i] = lastValue;
-    cols[8]![i] = e.data;
-  }
-  const chunk = DuckDBDataChunk.create(EVENT_COLUMNS, n);
-  for (let k = 0; k < cols.length; k++) chunk.setColumnValues(k, cols[k]!);
-  return chunk;
 }
 
 function parseHumanBytes(text: string): number | null {
