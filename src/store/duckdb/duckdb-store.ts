@@ -9,6 +9,9 @@ import { duckdbDialect } from './duckdb-dialect.js';
 import { fromDuckRow, toDuckValue } from './duckdb-values.js';
 import { EventWriter } from './event-writer.js';
 
+// Commits in flight at once: one connection each (see EventWriter); the group committer matches it.
+const WRITER_CONNECTIONS = 2;
+
 /** Options of the embedded store. */
 export interface DuckDbStoreOptions {
   /** The database file, or ':memory:'. */
@@ -23,7 +26,7 @@ export class DuckDbStore implements Store {
 
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly writerConnections: [DuckDBConnection, DuckDBConnection],
+    private readonly writerConnections: DuckDBConnection[],
   ) {
     this.writer = new EventWriter(writerConnections, (c, sql, params) => runQuery(c, sql, params));
   }
@@ -33,7 +36,9 @@ export class DuckDbStore implements Store {
     if (options.path !== ':memory:')
       fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true });
     const instance = await DuckDBInstance.create(options.path);
-    const store = new DuckDbStore(instance, [await instance.connect(), await instance.connect()]);
+    const writers: DuckDBConnection[] = [];
+    for (let i = 0; i < WRITER_CONNECTIONS; i++) writers.push(await instance.connect());
+    const store = new DuckDbStore(instance, writers);
     await store.migrate(EVENT_MIGRATIONS);
     await store.writer.load();
     return store;

@@ -49,7 +49,7 @@ export class EventWriter {
   nextSeq = 1;
 
   constructor(
-    private readonly connections: readonly [DuckDBConnection, DuckDBConnection],
+    private readonly connections: readonly DuckDBConnection[],
     private readonly query: ConnectionQuery,
   ) {
     this.connectionFree = connections.map(() => Promise.resolve());
@@ -61,7 +61,7 @@ export class EventWriter {
 
   /** Rebuilds the key set and the next seq from the stored events (at open). */
   async load(): Promise<void> {
-    const c = this.connections[0];
+    const c = this.connections[0]!;
     const result = await c.stream('SELECT key_hash FROM events');
     for (;;) {
       const chunk = await result.fetchChunk();
@@ -97,7 +97,7 @@ export class EventWriter {
       hashes[i] = h;
       if (this.keys.add(h)) suspects.push(i);
     }
-    const slot = this.turn++ % 2;
+    const slot = this.turn++ % this.connections.length;
     const conn = this.connections[slot]!;
     await this.connectionFree[slot];
     // In-flight batches are taken before the store is asked, so a batch committing in between is seen once.
