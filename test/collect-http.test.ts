@@ -255,6 +255,39 @@ describe('Segment-compatible endpoints', () => {
   });
 });
 
+describe('backpressure', () => {
+  it('answers 503 with Retry-After when the queue is full, and stores what it acknowledged', async () => {
+    const { app: small, runtime: rt } = await testApp('server:\n  queueLimit: 3\n');
+    try {
+      const sends = Array.from({ length: 30 }, (_, i) =>
+        small.inject({
+          method: 'POST',
+          url: '/v1/events',
+          payload: JSON.stringify([
+            { id: `bp-${i}-a`, type: 't', source: 'any' },
+            { id: `bp-${i}-b`, type: 't', source: 'any' },
+          ]),
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
+      const answers = await Promise.all(sends);
+      const refused = answers.filter((r) => r.statusCode === 503);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused[0]!.headers['retry-after']).toBe('1');
+      expect(refused[0]!.json().error).toMatch(
+        /^the ingest queue is full \(\d+ events waiting, limit 3\); retry shortly$/,
+      );
+      const acked = answers.filter((r) => r.statusCode === 200).length;
+      expect(acked).toBeGreaterThan(0);
+      const [{ n }] = (await rt.store.query('SELECT count(*) AS n FROM events')) as [{ n: number }];
+      expect(n).toBe(acked * 2);
+    } finally {
+      await small.close();
+      await rt.close();
+    }
+  });
+});
+
 describe('status, stats and metrics', () => {
   it('reports health, queue statistics and Prometheus metrics', async () => {
     const status = await app.inject('/status');

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import type { NewEvent, StoredEvent } from '../core/event.js';
+import type { AppendResult } from '../store/store.js';
+import { type EventSink, GroupCommitter, QueueFullError } from './group-commit.js';
+
+const ev = (id: string): NewEvent => ({
+  source: 's',
+  id,
+  type: 't',
+  subject: null,
+  time: 0,
+  data: 'null',
+  receivedAt: 0,
+});
+
+// A sink that records each append and lets the test decide when commits finish.
+class RecordingSink implements EventSink {
+  readonly batches: string[][] = [];
+  failNext = false;
+  private seq = 0;
+  private release: (() => void)[] = [];
+
+  async append(events: readonly NewEvent[], onStaged?: () => void): Promise<AppendResult> {
+    this.batches.push(events.map((e) => e.id));
+    onStaged?.();
+    await new Promise<void>((r) => this.release.push(r));
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('disk full');
+    }
+    const stored: StoredEvent[] = events.map((e) => ({ ...e, seq: ++this.seq }));
+    return { stored, duplicates: [] };
+  }
+
+  finishAll(): void {
+    for (const r of this.release.splice(0)) r();
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('GroupCommitter', () => {
+  it('writes the submissions that arrive during a commit together in the next one', async () => {
+    const sink = new RecordingSink();
+    const c = new GroupCommitter(sink, { queueLimit: 1000, maxBatch: 1000 });
+    const first = c.submit([ev('a')]);
+    await tick();
+    const second = Promise.all([c.submit([ev('b')]), c.submit([ev('c'), ev('d')]), c.submit([ev('e')])]);
+    await tick();
+    expect(sink.batches).toEqual([['a']]);
+    sink.finishAll();
+    expect((await first).stored.map((e) => e.seq)).toEqual([1]);
+    await tick();
+    expect(sink.batches).toEqual([['a'], ['b', 'c', 'd', 'e']]);
+    sink.finishAll();
+    const results = await second;
+    expect(results.map((r) => r.stored.map((e) => e.id))).toEqual([['b'], ['c', 'd'], ['e']]);
+  });
+
+  it('answers only after the commit, and refuses with QueueFullError when the queue is full', async () => {
+    const sink = new RecordingSink();
+    const c = new GroupCommitter(sink, { queueLimit: 3, maxBatch: 10 });
+    let done = false;
+    const p = c.submit([ev('a'), ev('b')]).then(() => {
+      done = true;
+    });
+    await tick();
+    expect(done).toBe(false);
+    await expect(c.submit([ev('c'), ev('d')])).rejects.toBeInstanceOf(QueueFullError);
+    expect(c.stats.refused).toBe(2);
+    sink.finishAll();
+    await p;
+    expect(done).toBe(true);
+  });
+
+  it('rejects every submission of a failed commit and goes on with the next', async () => {
+    const sink = new RecordingSink();
+    const c = new GroupCommitter(sink, { queueLimit: 100, maxBatch: 100 });
+    sink.failNext = true;
+    const failed = c.submit([ev('a')]);
+    await tick();
+    sink.finishAll();
+    await expect(failed).rejects.toThrow('disk full');
+    expect(c.stats.lastError).toBe('disk full');
+    const ok = c.submit([ev('b')]);
+    await tick();
+    sink.finishAll();
+    expect((await ok).stored).toHaveLength(1);
+    expect(c.stats.lastError).toBeNull();
+    await c.drain();
+    expect(c.depth).toBe(0);
+  });
+});
