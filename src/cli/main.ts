@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { demoCommand } from './commands/demo.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
 import { replayCommand } from './commands/replay.js';
@@ -6,7 +7,7 @@ import { sqlCommand } from './commands/sql.js';
 import { startCommand } from './commands/start.js';
 
 /** Every command, one file each; features add one line here. */
-const COMMANDS = [startCommand, initCommand, replayCommand, generateCommand, sqlCommand];
+const COMMANDS = [startCommand, demoCommand, initCommand, replayCommand, generateCommand, sqlCommand];
 
 const program = new Command()
   .name('panoramix')
