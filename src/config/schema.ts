@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { projectionsSchema, queriesSchema } from '../project/config.js';
 import { parseByteSize } from './byte-size.js';
 
 const name = z
@@ -72,6 +73,8 @@ export const configSchema = z
     store: storeSchema.default(storeSchema.parse({})),
     server: serverSchema.default(serverSchema.parse({})),
     sources: z.record(name, sourceSchema).default({}),
+    projections: projectionsSchema,
+    queries: queriesSchema,
   })
   .strict();
 

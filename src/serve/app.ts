@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Runtime } from '../runtime.js';
 import { eventReadRoutes } from './routes/events-read.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { projectionRoutes } from './routes/projections.js';
 import { segmentRoutes } from './routes/segment.js';
 import { statusRoutes } from './routes/status.js';
 
@@ -9,7 +10,13 @@ import { statusRoutes } from './routes/status.js';
 export type RoutePlugin = (app: FastifyInstance, runtime: Runtime) => void | Promise<void>;
 
 /** Route plugins of every feature, in registration order. Features add one line here. */
-const FEATURES: readonly RoutePlugin[] = [ingestRoutes, segmentRoutes, statusRoutes, eventReadRoutes];
+const FEATURES: readonly RoutePlugin[] = [
+  ingestRoutes,
+  segmentRoutes,
+  statusRoutes,
+  eventReadRoutes,
+  projectionRoutes,
+];
 
 /** Builds the HTTP app (collector, API, status) without listening: tests use inject(), the CLI listens. */
 export async function createApp(runtime: Runtime): Promise<FastifyInstance> {

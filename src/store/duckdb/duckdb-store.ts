@@ -99,6 +99,11 @@ export class DuckDbStore implements Store {
     }));
   }
 
+  /** Writes a query's rows to a Parquet file (DuckDB's own writer). */
+  async copyToParquet(sql: string, params: readonly unknown[], file: string): Promise<void> {
+    await this.exec(`COPY (${sql}) TO ${quoteLiteral(file)} (FORMAT parquet)`, params);
+  }
+
   async lastSeq(): Promise<number> {
     return this.writer.nextSeq - 1;
   }
@@ -139,6 +144,10 @@ async function runQuery<R extends Row>(
 ): Promise<R[]> {
   const reader = await c.runAndReadAll(sql, params.length ? params.map(toDuckValue) : undefined);
   return reader.getRowObjectsJS().map((r) => fromDuckRow(r) as R);
+}
+
+function quoteLiteral(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
 }
 
 function parseHumanBytes(text: string): number | null {

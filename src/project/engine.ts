@@ -1,0 +1,193 @@
+import type { Logger } from 'pino';
+import { Mutex } from '../store/duckdb/mutex.js';
+import type { Store } from '../store/store.js';
+import type { ProjectionPlan, VersionTables } from './plan.js';
+import { activeVersion, allVersions, PROJECTION_MIGRATIONS, type VersionRow } from './registry.js';
+
+/** Thrown when a projection is asked for before its first build finished. */
+export class NotReadyError extends Error {
+  constructor(name: string) {
+    super(`projection ${name} is being built for the first time; retry shortly`);
+    this.name = 'NotReadyError';
+  }
+}
+
+/**
+ * The batch and speed layers. A rebuild computes a version's batch tables from every event up to a
+ * watermark, folds what arrived meanwhile into its speed tables, and swaps it in with one registry update;
+ * the version it replaces serves until that moment. A fold appends the partial rows of the events committed
+ * since the last fold to the active version's speed tables, in the same transaction as its new speed seq.
+ */
+export class ProjectionEngine {
+  private readonly locks = new Map<string, Mutex>();
+  private readonly dropLater = new Set<NodeJS.Timeout>();
+  private builds = 0;
+
+  constructor(
+    readonly store: Store,
+    readonly plans: ReadonlyMap<string, ProjectionPlan>,
+    private readonly logger: Logger,
+    /** How long a retired version's tables stay for readers that started before the swap. */
+    private readonly retireAfterMs = 30_000,
+  ) {}
+
+  async init(): Promise<void> {
+    await this.store.migrate(PROJECTION_MIGRATIONS);
+    for (const v of await allVersions(this.store)) {
+      if (v.status === 'active') continue;
+      await this.dropVersion(v);
+    }
+  }
+
+  /** Names of projections whose current definition has no built version yet. */
+  async stale(): Promise<string[]> {
+    const out: string[] = [];
+    for (const [name, plan] of this.plans) {
+      const active = await activeVersion(this.store, name);
+      if (!active || !isVersionOf(active, plan)) out.push(name);
+    }
+    return out;
+  }
+
+  /** Recomputes a projection from history up to `watermark` (default: everything stored) and swaps it in. */
+  rebuild(name: string, watermark?: number): Promise<VersionRow> {
+    const plan = this.plans.get(name);
+    if (!plan) return Promise.reject(new Error(`no projection named ${name}`));
+    return this.lock(name).run(() => this.build(plan, watermark));
+  }
+
+  /** Folds newly committed events into every incremental projection's speed layer. */
+  async fold(): Promise<void> {
+    const upTo = await this.store.lastSeq();
+    for (const plan of this.plans.values()) {
+      if (!plan.incremental) continue;
+      await this.lock(plan.name).run(async () => {
+        const active = await activeVersion(this.store, plan.name);
+        if (!active || !isVersionOf(active, plan) || active.speedSeq >= upTo) return;
+        await this.foldVersion(plan, active, upTo);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.dropLater) clearTimeout(t);
+  }
+
+  private async build(plan: ProjectionPlan, watermark?: number): Promise<VersionRow> {
+    const t0 = performance.now();
+    const w = watermark ?? (await this.store.lastSeq());
+    // Every build gets new tables, so the version being replaced serves untouched until the swap.
+    const version = `${plan.hash}_${Date.now().toString(36)}${(this.builds++).toString(36)}`;
+    const tables = tablesOf(this.store, plan, version);
+    const all = [tables.batch, tables.speed, ...tables.pairs.flatMap((p) => [p.batch, p.speed])];
+    for (const t of all) await this.store.exec(`DROP TABLE IF EXISTS ${t}`);
+    await this.store.exec(`CREATE TABLE ${tables.batch} AS ${plan.partialSql(0, w)}`);
+    await this.store.exec(`CREATE TABLE ${tables.speed} AS ${plan.partialSql(w, w)}`);
+    for (const [i, pairs] of plan.pairs.entries()) {
+      await this.store.exec(`CREATE TABLE ${tables.pairs[i]!.batch} AS ${pairs(0, w)}`);
+      await this.store.exec(`CREATE TABLE ${tables.pairs[i]!.speed} AS ${pairs(w, w)}`);
+    }
+    const row: VersionRow = {
+      name: plan.name,
+      version,
+      status: 'building',
+      watermark: w,
+      speedSeq: w,
+      builtAt: new Date(),
+      buildMs: Math.round(performance.now() - t0),
+      mergedSql: plan.mergedSql(tables),
+      columns: [...plan.columns],
+      tables: all,
+    };
+    await this.store.exec(
+      `INSERT INTO panoramix_projections (name, version, status, watermark, speed_seq, built_at, build_ms, merged_sql, columns, tables)
+       VALUES ($1, $2, 'building', $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        row.name,
+        row.version,
+        row.watermark,
+        row.speedSeq,
+        row.builtAt,
+        row.buildMs,
+        row.mergedSql,
+        JSON.stringify(row.columns),
+        JSON.stringify(row.tables),
+      ],
+    );
+    // Catch up with what arrived during the build, then swap: readers see the old version or the new one.
+    const upTo = await this.store.lastSeq();
+    if (plan.incremental && upTo > w) await this.foldVersion(plan, row, upTo);
+    const previous = await activeVersion(this.store, plan.name);
+    await this.store.transaction(async (tx) => {
+      await tx.exec(
+        "UPDATE panoramix_projections SET status = 'retired' WHERE name = $1 AND status = 'active'",
+        [plan.name],
+      );
+      await tx.exec("UPDATE panoramix_projections SET status = 'active' WHERE name = $1 AND version = $2", [
+        plan.name,
+        version,
+      ]);
+    });
+    if (previous) this.retire(previous);
+    this.logger.info({ projection: plan.name, version, watermark: w, ms: row.buildMs }, 'projection built');
+    return { ...row, status: 'active', speedSeq: Math.max(upTo, w) };
+  }
+
+  private async foldVersion(plan: ProjectionPlan, v: VersionRow, upTo: number): Promise<void> {
+    const tables = tablesOf(this.store, plan, v.version);
+    await this.store.transaction(async (tx) => {
+      await tx.exec(`INSERT INTO ${tables.speed} ${plan.partialSql(v.speedSeq, upTo)}`);
+      for (const [i, pairs] of plan.pairs.entries())
+        await tx.exec(`INSERT INTO ${tables.pairs[i]!.speed} ${pairs(v.speedSeq, upTo)}`);
+      await tx.exec('UPDATE panoramix_projections SET speed_seq = $1 WHERE name = $2 AND version = $3', [
+        upTo,
+        plan.name,
+        v.version,
+      ]);
+    });
+  }
+
+  private retire(v: VersionRow): void {
+    const t = setTimeout(() => {
+      this.dropLater.delete(t);
+      void this.lock(v.name)
+        .run(() => this.dropVersion(v))
+        .catch((err: Error) =>
+          this.logger.warn({ err, projection: v.name }, 'could not drop a retired version'),
+        );
+    }, this.retireAfterMs);
+    t.unref();
+    this.dropLater.add(t);
+  }
+
+  private async dropVersion(v: VersionRow): Promise<void> {
+    const current = await activeVersion(this.store, v.name);
+    if (current?.version === v.version) return;
+    for (const t of v.tables) await this.store.exec(`DROP TABLE IF EXISTS ${t}`);
+    await this.store.exec(
+      "DELETE FROM panoramix_projections WHERE name = $1 AND version = $2 AND status <> 'active'",
+      [v.name, v.version],
+    );
+  }
+
+  private lock(name: string): Mutex {
+    let m = this.locks.get(name);
+    if (!m) this.locks.set(name, (m = new Mutex()));
+    return m;
+  }
+}
+
+/** Whether a built version was built from this plan's definition. */
+export function isVersionOf(v: VersionRow, plan: ProjectionPlan): boolean {
+  return v.version.startsWith(`${plan.hash}_`);
+}
+
+/** The tables of one build of a plan, quoted. Names are validated identifiers plus hash and build id. */
+export function tablesOf(store: Store, plan: ProjectionPlan, version: string): VersionTables {
+  const q = (s: string) => store.dialect.quoteIdent(`proj_${plan.name}_${version}_${s}`);
+  return {
+    batch: q('b'),
+    speed: q('s'),
+    pairs: plan.pairs.map((_, i) => ({ batch: q(`bp${i}`), speed: q(`sp${i}`) })),
+  };
+}

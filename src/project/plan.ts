@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import type { ColumnType, SqlDialect } from '../store/store.js';
+import type { ProjectionConfig } from './config.js';
+import { compileExpr, quoteLiteral } from './expr/compile.js';
+import { parseMeasure } from './measure.js';
+
+/** An output column of a projection. */
+export interface OutputColumn {
+  readonly name: string;
+  readonly type: ColumnType | 'unknown';
+}
+
+/** The quoted table names one version of a projection lives in. */
+export interface VersionTables {
+  readonly batch: string;
+  readonly speed: string;
+  readonly pairs: readonly { readonly batch: string; readonly speed: string }[];
+}
+
+/**
+ * A projection compiled to SQL. Batch and speed tables hold the same partial rows (the batch over
+ * seq ≤ watermark, the speed layer over each range folded since); the merged read combines them with
+ * operations that are associative (sum of counts and sums, min of mins, max of maxes, the latest by
+ * (time, seq)), so batch ∪ speed equals a full recompute whatever the cut.
+ */
+export interface ProjectionPlan {
+  readonly name: string;
+  readonly shape: ProjectionConfig['shape'];
+  /** Changes whenever the definition does: a new hash is a new version, rebuilt from history. */
+  readonly hash: string;
+  readonly columns: readonly OutputColumn[];
+  /** False for sql projections: batch only, they report their age. */
+  readonly incremental: boolean;
+  /** SQL of the partial rows for events with lo < seq ≤ hi. */
+  partialSql(lo: number, hi: number): string;
+  /** SQL of each count_distinct measure's distinct (dimensions, value) pairs over the same range. */
+  readonly pairs: readonly ((lo: number, hi: number) => string)[];
+  /** SQL of the merged answer over one version's tables. */
+  mergedSql(t: VersionTables): string;
+}
+
+/** Compiles a projection definition into its plan. */
+export function planProjection(name: string, def: ProjectionConfig, d: SqlDialect): ProjectionPlan {
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ ...def, description: undefined, schedule: undefined }))
+    .digest('hex')
+    .slice(0, 10);
+  if (def.shape === 'sql') {
+    return {
+      name,
+      shape: def.shape,
+      hash,
+      columns: [],
+      incremental: false,
+      partialSql: () => def.sql,
+      pairs: [],
+      mergedSql: (t) => `SELECT * FROM ${t.batch}`,
+    };
+  }
+  const q = (s: string) => d.quoteIdent(s);
+  const where = (lo: number, hi: number) => {
+    const parts = [`seq > ${int(lo)}`, `seq <= ${int(hi)}`];
+    if (def.filter?.types?.length) parts.push(`type IN (${def.filter.types.map(quoteLiteral).join(', ')})`);
+    if (def.filter?.sources?.length)
+      parts.push(`source IN (${def.filter.sources.map(quoteLiteral).join(', ')})`);
+    if (def.filter?.where) parts.push(compileExpr(def.filter.where, d).sql);
+    return parts.join(' AND ');
+  };
+  const groupBy = (n: number) =>
+    n ? ` GROUP BY ${Array.from({ length: n }, (_, i) => i + 1).join(', ')}` : '';
+
+  if (def.shape === 'aggregate') {
+    const dims = Object.entries(def.dimensions).map(([n, text]) => ({ name: n, ...compileExpr(text, d) }));
+    const measures = Object.entries(def.measures).map(([n, text]) => ({ name: n, ...parseMeasure(text, d) }));
+    const merged = measures.filter((m) => m.kind !== 'count_distinct');
+    const distinct = measures.filter((m) => m.kind === 'count_distinct');
+    const partialMeasure = (m: (typeof measures)[number]) => {
+      const a = m.arg?.sql ?? '*';
+      if (m.kind === 'count') return `count(${a})`;
+      if (m.kind === 'sum') return `sum(CAST(${a} AS ${d.types.double}))`;
+      return `${m.kind}(${a})`;
+    };
+    const mergeMeasure = (m: (typeof measures)[number]) =>
+      m.kind === 'count'
+        ? `CAST(coalesce(sum(${q(m.name)}), 0) AS ${d.types.bigint})`
+        : m.kind === 'sum'
+          ? `sum(${q(m.name)})`
+          : `${m.kind}(${q(m.name)})`;
+    const dimList = dims.map((x) => q(x.name));
+    return {
+      name,
+      shape: def.shape,
+      hash,
+      incremental: true,
+      columns: [
+        ...dims.map((x) => ({ name: x.name, type: x.type })),
+        ...measures.map((m) => ({ name: m.name, type: m.type })),
+      ],
+      partialSql: (lo, hi) =>
+        `SELECT ${[...dims.map((x) => `${x.sql} AS ${q(x.name)}`), ...merged.map((m) => `${partialMeasure(m)} AS ${q(m.name)}`), ...(merged.length ? [] : ['count(*) AS "_n"'])].join(', ')} FROM events WHERE ${where(lo, hi)}${groupBy(dims.length)}`,
+      pairs: distinct.map(
+        (m) => (lo, hi) =>
+          `SELECT DISTINCT ${[...dims.map((x) => `${x.sql} AS ${q(x.name)}`), `${m.arg!.sql} AS "_v"`].join(', ')} FROM events WHERE ${where(lo, hi)} AND ${m.arg!.sql} IS NOT NULL`,
+      ),
+      mergedSql: (t) => {
+        const base = `SELECT ${[...dimList, ...merged.map((m) => `${mergeMeasure(m)} AS ${q(m.name)}`)].join(', ')} FROM (SELECT * FROM ${t.batch} UNION ALL SELECT * FROM ${t.speed}) u${dims.length ? ` GROUP BY ${dimList.join(', ')}` : ''}`;
+        const joins = distinct.map((m, i) => {
+          const pairs = t.pairs[i]!;
+          const sub = `SELECT ${[...dimList, `count(DISTINCT "_v") AS "_c"`].join(', ')} FROM (SELECT * FROM ${pairs.batch} UNION ALL SELECT * FROM ${pairs.speed}) x${dims.length ? ` GROUP BY ${dimList.join(', ')}` : ''}`;
+          const on = dims.length
+            ? dimList.map((c) => `a.${c} IS NOT DISTINCT FROM p${i}.${c}`).join(' AND ')
+            : 'TRUE';
+          return { m, sql: ` LEFT JOIN (${sub}) p${i} ON ${on}` };
+        });
+        const select = measures.map((m) =>
+          m.kind === 'count_distinct'
+            ? `CAST(coalesce(p${distinct.indexOf(m)}."_c", 0) AS ${d.types.bigint}) AS ${q(m.name)}`
+            : `a.${q(m.name)}`,
+        );
+        return `SELECT ${[...dimList.map((c) => `a.${c}`), ...select].join(', ')} FROM (${base}) a${joins.map((j) => j.sql).join('')}`;
+      },
+    };
+  }
+
+  const keys = Object.entries(def.key).map(([n, text]) => ({ name: n, ...compileExpr(text, d) }));
+  const cols = Object.entries(def.columns).map(([n, spec]) => {
+    const s = typeof spec === 'string' ? { expr: spec, from: undefined, pick: 'latest' as const } : spec;
+    const c = compileExpr(s.expr, d);
+    const cond = [
+      `${c.sql} IS NOT NULL`,
+      ...(s.from?.length ? [`type IN (${s.from.map(quoteLiteral).join(', ')})`] : []),
+    ].join(' AND ');
+    const dir = s.pick === 'first' ? 'ASC' : 'DESC';
+    return { name: n, sql: c.sql, type: c.type, cond, dir };
+  });
+  const keyList = keys.map((k) => q(k.name));
+  const pickOf = (value: string, order: string, cond: string) =>
+    `(array_agg(${value} ORDER BY ${order}) FILTER (WHERE ${cond}))[1]`;
+  return {
+    name,
+    shape: def.shape,
+    hash,
+    incremental: true,
+    columns: [
+      ...keys.map((k) => ({ name: k.name, type: k.type })),
+      ...cols.map((c) => ({ name: c.name, type: c.type })),
+    ],
+    partialSql: (lo, hi) => {
+      const select = [
+        ...keys.map((k) => `${k.sql} AS ${q(k.name)}`),
+        ...cols.flatMap((c) => {
+          const order = `time ${c.dir}, seq ${c.dir}`;
+          return [
+            `${pickOf(c.sql, order, c.cond)} AS ${q(c.name)}`,
+            `${pickOf('time', order, c.cond)} AS ${q(`_t_${c.name}`)}`,
+            `${pickOf('seq', order, c.cond)} AS ${q(`_s_${c.name}`)}`,
+          ];
+        }),
+      ];
+      const notNull = keys.map((k) => `${k.sql} IS NOT NULL`).join(' AND ');
+      return `SELECT ${select.join(', ')} FROM events WHERE ${where(lo, hi)} AND ${notNull}${groupBy(keys.length)}`;
+    },
+    pairs: [],
+    mergedSql: (t) => {
+      const select = [
+        ...keyList,
+        ...cols.map((c) => {
+          const order = `${q(`_t_${c.name}`)} ${c.dir}, ${q(`_s_${c.name}`)} ${c.dir}`;
+          return `${pickOf(q(c.name), order, `${q(`_t_${c.name}`)} IS NOT NULL`)} AS ${q(c.name)}`;
+        }),
+      ];
+      return `SELECT ${select.join(', ')} FROM (SELECT * FROM ${t.batch} UNION ALL SELECT * FROM ${t.speed}) u GROUP BY ${keyList.join(', ')}`;
+    },
+  };
+}
+
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new Error(`not a seq: ${n}`);
+  return String(n);
+}

@@ -1,0 +1,294 @@
+import { createHash } from 'node:crypto';
+import type { Store } from '../store/store.js';
+import type { QueryConfig } from './config.js';
+import { NotReadyError, type ProjectionEngine } from './engine.js';
+import type { OutputColumn } from './plan.js';
+import type {
+  ColumnFilter,
+  Freshness,
+  ProjectionAnswer,
+  ProjectionQuery,
+  ProjectionReader,
+} from './projection-reader.js';
+import { activeVersion, type VersionRow } from './registry.js';
+
+/** A request error a reader can fix (unknown column, bad value, bad cursor): HTTP answers 400. */
+export class QueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueryError';
+  }
+}
+
+const MAX_LIMIT = 10_000;
+
+/** Reads projections (batch ∪ speed) and runs named queries, with bound parameters only. */
+export class ProjectionReaderImpl implements ProjectionReader {
+  constructor(
+    private readonly engine: ProjectionEngine,
+    private readonly queries: Readonly<Record<string, QueryConfig>>,
+  ) {}
+
+  names(): string[] {
+    return [...this.engine.plans.keys()];
+  }
+
+  queryNames(): string[] {
+    return Object.keys(this.queries);
+  }
+
+  /** The active version's row, or NotReadyError before the first build. */
+  async version(name: string): Promise<VersionRow> {
+    if (!this.engine.plans.has(name)) throw new QueryError(`no projection named ${name}`);
+    const v = await activeVersion(this.engine.store, name);
+    if (!v) throw new NotReadyError(name);
+    return v;
+  }
+
+  async read(name: string, query: ProjectionQuery = {}): Promise<ProjectionAnswer> {
+    const v = await this.version(name);
+    const sql = await this.selectSql(v, query);
+    const rows = await this.engine.store.query(sql.text, sql.params);
+    const more = rows.length > sql.limit;
+    if (more) rows.pop();
+    return {
+      columns: v.columns,
+      rows,
+      freshness: freshness(v, this.engine.plans.get(name)?.incremental ?? false),
+      nextCursor: more ? encodeCursor(sql.offset + sql.limit, sql.fingerprint) : null,
+    };
+  }
+
+  /** The SQL and parameters of a read (also used to export Parquet through the store). */
+  async selectSql(v: VersionRow, query: ProjectionQuery) {
+    const known = new Map(v.columns.map((c) => [c.name, c]));
+    const checkColumn = (c: string) => {
+      if (known.size > 0 && !known.has(c)) {
+        throw new QueryError(
+          `unknown column ${JSON.stringify(c)}; columns are ${[...known.keys()].join(', ')}`,
+        );
+      }
+    };
+    const q = (c: string) => this.engine.store.dialect.quoteIdent(c);
+    const params: unknown[] = [];
+    const bind = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const where: string[] = [];
+    for (const [col, filters] of Object.entries(query.filters ?? {})) {
+      checkColumn(col);
+      for (const f of filters) where.push(filterSql(q(col), f, known.get(col), bind));
+    }
+    const sort = query.sort?.length
+      ? query.sort.map((s) => {
+          checkColumn(s.column);
+          return `${q(s.column)} ${s.desc ? 'DESC' : 'ASC'}`;
+        })
+      : v.columns.slice(0, 1).map((c) => `${q(c.name)} ASC`);
+    const limit = query.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+      throw new QueryError(`limit must be a whole number from 1 to ${MAX_LIMIT}`);
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([v.version, query.filters ?? {}, query.sort ?? []]))
+      .digest('hex')
+      .slice(0, 12);
+    const offset = query.cursor ? decodeCursor(query.cursor, fingerprint) : 0;
+    const text = `SELECT * FROM (${v.mergedSql}) p${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${sort.length ? ` ORDER BY ${sort.join(', ')}` : ''} LIMIT ${bind(limit + 1)} OFFSET ${bind(offset)}`;
+    return { text, params, limit, offset, fingerprint };
+  }
+
+  async runQuery(name: string, params: Readonly<Record<string, unknown>>): Promise<ProjectionAnswer> {
+    const def = this.queries[name];
+    if (!def) throw new QueryError(`no query named ${name}`);
+    const values: unknown[] = [];
+    const byName = new Map<string, number>();
+    let oldest: Freshness | null = null;
+    const sql = await substitute(
+      def.sql,
+      async (proj) => {
+        const v = await this.version(proj);
+        const f = freshness(v, this.engine.plans.get(proj)?.incremental ?? false);
+        if (!oldest || f.watermark < oldest.watermark) oldest = f;
+        return `(${v.mergedSql}) AS ${this.engine.store.dialect.quoteIdent(proj)}`;
+      },
+      (param) => {
+        const spec = def.params[param];
+        if (!spec) throw new QueryError(`query ${name} uses :${param}, which is not declared in its params`);
+        let at = byName.get(param);
+        if (at === undefined) {
+          values.push(typedParam(param, params[param] ?? spec.default, spec.type, spec.required));
+          at = values.length;
+          byName.set(param, at);
+        }
+        return `$${at}`;
+      },
+    );
+    for (const p of Object.keys(params)) {
+      if (!(p in def.params))
+        throw new QueryError(
+          `query ${name} has no parameter ${p}; it takes ${Object.keys(def.params).join(', ') || 'none'}`,
+        );
+    }
+    for (const [p, spec] of Object.entries(def.params)) {
+      if (spec.required && params[p] === undefined && !byName.has(p))
+        throw new QueryError(`parameter ${p} is required`);
+    }
+    const rows = await this.engine.store.query(sql, values);
+    const columns: OutputColumn[] = rows[0]
+      ? Object.keys(rows[0]).map((c) => ({ name: c, type: 'unknown' }))
+      : [];
+    const lastSeq = await this.engine.store.lastSeq();
+    return {
+      columns,
+      rows,
+      freshness: oldest ?? {
+        watermark: lastSeq,
+        speedEvents: 0,
+        batchAt: new Date().toISOString(),
+        ageSeconds: 0,
+      },
+      nextCursor: null,
+    };
+  }
+}
+
+function freshness(v: VersionRow, incremental: boolean): Freshness {
+  return {
+    watermark: v.watermark,
+    speedEvents: incremental ? v.speedSeq - v.watermark : 0,
+    batchAt: v.builtAt ? v.builtAt.toISOString() : null,
+    ageSeconds: v.builtAt ? Math.round((Date.now() - v.builtAt.getTime()) / 1000) : null,
+  };
+}
+
+function filterSql(
+  col: string,
+  f: ColumnFilter,
+  meta: OutputColumn | undefined,
+  bind: (v: unknown) => string,
+): string {
+  const name = col;
+  if (f.op === 'in') {
+    if (f.values.length === 0) throw new QueryError(`an IN filter on ${name} needs at least one value`);
+    return `${col} IN (${f.values.map((v) => bind(typed(v, meta))).join(', ')})`;
+  }
+  const op = { eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' }[f.op];
+  return `${col} ${op} ${bind(typed(f.value, meta))}`;
+}
+
+// A filter value in the column's type: a number for numbers, a Date for timestamps; a wrong one is a 400.
+function typed(v: unknown, meta: OutputColumn | undefined): unknown {
+  if (!meta || meta.type === 'unknown' || meta.type === 'text' || meta.type === 'json')
+    return v === null ? null : String(v);
+  const text = String(v);
+  if (meta.type === 'bigint' || meta.type === 'integer' || meta.type === 'double') {
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isFinite(n))
+      throw new QueryError(`${meta.name} is a number; ${JSON.stringify(text)} is not`);
+    return n;
+  }
+  if (meta.type === 'timestamp' || meta.type === 'date') {
+    const t = Date.parse(text);
+    if (Number.isNaN(t))
+      throw new QueryError(`${meta.name} is a timestamp; ${JSON.stringify(text)} is not (use ISO 8601)`);
+    return new Date(t);
+  }
+  if (meta.type === 'boolean') {
+    if (text !== 'true' && text !== 'false')
+      throw new QueryError(`${meta.name} is true or false, not ${JSON.stringify(text)}`);
+    return text === 'true';
+  }
+  return text;
+}
+
+function typedParam(name: string, v: unknown, type: string, required: boolean): unknown {
+  if (v === undefined || v === null || v === '') {
+    if (required) throw new QueryError(`parameter ${name} is required`);
+    return null;
+  }
+  const text = String(v);
+  switch (type) {
+    case 'integer':
+      if (!/^-?\d+$/.test(text))
+        throw new QueryError(`parameter ${name} must be a whole number, not ${JSON.stringify(text)}`);
+      return Number(text);
+    case 'number':
+      if (!Number.isFinite(Number(text)) || text.trim() === '')
+        throw new QueryError(`parameter ${name} must be a number, not ${JSON.stringify(text)}`);
+      return Number(text);
+    case 'timestamp': {
+      const t = Date.parse(text);
+      if (Number.isNaN(t))
+        throw new QueryError(`parameter ${name} must be an ISO timestamp, not ${JSON.stringify(text)}`);
+      return new Date(t);
+    }
+    case 'boolean':
+      if (text !== 'true' && text !== 'false')
+        throw new QueryError(`parameter ${name} must be true or false`);
+      return text === 'true';
+    default:
+      return text;
+  }
+}
+
+/** Replaces projection(NAME) and :param in query text, outside string literals and :: casts. */
+async function substitute(
+  sql: string,
+  projection: (name: string) => Promise<string>,
+  param: (name: string) => string,
+): Promise<string> {
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    if (c === "'") {
+      const end = sql.indexOf("'", i + 1);
+      const stop = end < 0 ? sql.length : end + 1;
+      out += sql.slice(i, stop);
+      i = stop;
+      continue;
+    }
+    const proj = /^projection\(\s*'?([A-Za-z_][A-Za-z0-9_]*)'?\s*\)/i.exec(sql.slice(i));
+    if (proj && (i === 0 || !/[A-Za-z0-9_]/.test(sql[i - 1]!))) {
+      out += await projection(proj[1]!);
+      i += proj[0].length;
+      continue;
+    }
+    if (c === ':' && sql[i + 1] === ':') {
+      out += '::';
+      i += 2;
+      continue;
+    }
+    const p = c === ':' ? /^:([A-Za-z_][A-Za-z0-9_]*)/.exec(sql.slice(i)) : null;
+    if (p) {
+      out += param(p[1]!);
+      i += p[0].length;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return out;
+}
+
+function encodeCursor(offset: number, fingerprint: string): string {
+  return Buffer.from(JSON.stringify({ o: offset, f: fingerprint })).toString('base64url');
+}
+
+function decodeCursor(cursor: string, fingerprint: string): number {
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o: unknown; f: unknown };
+    if (typeof c.o !== 'number' || !Number.isInteger(c.o) || c.o < 0) throw new Error('bad');
+    if (c.f !== fingerprint)
+      throw new QueryError(
+        'cursor belongs to another query (filters, sort or version changed); start again without it',
+      );
+    return c.o;
+  } catch (err) {
+    if (err instanceof QueryError) throw err;
+    throw new QueryError('cursor is not valid; use the nextCursor of a previous answer');
+  }
+}
+
+export type { Store };

@@ -1,0 +1,193 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyReply } from 'fastify';
+import { toCsv } from '../../cli/output.js';
+import { NotReadyError } from '../../project/engine.js';
+import type { ColumnFilter, ProjectionAnswer, ProjectionQuery } from '../../project/projection-reader.js';
+import { type ProjectionReaderImpl, QueryError } from '../../project/reader.js';
+import { projectionEngine } from '../../project/service.js';
+import type { RoutePlugin } from '../app.js';
+import { requireReadToken } from '../read-auth.js';
+
+const FORMATS = ['json', 'ndjson', 'csv', 'parquet'] as const;
+type Format = (typeof FORMATS)[number];
+const RESERVED = new Set(['sort', 'limit', 'cursor', 'format', 'token']);
+
+/** GET /v1/projections[/NAME], POST /v1/projections/NAME/rebuild, GET /v1/queries[/NAME]: reads with freshness. */
+export const projectionRoutes: RoutePlugin = async (app, runtime) => {
+  const engine = await projectionEngine(runtime);
+  const reader = runtime.projections as ProjectionReaderImpl;
+  const guard = { preHandler: requireReadToken(runtime) };
+
+  app.get('/v1/projections', guard, async () => {
+    const list = [];
+    for (const name of reader.names()) {
+      const plan = engine.plans.get(name)!;
+      try {
+        const v = await reader.version(name);
+        list.push({
+          name,
+          shape: plan.shape,
+          description: runtime.config.projections[name]?.description ?? null,
+          version: v.version,
+          columns: v.columns,
+          freshness: (await reader.read(name, { limit: 1 })).freshness,
+          building: !v.version.startsWith(`${plan.hash}_`),
+        });
+      } catch (err) {
+        if (!(err instanceof NotReadyError)) throw err;
+        list.push({
+          name,
+          shape: plan.shape,
+          description: runtime.config.projections[name]?.description ?? null,
+          version: null,
+          columns: plan.columns,
+          freshness: null,
+          building: true,
+        });
+      }
+    }
+    return {
+      projections: list,
+      queries: Object.entries(runtime.config.queries).map(([name, q]) => ({
+        name,
+        description: q.description ?? null,
+        params: q.params,
+      })),
+    };
+  });
+
+  app.get<{ Params: { name: string } }>('/v1/projections/:name', guard, async (req, reply) => {
+    const q = req.query as Record<string, string | string[] | undefined>;
+    return answer(reply, req.headers.accept, q.format, async (format) => {
+      const query = parseQuery(q);
+      if (format === 'parquet') return { parquet: await exportParquet(req.params.name, query) };
+      return { answer: await reader.read(req.params.name, query) };
+    });
+  });
+
+  app.post<{ Params: { name: string } }>('/v1/projections/:name/rebuild', guard, async (req, reply) => {
+    if (!engine.plans.has(req.params.name))
+      return reply.code(404).send({ error: `no projection named ${req.params.name}` });
+    const v = await engine.rebuild(req.params.name);
+    return { name: v.name, version: v.version, watermark: v.watermark, buildMs: v.buildMs };
+  });
+
+  app.get<{ Params: { name: string } }>('/v1/queries/:name', guard, async (req, reply) => {
+    const q = { ...(req.query as Record<string, string | undefined>) };
+    const format = q.format;
+    delete q.format;
+    delete q.token;
+    return answer(reply, req.headers.accept, format, async (f) => {
+      if (f === 'parquet') throw new QueryError('named queries answer json, ndjson or csv');
+      return { answer: await reader.runQuery(req.params.name, q) };
+    });
+  });
+
+  async function exportParquet(name: string, query: ProjectionQuery): Promise<string> {
+    const copy = (
+      runtime.store as {
+        copyToParquet?: (sql: string, params: readonly unknown[], file: string) => Promise<void>;
+      }
+    ).copyToParquet;
+    if (!copy) throw new QueryError('Parquet output needs the DuckDB store; ask for csv or ndjson');
+    const v = await reader.version(name);
+    const sql = await reader.selectSql(v, { ...query, limit: query.limit ?? 10_000 });
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pmx-')), `${name}.parquet`);
+    await copy.call(runtime.store, sql.text, sql.params, file);
+    return file;
+  }
+};
+
+type Produced = { answer?: ProjectionAnswer; parquet?: string };
+
+async function answer(
+  reply: FastifyReply,
+  accept: string | undefined,
+  formatParam: unknown,
+  produce: (f: Format) => Promise<Produced>,
+) {
+  const format = pickFormat(accept, formatParam);
+  if (!format) return reply.code(400).send({ error: `format must be one of ${FORMATS.join(', ')}` });
+  let out: Produced;
+  try {
+    out = await produce(format);
+  } catch (err) {
+    if (err instanceof QueryError)
+      return reply
+        .code(/^no (projection|query) named/.test(err.message) ? 404 : 400)
+        .send({ error: err.message });
+    if (err instanceof NotReadyError)
+      return reply.code(503).header('retry-after', '2').send({ error: err.message });
+    throw err;
+  }
+  if (out.parquet) {
+    reply.header('content-type', 'application/vnd.apache.parquet');
+    reply.header('content-disposition', `attachment; filename="${path.basename(out.parquet)}"`);
+    const data = fs.readFileSync(out.parquet);
+    fs.rmSync(path.dirname(out.parquet), { recursive: true, force: true });
+    return reply.send(data);
+  }
+  const a = out.answer!;
+  reply.header('x-panoramix-watermark', String(a.freshness.watermark));
+  reply.header('x-panoramix-speed-events', String(a.freshness.speedEvents));
+  if (a.freshness.batchAt) reply.header('x-panoramix-batch-at', a.freshness.batchAt);
+  if (a.nextCursor) reply.header('x-panoramix-next-cursor', a.nextCursor);
+  if (format === 'csv')
+    return reply.type('text/csv; charset=utf-8').send(
+      toCsv(
+        a.rows,
+        a.columns.map((c) => c.name),
+      ),
+    );
+  if (format === 'ndjson')
+    return reply
+      .type('application/x-ndjson')
+      .send(a.rows.map((r) => JSON.stringify(r)).join('\n') + (a.rows.length ? '\n' : ''));
+  return reply.send({
+    freshness: a.freshness,
+    columns: a.columns,
+    rows: a.rows,
+    nextCursor: a.nextCursor ?? null,
+  });
+}
+
+function pickFormat(accept: string | undefined, param: unknown): Format | undefined {
+  if (param !== undefined) return FORMATS.includes(param as Format) ? (param as Format) : undefined;
+  if (accept?.includes('text/csv')) return 'csv';
+  if (accept?.includes('ndjson')) return 'ndjson';
+  if (accept?.includes('parquet')) return 'parquet';
+  return 'json';
+}
+
+// ?status=FULFILLED&updated_ts[gte]=…&product[in]=a,b&sort=-updated_ts&limit=50&cursor=…
+function parseQuery(q: Record<string, string | string[] | undefined>): ProjectionQuery {
+  const filters: Record<string, ColumnFilter[]> = {};
+  for (const [key, raw] of Object.entries(q)) {
+    if (raw === undefined || RESERVED.has(key)) continue;
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[(eq|gt|gte|lt|lte|in)\])?$/.exec(key);
+    if (!m) throw new QueryError(`filter ${JSON.stringify(key)} is not column, column[gt|gte|lt|lte|in|eq]`);
+    const op = (m[2] ?? 'eq') as ColumnFilter['op'];
+    for (const value of Array.isArray(raw) ? raw : [raw]) {
+      const f: ColumnFilter = op === 'in' ? { op, values: value.split(',') } : { op, value };
+      (filters[m[1]!] ??= []).push(f);
+    }
+  }
+  const sort =
+    typeof q.sort === 'string' && q.sort !== ''
+      ? q.sort.split(',').map((s) => (s.startsWith('-') ? { column: s.slice(1), desc: true } : { column: s }))
+      : undefined;
+  let limit: number | undefined;
+  if (q.limit !== undefined) {
+    limit = Number(q.limit);
+    if (!Number.isInteger(limit))
+      throw new QueryError(`limit must be a whole number, not ${JSON.stringify(q.limit)}`);
+  }
+  return {
+    filters,
+    ...(sort ? { sort } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+    ...(typeof q.cursor === 'string' ? { cursor: q.cursor } : {}),
+  };
+}
