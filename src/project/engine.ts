@@ -172,7 +172,10 @@ export class ProjectionEngine {
 
   private lock(name: string): Mutex {
     let m = this.locks.get(name);
-    if (!m) this.locks.set(name, (m = new Mutex()));
+    if (!m) {
+      m = new Mutex();
+      this.locks.set(name, m);
+    }
     return m;
   }
 }

@@ -171,7 +171,7 @@ function parseQuery(q: Record<string, string | string[] | undefined>): Projectio
     const op = (m[2] ?? 'eq') as ColumnFilter['op'];
     for (const value of Array.isArray(raw) ? raw : [raw]) {
       const f: ColumnFilter = op === 'in' ? { op, values: value.split(',') } : { op, value };
-      (filters[m[1]!] ??= []).push(f);
+      filters[m[1]!] = [...(filters[m[1]!] ?? []), f];
     }
   }
   const sort =
