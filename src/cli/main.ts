@@ -2,12 +2,21 @@ import { Command } from 'commander';
 import { demoCommand } from './commands/demo.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
+import { projectCommand } from './commands/project.js';
 import { replayCommand } from './commands/replay.js';
 import { sqlCommand } from './commands/sql.js';
 import { startCommand } from './commands/start.js';
 
 /** Every command, one file each; features add one line here. */
-const COMMANDS = [startCommand, demoCommand, initCommand, replayCommand, generateCommand, sqlCommand];
+const COMMANDS = [
+  startCommand,
+  demoCommand,
+  initCommand,
+  replayCommand,
+  generateCommand,
+  sqlCommand,
+  projectCommand,
+];
 
 const program = new Command()
   .name('panoramix')

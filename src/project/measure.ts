@@ -24,7 +24,11 @@ export function parseMeasure(text: string, d: SqlDialect): Measure {
   if (e.args.length !== 1) throw new ExprError(`${kind}() takes one argument`, 0);
   // The argument is re-compiled from its own text span: parse once more from the inner text.
   const inner = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-  const arg = compileExpr(inner, d);
+  let arg = compileExpr(inner, d);
+  // A bare data.x is JSON text; min and max of it compare as numbers (text(data.x) or timestamp(data.x) say otherwise).
+  if ((kind === 'min' || kind === 'max') && e.args[0]!.kind === 'path') {
+    arg = { sql: `CAST(${arg.sql} AS ${d.types.double})`, type: 'double' };
+  }
   const type: ColumnType =
     kind === 'count' || kind === 'count_distinct' ? 'bigint' : kind === 'sum' ? 'double' : arg.type;
   return { kind, arg, type };
