@@ -4,6 +4,7 @@ import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
 import { projectCommand } from './commands/project.js';
 import { replayCommand } from './commands/replay.js';
+import { reportCommand } from './commands/report.js';
 import { sqlCommand } from './commands/sql.js';
 import { startCommand } from './commands/start.js';
 
@@ -16,6 +17,7 @@ const COMMANDS = [
   generateCommand,
   sqlCommand,
   projectCommand,
+  reportCommand,
 ];
 
 const program = new Command()

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { projectionsSchema, queriesSchema } from '../project/config.js';
+import { reportsSchema } from '../report/config.js';
 import { parseByteSize } from './byte-size.js';
 
 const name = z
@@ -75,6 +76,7 @@ export const configSchema = z
     sources: z.record(name, sourceSchema).default({}),
     projections: projectionsSchema,
     queries: queriesSchema,
+    reports: reportsSchema,
   })
   .strict();
 
