@@ -40,7 +40,7 @@ export const BUILTIN_REPORTS: Readonly<Record<string, BuiltinReport>> = {
     sql: (d) =>
       `${ordersAsOf(d)}
        SELECT order_id, customer_id, product, created_ts, updated_ts,
-              ${d.epochSeconds('updated_ts')} - ${d.epochSeconds('created_ts')} AS age_seconds
+              ${d.secondsBetween('created_ts', 'updated_ts')} AS age_seconds
          FROM orders WHERE status = 'FULFILLED' AND updated_ts >= $1 AND updated_ts <= $2
         ORDER BY updated_ts, order_id`,
   },
@@ -57,7 +57,7 @@ export const BUILTIN_REPORTS: Readonly<Record<string, BuiltinReport>> = {
     columns: ['age_minutes', 'cancelled_orders'],
     sql: (d) =>
       `${ordersAsOf(d)}
-       SELECT CAST(floor((${d.epochSeconds('updated_ts')} - ${d.epochSeconds('created_ts')}) / 60) AS ${d.types.bigint}) AS age_minutes,
+       SELECT CAST(floor(${d.secondsBetween('created_ts', 'updated_ts')} / 60) AS ${d.types.bigint}) AS age_minutes,
               count(*) AS cancelled_orders
          FROM orders WHERE status = 'CANCELLED' AND updated_ts >= $1 AND updated_ts <= $2
         GROUP BY 1 ORDER BY 1`,

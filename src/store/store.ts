@@ -22,6 +22,8 @@ export interface SqlDialect {
   readonly types: Readonly<Record<ColumnType, string>>;
   /** SQL for seconds since the epoch of a timestamp expression, as a double. */
   epochSeconds(expr: string): string;
+  /** SQL for the exact seconds from timestamp `from` to `to` (millisecond precision), as a double. */
+  secondsBetween(from: string, to: string): string;
 }
 
 /** Column types shared by projections, reports and lake tables. */

@@ -16,6 +16,7 @@ export const duckdbDialect: SqlDialect = {
     json: 'JSON',
   },
   epochSeconds: (expr) => `epoch(${expr})`,
+  secondsBetween: (from, to) => `((epoch_ms(${to}) - epoch_ms(${from})) / 1000.0)`,
 };
 
 // A JSON path literal built from validated identifiers: each key is quoted, so no key can escape it.
