@@ -84,7 +84,13 @@ function expected(endMs: number, offsetMs: number) {
     { customer_id: string; product: string; created: number; updated: number; status: string }
   >();
   const sorted = generated
-    .map((e, i) => ({ ...e, t: Date.parse(String(e.timestamp)), i }))
+    .map(
+      (e, i) =>
+        ({ ...e, t: Date.parse(String(e.timestamp)), i }) as Record<string, unknown> & {
+          t: number;
+          i: number;
+        },
+    )
     .sort((a, b) => a.t - b.t || a.i - b.i);
   for (const e of sorted) {
     if (e.t > endMs) continue;

@@ -130,12 +130,11 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
       `${c.sql} IS NOT NULL`,
       ...(s.from?.length ? [`type IN (${s.from.map(quoteLiteral).join(', ')})`] : []),
     ].join(' AND ');
-    const dir = s.pick === 'first' ? 'ASC' : 'DESC';
-    return { name: n, sql: c.sql, type: c.type, cond, dir };
+    return { name: n, sql: c.sql, type: c.type, cond, dir: s.pick };
   });
   const keyList = keys.map((k) => q(k.name));
-  const pickOf = (value: string, order: string, cond: string) =>
-    `(array_agg(${value} ORDER BY ${order}) FILTER (WHERE ${cond}))[1]`;
+  const pickOf = (value: string, order: readonly string[], dir: 'latest' | 'first', cond: string) =>
+    d.pick(value, order, dir, cond);
   return {
     name,
     shape: def.shape,
@@ -149,11 +148,11 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
       const select = [
         ...keys.map((k) => `${k.sql} AS ${q(k.name)}`),
         ...cols.flatMap((c) => {
-          const order = `time ${c.dir}, seq ${c.dir}`;
+          const order = ['time', 'seq'];
           return [
-            `${pickOf(c.sql, order, c.cond)} AS ${q(c.name)}`,
-            `${pickOf('time', order, c.cond)} AS ${q(`_t_${c.name}`)}`,
-            `${pickOf('seq', order, c.cond)} AS ${q(`_s_${c.name}`)}`,
+            `${pickOf(c.sql, order, c.dir, c.cond)} AS ${q(c.name)}`,
+            `${pickOf('time', order, c.dir, c.cond)} AS ${q(`_t_${c.name}`)}`,
+            `${pickOf('seq', order, c.dir, c.cond)} AS ${q(`_s_${c.name}`)}`,
           ];
         }),
       ];
@@ -165,8 +164,8 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
       const select = [
         ...keyList,
         ...cols.map((c) => {
-          const order = `${q(`_t_${c.name}`)} ${c.dir}, ${q(`_s_${c.name}`)} ${c.dir}`;
-          return `${pickOf(q(c.name), order, `${q(`_t_${c.name}`)} IS NOT NULL`)} AS ${q(c.name)}`;
+          const order = [q(`_t_${c.name}`), q(`_s_${c.name}`)];
+          return `${pickOf(q(c.name), order, c.dir, `${q(`_t_${c.name}`)} IS NOT NULL`)} AS ${q(c.name)}`;
         }),
       ];
       return `SELECT ${select.join(', ')} FROM (SELECT * FROM ${t.batch} UNION ALL SELECT * FROM ${t.speed}) u GROUP BY ${keyList.join(', ')}`;

@@ -19,11 +19,11 @@ function ordersAsOf(d: SqlDialect): string {
          AND subject IS NOT NULL AND time <= $2
     ), created AS (
       SELECT order_id, min(time) AS created_ts,
-             (array_agg(customer_id ORDER BY time, seq))[1] AS customer_id,
-             (array_agg(product ORDER BY time, seq))[1] AS product
+             ${d.pick('customer_id', ['time', 'seq'], 'first', 'TRUE')} AS customer_id,
+             ${d.pick('product', ['time', 'seq'], 'first', 'TRUE')} AS product
         FROM e WHERE type = 'product_ordered' GROUP BY order_id
     ), latest AS (
-      SELECT order_id, (array_agg(type ORDER BY time DESC, seq DESC))[1] AS last_type, max(time) AS updated_ts
+      SELECT order_id, ${d.pick('type', ['time', 'seq'], 'latest', 'TRUE')} AS last_type, max(time) AS updated_ts
         FROM e GROUP BY order_id
     ), orders AS (
       SELECT c.order_id, c.customer_id, c.product, c.created_ts, l.updated_ts,

@@ -22,6 +22,11 @@ export interface SqlDialect {
   readonly types: Readonly<Record<ColumnType, string>>;
   /** SQL for seconds since the epoch of a timestamp expression, as a double. */
   epochSeconds(expr: string): string;
+  /**
+   * An aggregate picking `value` from the row with the greatest (latest) or least (first) ordering key
+   * among rows where `cond` holds; `order` lists the key's expressions, compared left to right.
+   */
+  pick(value: string, order: readonly string[], dir: 'latest' | 'first', cond: string): string;
   /** SQL for the exact seconds from timestamp `from` to `to` (millisecond precision), as a double. */
   secondsBetween(from: string, to: string): string;
 }
