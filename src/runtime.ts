@@ -4,6 +4,7 @@ import { Ingest } from './collect/ingest.js';
 import { WriteKeys } from './collect/write-keys.js';
 import type { Config } from './config/schema.js';
 import type { ProjectionReader } from './project/projection-reader.js';
+import { Quarantine } from './quarantine/quarantine.js';
 import { Telemetry } from './serve/telemetry.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -18,6 +19,8 @@ export interface Runtime {
   readonly ingest: Ingest;
   readonly keys: WriteKeys;
   readonly telemetry: Telemetry;
+  /** Inputs that could not be accepted, kept for inspection and replay. */
+  readonly quarantine: Quarantine;
   readonly logger: Logger;
   readonly startedAt: number;
   /** The projections engine, once its service has started (reports and the dashboard read through it). */
@@ -37,7 +40,9 @@ export async function createRuntime(config: Config, baseDir: string, logger: Log
     observe: (events, ms) => telemetry.committed(events, ms),
   });
   const keys = new WriteKeys(config.sources);
-  const ingest = new Ingest(config, keys, committer, telemetry);
+  const quarantine = new Quarantine(store);
+  await quarantine.migrate();
+  const ingest = new Ingest(config, keys, committer, telemetry, quarantine);
   const closers: (() => Promise<void> | void)[] = [];
   for (const [name, s] of Object.entries(config.sources)) {
     if (s.writeKeys.length === 0)
@@ -51,6 +56,7 @@ export async function createRuntime(config: Config, baseDir: string, logger: Log
     ingest,
     keys,
     telemetry,
+    quarantine,
     logger,
     startedAt: Date.now(),
     onClose: (fn) => closers.push(fn),

@@ -3,6 +3,7 @@ import { demoCommand } from './commands/demo.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
 import { projectCommand } from './commands/project.js';
+import { quarantineCommand } from './commands/quarantine.js';
 import { replayCommand } from './commands/replay.js';
 import { reportCommand } from './commands/report.js';
 import { sqlCommand } from './commands/sql.js';
@@ -18,6 +19,7 @@ const COMMANDS = [
   sqlCommand,
   projectCommand,
   reportCommand,
+  quarantineCommand,
 ];
 
 const program = new Command()

@@ -5,6 +5,8 @@ export interface BodyItem {
   readonly line?: number;
   readonly value?: unknown;
   readonly error?: string;
+  /** The input as received, when it is cheap to keep (an NDJSON line); else re-serialized on rejection. */
+  readonly raw?: string | Buffer;
 }
 
 /** A body that cannot be read at all: the status and the sentence to answer with. */
@@ -87,10 +89,16 @@ function parseLines(body: Buffer, maxEvents: number): BodyItem[] | BodyFailure {
     let end = text !== undefined ? text.indexOf('\n', start) : body.indexOf(10, start);
     if (end === -1) end = len;
     line++;
+    const lineStart = start;
     const raw = text !== undefined ? text.slice(start, end) : decodeLine(body, start, end);
     start = end + 1;
     if (raw === null) {
-      items.push({ index: index++, line, error: `line ${line} is not valid UTF-8` });
+      items.push({
+        index: index++,
+        line,
+        error: `line ${line} is not valid UTF-8`,
+        raw: body.subarray(lineStart, end),
+      });
       continue;
     }
     const trimmed = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
@@ -100,7 +108,12 @@ function parseLines(body: Buffer, maxEvents: number): BodyItem[] | BodyFailure {
     try {
       item = { index, line, value: JSON.parse(trimmed) };
     } catch (err) {
-      item = { index, line, error: `line ${line} is not valid JSON: ${(err as Error).message}` };
+      item = {
+        index,
+        line,
+        error: `line ${line} is not valid JSON: ${(err as Error).message}`,
+        raw: trimmed,
+      };
     }
     items.push(item);
     index++;

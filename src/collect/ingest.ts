@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { NewEvent } from '../core/event.js';
+import type { Quarantine, QuarantineInput, QuarantineReason } from '../quarantine/quarantine.js';
 import type { BodyItem } from './body.js';
 import { describeJson, toEvent } from './envelope.js';
 import { type GroupCommitter, QueueFullError } from './group-commit.js';
@@ -40,6 +41,7 @@ export class Ingest {
     private readonly keys: WriteKeys,
     private readonly committer: GroupCommitter,
     private readonly counters: IngestCounters,
+    private readonly quarantine?: Quarantine,
   ) {}
 
   /** The reader for a source: its mapping from the configuration, or the CloudEvents envelope. */
@@ -54,16 +56,41 @@ export class Ingest {
     const events: NewEvent[] = [];
     const positions: number[] = [];
     const rejected: Rejection[] = [];
+    const held: QuarantineInput[] = [];
+    const hold = (
+      item: BodyItem,
+      source: string | undefined,
+      reason: QuarantineReason,
+      error: string,
+      field?: string,
+    ) => {
+      if (!this.quarantine) return;
+      const raw = item.raw ?? JSON.stringify(item.value ?? null);
+      const type =
+        item.value && typeof item.value === 'object'
+          ? (item.value as Record<string, unknown>).type
+          : undefined;
+      held.push({
+        source: source ?? 'unknown',
+        raw,
+        reason,
+        error,
+        ...(field ? { field } : {}),
+        ...(typeof type === 'string' ? { type } : {}),
+      });
+    };
     let foreign = 0;
     for (const item of items) {
       if (item.error !== undefined) {
         rejected.push({ index: item.index, ...(item.line ? { line: item.line } : {}), error: item.error });
         this.counters.rejected(caller.kind === 'source' ? caller.source : 'unknown', 'unparseable', 1);
+        hold(item, caller.kind === 'source' ? caller.source : undefined, 'unparseable', item.error);
         continue;
       }
       const named = sourceOf(item.value);
       const source = named ?? (caller.kind === 'source' ? caller.source : undefined);
-      const reject = (field: string | undefined, error: string, reason: string) => {
+      const reject = (field: string | undefined, error: string, reason: QuarantineReason) => {
+        hold(item, source, reason, error, field);
         rejected.push({
           index: item.index,
           ...(item.line ? { line: item.line } : {}),
@@ -101,6 +128,8 @@ export class Ingest {
       events.push(result.event);
       positions.push(item.index);
     }
+    // Kept before answering: what the client was told was refused is on record, with its bytes, for replay.
+    if (held.length) await this.quarantine!.put(held);
     if (events.length === 0) {
       const status = foreign > 0 && foreign === rejected.length ? 403 : 400;
       return {

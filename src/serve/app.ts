@@ -3,6 +3,7 @@ import type { Runtime } from '../runtime.js';
 import { eventReadRoutes } from './routes/events-read.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { projectionRoutes } from './routes/projections.js';
+import { quarantineRoutes } from './routes/quarantine.js';
 import { reportRoutes } from './routes/reports.js';
 import { segmentRoutes } from './routes/segment.js';
 import { statusRoutes } from './routes/status.js';
@@ -18,6 +19,7 @@ const FEATURES: readonly RoutePlugin[] = [
   eventReadRoutes,
   projectionRoutes,
   reportRoutes,
+  quarantineRoutes,
 ];
 
 /** Builds the HTTP app (collector, API, status) without listening: tests use inject(), the CLI listens. */

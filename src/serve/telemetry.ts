@@ -11,6 +11,7 @@ export class Telemetry implements IngestCounters {
   readonly commitSeconds: Histogram;
   readonly queueDepth: Gauge;
   readonly oldestPendingSeconds: Gauge;
+  readonly quarantineHeld: Gauge<'reason'>;
   private readonly committedTotal: Counter;
   readonly commitBatchSize: Histogram;
 
@@ -42,6 +43,12 @@ export class Telemetry implements IngestCounters {
       name: 'panoramix_commit_batch_events',
       help: 'Events written by one group commit',
       buckets: [1, 10, 100, 500, 1000, 5000, 10000, 20000, 50000],
+      registers: [this.registry],
+    });
+    this.quarantineHeld = new Gauge({
+      name: 'panoramix_quarantine_held',
+      help: 'Inputs held in quarantine (not yet replayed or discarded), by reason',
+      labelNames: ['reason'],
       registers: [this.registry],
     });
     this.oldestPendingSeconds = new Gauge({

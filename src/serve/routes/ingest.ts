@@ -17,7 +17,20 @@ export const ingestRoutes: RoutePlugin = (app, runtime) => {
     }
     const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
     const items = parseBody(body, kind, runtime.config.server.maxEventsPerRequest);
-    if (!Array.isArray(items)) return reply.code(items.status).send({ error: items.error });
+    if (!Array.isArray(items)) {
+      // An unreadable body is kept whole (a too-large or wrong-type body is not: the client still holds it).
+      if (items.status === 400 && body.length > 0) {
+        await runtime.quarantine.put([
+          {
+            source: caller.kind === 'source' ? caller.source : 'unknown',
+            raw: body,
+            reason: 'unparseable',
+            error: items.error,
+          },
+        ]);
+      }
+      return reply.code(items.status).send({ error: items.error });
+    }
     return sendOutcome(reply, await runtime.ingest.handle(items, caller));
   });
 };

@@ -56,6 +56,10 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
 
   app.get('/api/q/stats', async () => ({
     ...queueStats(runtime),
+    quarantine: {
+      held: await runtime.quarantine.heldByReason(),
+      quarantinedSinceStart: Object.fromEntries(runtime.quarantine.counts),
+    },
     store: {
       engine: runtime.store.dialect.name,
       lastSeq: await runtime.store.lastSeq(),
@@ -67,6 +71,9 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
     const t = runtime.telemetry;
     t.queueDepth.set(runtime.committer.depth);
     t.oldestPendingSeconds.set(runtime.committer.oldestPendingAgeMs() / 1000);
+    t.quarantineHeld.reset();
+    for (const [reason, n] of Object.entries(await runtime.quarantine.heldByReason()))
+      t.quarantineHeld.set({ reason }, n);
     reply.header('content-type', t.registry.contentType);
     return t.registry.metrics();
   });

@@ -1,0 +1,64 @@
+import type { FastifyRequest } from 'fastify';
+import type { QuarantineFilter } from '../../quarantine/quarantine.js';
+import { replayQuarantine } from '../../quarantine/replay.js';
+import type { RoutePlugin } from '../app.js';
+import { requireReadToken } from '../read-auth.js';
+
+/** GET /v1/quarantine[/ID], POST /v1/quarantine/replay and /discard: what could not be accepted, and what to do with it. */
+export const quarantineRoutes: RoutePlugin = (app, runtime) => {
+  const guard = { preHandler: requireReadToken(runtime) };
+  app.get('/v1/quarantine', guard, async (req, reply) => {
+    const f = filterOf(req);
+    if (typeof f === 'string') return reply.code(400).send({ error: f });
+    return { items: await runtime.quarantine.list(f), held: await runtime.quarantine.heldByReason() };
+  });
+  app.get<{ Params: { id: string } }>('/v1/quarantine/:id', guard, async (req, reply) => {
+    const item = await runtime.quarantine.get(req.params.id);
+    return item ?? reply.code(404).send({ error: `nothing quarantined under ${req.params.id}` });
+  });
+  app.post('/v1/quarantine/replay', guard, async (req, reply) => {
+    const f = filterOf(req);
+    if (typeof f === 'string') return reply.code(400).send({ error: f });
+    return replayQuarantine(runtime, f);
+  });
+  app.post('/v1/quarantine/discard', guard, async (req, reply) => {
+    const f = filterOf(req);
+    if (typeof f === 'string') return reply.code(400).send({ error: f });
+    if (!f.source && !f.reason && !f.type && !f.ids?.length) {
+      return reply.code(400).send({
+        error: 'discard needs a filter (source, reason, type or ids), so nothing is thrown away by accident',
+      });
+    }
+    return { discarded: await runtime.quarantine.discard(f) };
+  });
+};
+
+// Filters from the query string, or a JSON body for POSTs: source, reason, type, from, to, ids, limit, status.
+function filterOf(req: FastifyRequest): QuarantineFilter | string {
+  let body: Record<string, unknown> = {};
+  const raw = (req.body as Buffer | undefined)?.toString('utf8').trim();
+  if (raw) {
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      return 'body must be a JSON object of filters: source, reason, type, from, to, ids, limit';
+    }
+  }
+  const q = { ...(req.query as Record<string, unknown>), ...body };
+  const f: { -readonly [K in keyof QuarantineFilter]: QuarantineFilter[K] } = {};
+  for (const k of ['source', 'reason', 'type', 'status'] as const)
+    if (typeof q[k] === 'string') f[k] = q[k] as string;
+  for (const k of ['from', 'to'] as const) {
+    if (q[k] === undefined) continue;
+    const d = new Date(String(q[k]));
+    if (Number.isNaN(d.getTime())) return `${k} must be an ISO time`;
+    f[k] = d;
+  }
+  if (q.ids !== undefined) f.ids = Array.isArray(q.ids) ? q.ids.map(String) : String(q.ids).split(',');
+  if (q.limit !== undefined) {
+    const n = Number(q.limit);
+    if (!Number.isInteger(n) || n < 1) return 'limit must be a positive whole number';
+    f.limit = n;
+  }
+  return f;
+}
