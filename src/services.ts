@@ -1,3 +1,4 @@
+import { lifecycleService } from './lifecycle/service.js';
 import { projectionService } from './project/service.js';
 import { reportService } from './report/service.js';
 import type { Runtime } from './runtime.js';
@@ -6,7 +7,7 @@ import type { Runtime } from './runtime.js';
 export type Service = (runtime: Runtime) => Promise<void> | void;
 
 /** Services of every feature, in start order. Features add one line here. */
-const SERVICES: readonly Service[] = [projectionService, reportService];
+const SERVICES: readonly Service[] = [projectionService, reportService, lifecycleService];
 
 /** Starts every feature's background work; each registers its own stop with runtime.onClose. */
 export async function startServices(runtime: Runtime): Promise<void> {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { demoCommand } from './commands/demo.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
+import { lifecycleCommand } from './commands/lifecycle.js';
 import { projectCommand } from './commands/project.js';
 import { quarantineCommand } from './commands/quarantine.js';
 import { replayCommand } from './commands/replay.js';
@@ -20,6 +21,7 @@ const COMMANDS = [
   projectCommand,
   reportCommand,
   quarantineCommand,
+  lifecycleCommand,
 ];
 
 const program = new Command()

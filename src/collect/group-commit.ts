@@ -88,8 +88,12 @@ export class GroupCommitter {
   private wake: (() => void) | undefined;
 
   /** Calls fn with every batch of newly stored events, after the commit (the speed layer listens here). */
-  onCommit(fn: (events: StoredEvent[]) => void): void {
+  onCommit(fn: (events: StoredEvent[]) => void): () => void {
     this.listeners.push(fn);
+    return () => {
+      const at = this.listeners.indexOf(fn);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
   }
 
   submit(events: readonly NewEvent[]): Promise<AppendResult> {

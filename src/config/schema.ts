@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lifecyclesSchema } from '../lifecycle/config.js';
 import { projectionsSchema, queriesSchema } from '../project/config.js';
 import { reportsSchema } from '../report/config.js';
 import { parseByteSize } from './byte-size.js';
@@ -77,6 +78,7 @@ export const configSchema = z
     projections: projectionsSchema,
     queries: queriesSchema,
     reports: reportsSchema,
+    lifecycles: lifecyclesSchema,
   })
   .strict();
 

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Runtime } from '../runtime.js';
 import { eventReadRoutes } from './routes/events-read.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { lifecycleRoutes } from './routes/lifecycles.js';
 import { projectionRoutes } from './routes/projections.js';
 import { quarantineRoutes } from './routes/quarantine.js';
 import { reportRoutes } from './routes/reports.js';
@@ -20,6 +21,7 @@ const FEATURES: readonly RoutePlugin[] = [
   projectionRoutes,
   reportRoutes,
   quarantineRoutes,
+  lifecycleRoutes,
 ];
 
 /** Builds the HTTP app (collector, API, status) without listening: tests use inject(), the CLI listens. */

@@ -1,0 +1,175 @@
+import type { BodyItem } from '../../collect/body.js';
+import { bodyKind, parseBody } from '../../collect/body.js';
+import { fromMars } from '../../lifecycle/mars.js';
+import { lifecycleTrackers } from '../../lifecycle/service.js';
+import { LifecycleError, type MessageFilter } from '../../lifecycle/tracker.js';
+import type { RoutePlugin } from '../app.js';
+import { requireReadToken } from '../read-auth.js';
+import { sendOutcome } from './ingest.js';
+
+/** Mars-compatible intake (POST /api/event, /api/event/bulk) and the lifecycle API under /v1/lifecycles. */
+export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
+  const trackers = await lifecycleTrackers(runtime);
+  const guard = { preHandler: requireReadToken(runtime) };
+
+  const intake = async (items: BodyItem[], authorization: string | undefined) => {
+    const caller = runtime.keys.identify(authorization);
+    // Mars's events carry no source: they are the write key's source, or `mars` when anonymous.
+    const fallback = caller.kind === 'source' ? caller.source : 'mars';
+    const withSource = items.map((it) =>
+      it.value && typeof it.value === 'object' && !Array.isArray(it.value) && !('source' in it.value)
+        ? { ...it, value: { ...(it.value as object), source: fallback } }
+        : it,
+    );
+    return runtime.ingest.handle(withSource, caller, fromMars);
+  };
+  app.post('/api/event', async (req, reply) => {
+    const items = parseBody((req.body as Buffer | undefined) ?? Buffer.alloc(0), 'single', 1);
+    if (!Array.isArray(items)) return reply.code(items.status).send({ error: items.error });
+    return sendOutcome(reply, await intake(items, req.headers.authorization));
+  });
+  app.post('/api/event/bulk', async (req, reply) => {
+    const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
+    if (bodyKind(req.headers['content-type']) === 'ndjson') {
+      // One Mars event per line also works here (what `panoramix replay --path /api/event/bulk` sends).
+      const lines = parseBody(body, 'ndjson', runtime.config.server.maxEventsPerRequest);
+      if (!Array.isArray(lines)) return reply.code(lines.status).send({ error: lines.error });
+      return sendOutcome(reply, await intake(lines, req.headers.authorization));
+    }
+    const parsed = parseBody((req.body as Buffer | undefined) ?? Buffer.alloc(0), 'single', 1);
+    if (!Array.isArray(parsed)) return reply.code(parsed.status).send({ error: parsed.error });
+    const events = (parsed[0]?.value as { events?: unknown } | undefined)?.events;
+    if (!Array.isArray(events)) return reply.code(400).send({ error: 'body must be {"events": [...]}' });
+    const max = runtime.config.server.maxEventsPerRequest;
+    if (events.length > max)
+      return reply.code(413).send({
+        error: `request holds ${events.length} events; the limit is ${max} events per request (server.maxEventsPerRequest)`,
+      });
+    return sendOutcome(
+      reply,
+      await intake(
+        events.map((value, index) => ({ index, value })),
+        req.headers.authorization,
+      ),
+    );
+  });
+
+  const tracker = (name: string) => {
+    const t = trackers.get(name);
+    if (!t) throw Object.assign(new Error(`no lifecycle named ${name}`), { statusCode: 404 });
+    return t;
+  };
+  const wrap = async <T>(fn: () => Promise<T>) => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof LifecycleError) throw Object.assign(err, { statusCode: 400 });
+      throw err;
+    }
+  };
+
+  app.get('/v1/lifecycles', guard, async () => ({
+    lifecycles: await Promise.all(
+      [...trackers.values()].map(async (t) => ({
+        name: t.name,
+        description: t.def.description ?? null,
+        stages: t.def.stages,
+        terminal: t.def.terminal,
+        deadlines: t.def.deadlines,
+        behindBy: (await runtime.store.lastSeq()) - (await t.foldedSeq()),
+      })),
+    ),
+  }));
+
+  app.get<{ Params: { name: string } }>('/v1/lifecycles/:name/messages', guard, async (req, reply) => {
+    const t = tracker(req.params.name);
+    const q = req.query as Record<string, string | undefined>;
+    const f: { -readonly [K in keyof MessageFilter]: MessageFilter[K] } = {};
+    if (q.app) f.app = q.app;
+    if (q.stage) f.currentStage = q.stage;
+    if (q.missing) f.missing = q.missing;
+    if (q.overdue === 'true') f.overdue = true;
+    for (const k of ['from', 'to'] as const) {
+      if (!q[k]) continue;
+      const d = new Date(q[k]!);
+      if (Number.isNaN(d.getTime())) return reply.code(400).send({ error: `${k} must be an ISO time` });
+      f[k] = d;
+    }
+    for (const k of ['limit', 'offset'] as const) {
+      if (q[k] === undefined) continue;
+      const n = Number(q[k]);
+      if (!Number.isInteger(n) || n < 0)
+        return reply.code(400).send({ error: `${k} must be a whole number` });
+      f[k] = n;
+    }
+    const now = q.at ? new Date(q.at) : new Date();
+    return wrap(() => t.list(f, now));
+  });
+
+  app.get<{ Params: { name: string; id: string } }>(
+    '/v1/lifecycles/:name/messages/:id',
+    guard,
+    async (req, reply) => {
+      const t = tracker(req.params.name);
+      const record = await t.get(req.params.id);
+      if (!record)
+        return reply.code(404).send({ error: `no message ${req.params.id} in ${req.params.name}` });
+      const events = (await t.events(req.params.id)).map((e) => ({
+        ...e,
+        data: JSON.parse(e.data as string),
+      }));
+      return { ...record, timeline: events };
+    },
+  );
+
+  app.get<{ Params: { name: string; id: string } }>(
+    '/v1/lifecycles/:name/messages/:id/live',
+    guard,
+    (req, reply) => {
+      const t = tracker(req.params.name);
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
+      reply.raw.write(': live timeline of one message\n\n');
+      const keyOf = (e: { subject: string | null; data: string }) =>
+        t.def.key === 'subject'
+          ? e.subject
+          : (t.def.key
+              .split('.')
+              .slice(1)
+              .reduce<unknown>(
+                (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+                JSON.parse(e.data),
+              ) as string);
+      const unsubscribe = runtime.committer.onCommit((events) => {
+        for (const e of events) {
+          if (!t.stages.includes(e.type) || keyOf(e) !== req.params.id) continue;
+          reply.raw.write(
+            `event: stage\ndata: ${JSON.stringify({ seq: e.seq, type: e.type, time: new Date(e.time).toISOString(), source: e.source, data: JSON.parse(e.data) })}\n\n`,
+          );
+        }
+      });
+      const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);
+      req.raw.on('close', () => {
+        unsubscribe();
+        clearInterval(ping);
+      });
+    },
+  );
+
+  app.get<{ Params: { name: string } }>('/v1/lifecycles/:name/funnel', guard, async (req) => {
+    const q = req.query as Record<string, string | undefined>;
+    return { funnel: await tracker(req.params.name).funnel(q.app) };
+  });
+  app.get<{ Params: { name: string } }>('/v1/lifecycles/:name/apps', guard, async (req) => ({
+    apps: await tracker(req.params.name).apps(),
+  }));
+  app.post<{ Params: { name: string } }>('/v1/lifecycles/:name/rebuild', guard, async (req) => {
+    const t = tracker(req.params.name);
+    await t.rebuild();
+    return { name: t.name, foldedSeq: await t.foldedSeq() };
+  });
+};
