@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Runtime } from '../runtime.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { eventReadRoutes } from './routes/events-read.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { lifecycleRoutes } from './routes/lifecycles.js';
@@ -22,6 +23,7 @@ const FEATURES: readonly RoutePlugin[] = [
   reportRoutes,
   quarantineRoutes,
   lifecycleRoutes,
+  dashboardRoutes,
 ];
 
 /** Builds the HTTP app (collector, API, status) without listening: tests use inject(), the CLI listens. */
