@@ -5,7 +5,9 @@ import type { Store } from './store.js';
 /** Opens the configured store; an engine's driver is loaded only when that engine is chosen. */
 export async function openStore(config: Config['store'], baseDir: string): Promise<Store> {
   if (config.engine === 'postgres') {
-    throw new Error('store.engine postgres is not available yet; use duckdb');
+    const { PostgresStore } = await import('./postgres/postgres-store.js');
+    if (!config.url) throw new Error('store.url is required when store.engine is postgres');
+    return PostgresStore.open({ url: config.url });
   }
   const { DuckDbStore } = await import('./duckdb/duckdb-store.js');
   const file = config.path === ':memory:' ? config.path : path.resolve(baseDir, config.path);

@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { Store } from '../../src/store/store.js';
+import { serviceUrl } from './services.js';
 import { tempDir } from './temp.js';
 
 /** A store under test: how to open a fresh, empty one, and how to open the same one again. */
@@ -24,5 +27,20 @@ export function storeFactories(): StoreFactory[] {
       },
     },
   ];
+  const url = serviceUrl('postgres');
+  let n = 0;
+  if (url) {
+    list.push({
+      name: 'postgres',
+      async create() {
+        // Each store gets its own schema, named from the test process and a counter (pg-boss's habit).
+        const schema = `t_${createHash('sha256').update(`${process.pid}-${Date.now()}-${n++}`).digest('hex').slice(0, 12)}`;
+        return {
+          store: await PostgresStore.open({ url, schema }),
+          reopen: () => PostgresStore.open({ url, schema }),
+        };
+      },
+    });
+  }
   return list;
 }

@@ -1,0 +1,197 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { NewEvent, StoredEvent } from '../../core/event.js';
+import { keyHash } from '../../core/key-hash.js';
+import { applyMigrations } from '../migrate.js';
+import { EVENT_MIGRATIONS } from '../migrations.js';
+import type { AppendResult, Migration, Row, SqlClient, Store } from '../store.js';
+import { postgresDialect } from './postgres-dialect.js';
+
+// BIGINT and NUMERIC as numbers (seq and counts stay far below 2^53), JSON as its text, like the DuckDB adapter.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+pg.types.setTypeParser(114, (v) => v);
+pg.types.setTypeParser(3802, (v) => v);
+
+/** Options of the PostgreSQL store. */
+export interface PostgresStoreOptions {
+  readonly url: string;
+  /** A schema to live in (created when missing); the default is the connection's search_path. */
+  readonly schema?: string;
+  readonly poolSize?: number;
+}
+
+// One lock id for every writer of every process: seqs are assigned and committed in order.
+const APPEND_LOCK = 0x70616e6f;
+
+/**
+ * The server-mode store. Appends COPY the batch into a temporary table and insert what is new in one
+ * statement, under a transaction-scoped advisory lock so seqs become visible in order (a reader that has seen
+ * seq N never later sees a smaller one appear). (source, id) is the primary key, so a retried event is stored
+ * once whatever process receives it.
+ */
+export class PostgresStore implements Store {
+  readonly dialect = postgresDialect;
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8 });
+    if (options.schema) {
+      const schema = postgresDialect.quoteIdent(options.schema);
+      await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      pool.on('connect', (c) => {
+        c.query(`SET search_path TO ${schema}`).catch(() => undefined);
+      });
+      // Connections opened before the listener existed get the search path too.
+      await pool.query(`SET search_path TO ${schema}`);
+    }
+    const store = new PostgresStore(pool);
+    await store.migrate(EVENT_MIGRATIONS);
+    return store;
+  }
+
+  migrate(migrations: readonly Migration[]): Promise<void> {
+    return applyMigrations(this, migrations);
+  }
+
+  async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    const res = await this.pool.query(sql, params.map(toPg));
+    return res.rows as R[];
+  }
+
+  async exec(sql: string, params: readonly unknown[] = []): Promise<void> {
+    await this.pool.query(sql, params.map(toPg));
+  }
+
+  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn({
+        query: async (sql, params = []) => (await client.query(sql, params.map(toPg))).rows,
+        exec: async (sql, params = []) => {
+          await client.query(sql, params.map(toPg));
+        },
+      });
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async append(events: readonly NewEvent[], onStaged?: () => void): Promise<AppendResult> {
+    onStaged?.();
+    if (events.length === 0) return { stored: [], duplicates: [] };
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `CREATE TEMP TABLE IF NOT EXISTS pmx_staging (ord INTEGER, key_hash BIGINT, source TEXT, id TEXT, type TEXT,
+           subject TEXT, time TIMESTAMPTZ, received_at TIMESTAMPTZ, data JSONB) ON COMMIT DELETE ROWS`,
+      );
+      await pipeline(
+        Readable.from(csvRows(events)),
+        client.query(copyFrom('COPY pmx_staging FROM STDIN WITH (FORMAT csv)')),
+      );
+      await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
+      const res = await client.query(
+        `WITH firsts AS (
+           SELECT DISTINCT ON (source, id) * FROM pmx_staging ORDER BY source, id, ord
+         ), fresh AS (
+           SELECT f.* FROM firsts f WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.source = f.source AND e.id = f.id)
+         ), base AS (SELECT coalesce(max(seq), 0) AS s FROM events)
+         INSERT INTO events (seq, key_hash, source, id, type, subject, time, received_at, data)
+         SELECT base.s + row_number() OVER (ORDER BY ord), key_hash, source, id, type, subject, time, received_at, data
+           FROM fresh, base
+         ON CONFLICT (source, id) DO NOTHING
+         RETURNING seq, source, id`,
+      );
+      await client.query('COMMIT');
+      const seqOf = new Map<string, number>();
+      for (const r of res.rows as { seq: number; source: string; id: string }[])
+        seqOf.set(`${r.source}\u0000${r.id}`, r.seq);
+      const stored: StoredEvent[] = [];
+      const duplicates: number[] = [];
+      events.forEach((e, i) => {
+        const k = `${e.source}\u0000${e.id}`;
+        const seq = seqOf.get(k);
+        if (seq === undefined) duplicates.push(i);
+        else {
+          stored.push({ ...e, seq });
+          seqOf.delete(k); // a repeat later in the same batch is a duplicate
+        }
+      });
+      stored.sort((a, b) => a.seq - b.seq);
+      return { stored, duplicates };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    const rows = await this.query(
+      `SELECT seq, source, id, type, subject, (extract(epoch FROM time) * 1000)::float8 AS t,
+              (extract(epoch FROM received_at) * 1000)::float8 AS r, data::text AS data
+         FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit],
+    );
+    return rows.map((r) => ({
+      seq: r.seq as number,
+      source: r.source as string,
+      id: r.id as string,
+      type: r.type as string,
+      subject: r.subject as string | null,
+      time: Math.round(r.t as number),
+      receivedAt: Math.round(r.r as number),
+      data: r.data as string,
+    }));
+  }
+
+  async lastSeq(): Promise<number> {
+    const rows = await this.query('SELECT coalesce(max(seq), 0) AS m FROM events');
+    return rows[0]!.m as number;
+  }
+
+  async sizeBytes(): Promise<number | null> {
+    const rows = await this.query("SELECT pg_total_relation_size('events') AS b");
+    return (rows[0]?.b as number | undefined) ?? null;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function toPg(v: unknown): unknown {
+  if (v !== null && typeof v === 'object' && !(v instanceof Date) && !Array.isArray(v) && !Buffer.isBuffer(v))
+    return JSON.stringify(v);
+  return v;
+}
+
+function* csvRows(events: readonly NewEvent[]): Generator<string> {
+  let out = '';
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    out += `${i},${keyHash(e.source, e.id)},${q(e.source)},${q(e.id)},${q(e.type)},${e.subject === null ? '' : q(e.subject)},${new Date(e.time).toISOString()},${new Date(e.receivedAt).toISOString()},${q(e.data)}\n`;
+    if (out.length > 1 << 16) {
+      yield out;
+      out = '';
+    }
+  }
+  if (out) yield out;
+}
+
+// CSV quoting: always quoted, so an empty string stays a string (only an unquoted empty field is NULL).
+function q(s: string): string {
+  return `"${s.replaceAll('"', '""')}"`;
+}
