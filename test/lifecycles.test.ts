@@ -6,8 +6,9 @@ import { Random } from '../src/generate/random.js';
 import { lifecycleTrackers } from '../src/lifecycle/service.js';
 import { LifecycleTracker } from '../src/lifecycle/tracker.js';
 import type { Runtime } from '../src/runtime.js';
-import { DuckDbStore } from '../src/store/duckdb/duckdb-store.js';
 import { testApp } from './support/runtime.js';
+import type { StoreFactory } from './support/stores.js';
+import { storeFactories } from './support/stores.js';
 
 const LC = `
 lifecycles:
@@ -30,8 +31,8 @@ const ev = (id: string, msg: string, type: string, minute: number, app = 'news')
   receivedAt: T,
 });
 
-async function trackerWith(batches: ReturnType<typeof ev>[][], foldBetween: boolean) {
-  const store = await DuckDbStore.open({ path: ':memory:' });
+async function trackerWith(factory: StoreFactory, batches: ReturnType<typeof ev>[][], foldBetween: boolean) {
+  const { store } = await factory.create();
   const t = new LifecycleTracker('mail', def, store);
   await t.init();
   for (const b of batches) {
@@ -42,126 +43,127 @@ async function trackerWith(batches: ReturnType<typeof ev>[][], foldBetween: bool
   return { store, t };
 }
 
-describe('lifecycle records', () => {
-  const stream = [
-    ev('1', 'm1', 'queued', 0),
-    ev('2', 'm1', 'sent', 1),
-    ev('3', 'm1', 'delivered', 2),
-    ev('4', 'm1', 'opened', 30),
-    ev('5', 'm2', 'queued', 0),
-    ev('6', 'm2', 'delivered', 3),
-    ev('7', 'm3', 'queued', 0),
-    ev('8', 'm3', 'sent', 1),
-    ev('9', 'm3', 'bounced', 2),
-    ev('10', 'm3', 'delivered', 4),
-    ev('11', 'm4', 'queued', 0),
-    ev('12', 'm4', 'sent', 1),
-    ev('13', 'm5', 'queued', 0),
-    ev('14', 'm5', 'sent', 5),
-    ev('15', 'm5', 'sent', 6),
-  ];
-
-  it('are the same for in-order, out-of-order and repeated delivery, and equal a rebuild', async () => {
-    const inOrder = await trackerWith([stream], false);
-    const rnd = new Random(3);
-    const shuffled = [...stream].sort(() => rnd.next() - 0.5);
-    const chunks = [
-      shuffled.slice(0, 4),
-      shuffled.slice(4, 9),
-      [...shuffled.slice(9), ...shuffled.slice(0, 3)],
+for (const factory of storeFactories())
+  describe(`lifecycle records (${factory.name})`, () => {
+    const stream = [
+      ev('1', 'm1', 'queued', 0),
+      ev('2', 'm1', 'sent', 1),
+      ev('3', 'm1', 'delivered', 2),
+      ev('4', 'm1', 'opened', 30),
+      ev('5', 'm2', 'queued', 0),
+      ev('6', 'm2', 'delivered', 3),
+      ev('7', 'm3', 'queued', 0),
+      ev('8', 'm3', 'sent', 1),
+      ev('9', 'm3', 'bounced', 2),
+      ev('10', 'm3', 'delivered', 4),
+      ev('11', 'm4', 'queued', 0),
+      ev('12', 'm4', 'sent', 1),
+      ev('13', 'm5', 'queued', 0),
+      ev('14', 'm5', 'sent', 5),
+      ev('15', 'm5', 'sent', 6),
     ];
-    const outOfOrder = await trackerWith(chunks, true);
-    const at = new Date(T + 60 * 60_000);
-    const a = await inOrder.t.list({ limit: 100 }, at);
-    const b = await outOfOrder.t.list({ limit: 100 }, at);
-    expect(b).toEqual(a);
-    await outOfOrder.t.rebuild();
-    expect(await outOfOrder.t.list({ limit: 100 }, at)).toEqual(a);
-    const m1 = await inOrder.t.get('m1', at);
-    expect(m1).toMatchObject({
-      currentStage: 'opened',
-      missing: [],
-      overdue: [],
-      anomalies: [],
-      events: 4,
-      app: 'news',
-    });
-    const m2 = await inOrder.t.get('m2', at);
-    expect(m2).toMatchObject({ currentStage: 'delivered', missing: ['sent'] });
-    expect(m2!.stages.map((s) => s.status)).toEqual([
-      'seen',
-      'missing',
-      'seen',
-      'pending',
-      'skipped',
-      'skipped',
-    ]);
-    const m3 = await inOrder.t.get('m3', at);
-    expect(m3).toMatchObject({
-      currentStage: 'bounced',
-      missing: [],
-      anomalies: ['delivered after a terminal stage'],
-    });
-    const m5 = await inOrder.t.get('m5', at);
-    expect(m5!.anomalies).toEqual(['sent seen 2 times']);
-  });
 
-  it('flag exactly the overdue messages at a given time', async () => {
-    const { t } = await trackerWith([stream], false);
-    // m4 was sent at 10:01 and never delivered: overdue from 10:11 on. m5 was sent at 10:05: overdue from 10:15.
-    const ids = async (minute: number) =>
-      (await t.list({ overdue: true }, new Date(T + minute * 60_000))).messages
-        .map((m) => m.messageId)
-        .sort();
-    expect(await ids(11)).toEqual([]);
-    expect(await ids(11.01)).toEqual(['m4']);
-    expect(await ids(15.01)).toEqual(['m4', 'm5']);
-    expect(
-      (await t.list({ missing: 'delivered' }, new Date(T + 12 * 60_000))).messages.map((m) => m.messageId),
-    ).toEqual(['m4']);
-    expect((await t.list({ missing: 'sent' })).messages.map((m) => m.messageId)).toEqual(['m2']);
-    expect(await t.funnel()).toEqual([
-      { stage: 'queued', messages: 5 },
-      { stage: 'sent', messages: 4 },
-      { stage: 'delivered', messages: 3 },
-      { stage: 'opened', messages: 1 },
-      { stage: 'bounced', messages: 1 },
-      { stage: 'failed', messages: 0 },
-    ]);
-  });
+    it('are the same for in-order, out-of-order and repeated delivery, and equal a rebuild', async () => {
+      const inOrder = await trackerWith(factory, [stream], false);
+      const rnd = new Random(3);
+      const shuffled = [...stream].sort(() => rnd.next() - 0.5);
+      const chunks = [
+        shuffled.slice(0, 4),
+        shuffled.slice(4, 9),
+        [...shuffled.slice(9), ...shuffled.slice(0, 3)],
+      ];
+      const outOfOrder = await trackerWith(factory, chunks, true);
+      const at = new Date(T + 60 * 60_000);
+      const a = await inOrder.t.list({ limit: 100 }, at);
+      const b = await outOfOrder.t.list({ limit: 100 }, at);
+      expect(b).toEqual(a);
+      await outOfOrder.t.rebuild();
+      expect(await outOfOrder.t.list({ limit: 100 }, at)).toEqual(a);
+      const m1 = await inOrder.t.get('m1', at);
+      expect(m1).toMatchObject({
+        currentStage: 'opened',
+        missing: [],
+        overdue: [],
+        anomalies: [],
+        events: 4,
+        app: 'news',
+      });
+      const m2 = await inOrder.t.get('m2', at);
+      expect(m2).toMatchObject({ currentStage: 'delivered', missing: ['sent'] });
+      expect(m2!.stages.map((s) => s.status)).toEqual([
+        'seen',
+        'missing',
+        'seen',
+        'pending',
+        'skipped',
+        'skipped',
+      ]);
+      const m3 = await inOrder.t.get('m3', at);
+      expect(m3).toMatchObject({
+        currentStage: 'bounced',
+        missing: [],
+        anomalies: ['delivered after a terminal stage'],
+      });
+      const m5 = await inOrder.t.get('m5', at);
+      expect(m5!.anomalies).toEqual(['sent seen 2 times']);
+    });
 
-  it('from a generated Mars stream: incremental folding equals a rebuild from history', async () => {
-    const store = await DuckDbStore.open({ path: ':memory:' });
-    const marsDef = parseConfig(`
+    it('flag exactly the overdue messages at a given time', async () => {
+      const { t } = await trackerWith(factory, [stream], false);
+      // m4 was sent at 10:01 and never delivered: overdue from 10:11 on. m5 was sent at 10:05: overdue from 10:15.
+      const ids = async (minute: number) =>
+        (await t.list({ overdue: true }, new Date(T + minute * 60_000))).messages
+          .map((m) => m.messageId)
+          .sort();
+      expect(await ids(11)).toEqual([]);
+      expect(await ids(11.01)).toEqual(['m4']);
+      expect(await ids(15.01)).toEqual(['m4', 'm5']);
+      expect(
+        (await t.list({ missing: 'delivered' }, new Date(T + 12 * 60_000))).messages.map((m) => m.messageId),
+      ).toEqual(['m4']);
+      expect((await t.list({ missing: 'sent' })).messages.map((m) => m.messageId)).toEqual(['m2']);
+      expect(await t.funnel()).toEqual([
+        { stage: 'queued', messages: 5 },
+        { stage: 'sent', messages: 4 },
+        { stage: 'delivered', messages: 3 },
+        { stage: 'opened', messages: 1 },
+        { stage: 'bounced', messages: 1 },
+        { stage: 'failed', messages: 0 },
+      ]);
+    });
+
+    it('from a generated Mars stream: incremental folding equals a rebuild from history', async () => {
+      const { store } = await factory.create();
+      const marsDef = parseConfig(`
 lifecycles:
   m:
     stages: [MESSAGE_CREATED, MESSAGE_REACHED_BACKEND, MESSAGE_IN_SEARCH_QUEUE, MESSAGE_IN_UPDATES_QUEUE, MESSAGE_IN_WS_QUEUE, MESSAGE_REACHED_FRONTEND]
     terminal: [MESSAGE_FAILED]
     app: data.app_id
 `).lifecycles.m!;
-    const t = new LifecycleTracker('m', marsDef, store);
-    await t.init();
-    const events = [...messagesGenerator.generate({ count: 800, seed: 9, start: T })].map((e, i) => ({
-      source: 'mars',
-      id: `${e.message_id}:${e.event}:${e.created_at}`,
-      type: String(e.event),
-      subject: String(e.message_id),
-      time: Date.parse(String(e.created_at)),
-      data: JSON.stringify({ app_id: e.app_id }),
-      receivedAt: T + i,
-    }));
-    for (let i = 0; i < events.length; i += 137) {
-      await store.append(events.slice(i, i + 137));
-      await t.fold();
-    }
-    const incremental = await store.query(`SELECT * FROM ${t.table} ORDER BY msg_key`);
-    await t.rebuild();
-    expect(await store.query(`SELECT * FROM ${t.table} ORDER BY msg_key`)).toEqual(incremental);
-    expect(incremental).toHaveLength(800);
-    const gaps = (await t.list({ missing: 'MESSAGE_IN_SEARCH_QUEUE', limit: 1000 })).total;
-    expect(gaps).toBeGreaterThan(0);
+      const t = new LifecycleTracker('m', marsDef, store);
+      await t.init();
+      const events = [...messagesGenerator.generate({ count: 800, seed: 9, start: T })].map((e, i) => ({
+        source: 'mars',
+        id: `${e.message_id}:${e.event}:${e.created_at}`,
+        type: String(e.event),
+        subject: String(e.message_id),
+        time: Date.parse(String(e.created_at)),
+        data: JSON.stringify({ app_id: e.app_id }),
+        receivedAt: T + i,
+      }));
+      for (let i = 0; i < events.length; i += 137) {
+        await store.append(events.slice(i, i + 137));
+        await t.fold();
+      }
+      const incremental = await store.query(`SELECT * FROM ${t.table} ORDER BY msg_key`);
+      await t.rebuild();
+      expect(await store.query(`SELECT * FROM ${t.table} ORDER BY msg_key`)).toEqual(incremental);
+      expect(incremental).toHaveLength(800);
+      const gaps = (await t.list({ missing: 'MESSAGE_IN_SEARCH_QUEUE', limit: 1000 })).total;
+      expect(gaps).toBeGreaterThan(0);
+    });
   });
-});
 
 describe('Mars intake and the lifecycle API', () => {
   let app: FastifyInstance;

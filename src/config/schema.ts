@@ -51,6 +51,11 @@ export const storeSchema = z
     path: z.string().default('./data/panoramix.duckdb'),
     /** PostgreSQL connection URL (server mode). */
     url: z.string().optional(),
+    /** PostgreSQL schema to keep Panoramix's tables in (created when missing). */
+    schema: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a schema is a name of letters, digits and _')
+      .optional(),
   })
   .strict();
 

@@ -155,14 +155,16 @@ export class LifecycleTracker {
     const sources = this.def.sources?.length
       ? ` AND source IN (${this.def.sources.map(quoteLiteral).join(', ')})`
       : '';
+    // The current row is named by its table: PostgreSQL refuses unqualified names here as ambiguous.
+    const t = this.table;
     const set = [
-      'app = coalesce(app, excluded.app)',
-      'first_seen = least(first_seen, excluded.first_seen)',
-      'last_seen = greatest(last_seen, excluded.last_seen)',
-      'events = events + excluded.events',
+      `app = coalesce(${t}.app, excluded.app)`,
+      `first_seen = least(${t}.first_seen, excluded.first_seen)`,
+      `last_seen = greatest(${t}.last_seen, excluded.last_seen)`,
+      `events = ${t}.events + excluded.events`,
       ...this.stages.flatMap((_, i) => [
-        `at_${i} = least(at_${i}, excluded.at_${i})`,
-        `n_${i} = n_${i} + excluded.n_${i}`,
+        `at_${i} = least(${t}.at_${i}, excluded.at_${i})`,
+        `n_${i} = ${t}.n_${i} + excluded.n_${i}`,
       ]),
     ];
     return `INSERT INTO ${this.table} (msg_key, app, first_seen, last_seen, events, ${this.stages.map((_, i) => `at_${i}, n_${i}`).join(', ')})

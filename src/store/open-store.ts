@@ -7,7 +7,7 @@ export async function openStore(config: Config['store'], baseDir: string): Promi
   if (config.engine === 'postgres') {
     const { PostgresStore } = await import('./postgres/postgres-store.js');
     if (!config.url) throw new Error('store.url is required when store.engine is postgres');
-    return PostgresStore.open({ url: config.url });
+    return PostgresStore.open({ url: config.url, ...(config.schema ? { schema: config.schema } : {}) });
   }
   const { DuckDbStore } = await import('./duckdb/duckdb-store.js');
   const file = config.path === ':memory:' ? config.path : path.resolve(baseDir, config.path);

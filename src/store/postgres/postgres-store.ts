@@ -34,6 +34,8 @@ const APPEND_LOCK = 0x70616e6f;
  */
 export class PostgresStore implements Store {
   readonly dialect = postgresDialect;
+  private grownSinceAnalyze = 0;
+  private analyzedAt = 0;
 
   private constructor(private readonly pool: pg.Pool) {}
 
@@ -129,6 +131,7 @@ export class PostgresStore implements Store {
         }
       });
       stored.sort((a, b) => a.seq - b.seq);
+      await this.analyzeIfGrown(stored.length, stored.at(-1)?.seq ?? 0);
       return { stored, duplicates };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -136,6 +139,17 @@ export class PostgresStore implements Store {
     } finally {
       client.release();
     }
+  }
+
+  // Bulk loads outrun autovacuum's statistics, and the planner then picks nested loops that take seconds
+  // instead of milliseconds (measured: 2.6 s vs 11 ms for the orders reports). Re-analyze whenever the table
+  // has grown by a tenth since the last time.
+  private async analyzeIfGrown(added: number, lastSeq: number): Promise<void> {
+    this.grownSinceAnalyze += added;
+    if (this.grownSinceAnalyze < Math.max(1000, this.analyzedAt * 0.1)) return;
+    this.grownSinceAnalyze = 0;
+    this.analyzedAt = lastSeq;
+    await this.pool.query('ANALYZE events');
   }
 
   async readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]> {
