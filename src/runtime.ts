@@ -5,6 +5,8 @@ import { WriteKeys } from './collect/write-keys.js';
 import type { Config } from './config/schema.js';
 import type { ProjectionReader } from './project/projection-reader.js';
 import { Quarantine } from './quarantine/quarantine.js';
+import { FLAG_MIGRATIONS } from './schemas/flags.js';
+import { TrackingPlan } from './schemas/tracking-plan.js';
 import { Telemetry } from './serve/telemetry.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -42,7 +44,9 @@ export async function createRuntime(config: Config, baseDir: string, logger: Log
   const keys = new WriteKeys(config.sources);
   const quarantine = new Quarantine(store);
   await quarantine.migrate();
-  const ingest = new Ingest(config, keys, committer, telemetry, quarantine);
+  const plan = new TrackingPlan(config.schemas, baseDir);
+  if (!plan.empty) await store.migrate(FLAG_MIGRATIONS);
+  const ingest = new Ingest(config, keys, committer, telemetry, quarantine, plan, store);
   const closers: (() => Promise<void> | void)[] = [];
   for (const [name, s] of Object.entries(config.sources)) {
     if (s.writeKeys.length === 0)

@@ -292,7 +292,15 @@ describe('status, stats and metrics', () => {
   it('reports health, queue statistics and Prometheus metrics', async () => {
     const status = await app.inject('/status');
     expect(status.statusCode).toBe(200);
-    expect(status.json().checks.map((c: { name: string }) => c.name)).toEqual(['store', 'queue']);
+    expect(status.json().checks.map((c: { name: string }) => c.name)).toEqual([
+      'store',
+      'queue',
+      'ingestion lag',
+    ]);
+    const lag = status.json().checks[2].detail;
+    // ok-1 said it happened at 10:00 and arrived later: its delay is the largest.
+    expect(lag.web.delayMs.max).toBeGreaterThan(0);
+    expect(lag.web.oldestPendingMs).toBe(0);
     const stats = (await app.inject('/api/q/stats')).json();
     expect(stats.queue.depth).toBe(0);
     expect(stats.events.committed).toBeGreaterThan(0);
@@ -300,5 +308,6 @@ describe('status, stats and metrics', () => {
     const metrics = (await app.inject('/metrics')).body;
     expect(metrics).toMatch(/panoramix_events_accepted_total\{source="web"\} \d+/);
     expect(metrics).toMatch(/panoramix_events_rejected_total\{source="web",reason="envelope"\} \d+/);
+    expect(metrics).toMatch(/panoramix_ingest_delay_seconds\{source="web",quantile="0.5"\} \d+/);
   });
 });

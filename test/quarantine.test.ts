@@ -28,6 +28,66 @@ async function open(dir: string, yaml: string) {
   return { runtime, app: await createApp(runtime) };
 }
 
+describe('tracking plan', () => {
+  it('rejects, quarantines or flags by policy, and counts every input exactly', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(
+      path.join(dir, 'order.schema.json'),
+      JSON.stringify({
+        type: 'object',
+        required: ['amount'],
+        properties: { amount: { type: 'number', minimum: 0 } },
+      }),
+    );
+    const { runtime, app } = await open(
+      dir,
+      `store: { path: ./store.duckdb }
+sources: { web: {} }
+schemas:
+  unknownTypes: quarantine
+  types:
+    order_placed: { file: order.schema.json }
+    page_viewed: { schema: { type: object, required: [path] }, policy: flag }
+    signup: { schema: { type: object, required: [email] }, policy: quarantine }
+`,
+    );
+    const lines = [
+      { id: 'ok', type: 'order_placed', data: { amount: 5 } },
+      { id: 'neg', type: 'order_placed', data: { amount: -1 } },
+      { id: 'flagged', type: 'page_viewed', data: {} },
+      { id: 'held', type: 'signup', data: {} },
+      { id: 'mystery', type: 'teleported', data: {} },
+    ].map((e) => JSON.stringify({ ...e, source: 'web' }));
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: [...lines, '{oops'].join('\n'),
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
+    const body = res.json();
+    expect(body).toMatchObject({ accepted: 2, quarantined: 2 });
+    expect(
+      body.rejected.map((r: { id?: string; field?: string; error: string }) => [
+        r.id,
+        r.field,
+        r.error.split(' (')[0],
+      ]),
+    ).toEqual([
+      ['neg', 'data.amount', 'data.amount must be >= 0'],
+      [undefined, undefined, "line 6 is not valid JSON: Expected property name or '}' in JSON at position 1"],
+    ]);
+    const stored = (await runtime.store.query('SELECT id FROM events ORDER BY id')).map((r) => r.id);
+    expect(stored).toEqual(['flagged', 'ok']);
+    expect(await runtime.store.query('SELECT id, violations FROM panoramix_flags')).toEqual([
+      { id: 'flagged', violations: '["data must have required property \'path\'"]' },
+    ]);
+    // 6 inputs: 2 stored, 4 held (schema reject, schema quarantine, unknown type, unparseable).
+    expect(await runtime.quarantine.heldByReason()).toEqual({ schema: 2, unknown_type: 1, unparseable: 1 });
+    await app.close();
+    await runtime.close();
+  });
+});
+
 describe('quarantine', () => {
   it('ends a mixed stream with every input stored or quarantined, and replays fixed ones once', async () => {
     const dir = tempDir();

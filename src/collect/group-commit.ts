@@ -85,7 +85,20 @@ export class GroupCommitter {
   }
 
   private commitStartedAt = 0;
+  private inFlightBatch: Pending[] = [];
   private wake: (() => void) | undefined;
+
+  /** Per source, the age in ms of its oldest event accepted but not yet durable. */
+  oldestPendingBySource(now = Date.now()): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const p of [...this.inFlightBatch, ...this.queue]) {
+      for (const e of p.events) {
+        const age = now - p.enqueuedAt;
+        if ((out[e.source] ?? -1) < age) out[e.source] = age;
+      }
+    }
+    return out;
+  }
 
   /** Calls fn with every batch of newly stored events, after the commit (the speed layer listens here). */
   onCommit(fn: (events: StoredEvent[]) => void): () => void {
@@ -145,6 +158,7 @@ export class GroupCommitter {
       }
       this.queued -= n;
       this.inFlight += n;
+      this.inFlightBatch = batch;
       let staged!: () => void;
       const stagedNow = new Promise<void>((resolve) => {
         staged = resolve;
@@ -159,6 +173,7 @@ export class GroupCommitter {
       await stagedNow;
     }
     this.committing = false;
+    this.inFlightBatch = [];
     for (const d of this.drained.splice(0)) d();
   }
 

@@ -1,6 +1,9 @@
 import type { Config } from '../config/schema.js';
 import type { NewEvent } from '../core/event.js';
 import type { Quarantine, QuarantineInput, QuarantineReason } from '../quarantine/quarantine.js';
+import { recordFlags } from '../schemas/flags.js';
+import type { TrackingPlan, Verdict } from '../schemas/tracking-plan.js';
+import type { Store } from '../store/store.js';
 import type { BodyItem } from './body.js';
 import { describeJson, toEvent } from './envelope.js';
 import { type GroupCommitter, QueueFullError } from './group-commit.js';
@@ -21,6 +24,8 @@ export interface IngestOutcome {
   readonly accepted: number;
   readonly duplicates: number;
   readonly rejected: Rejection[];
+  /** Inputs held under a quarantine policy (not stored, not errors: they wait for a replay). */
+  readonly quarantined?: number;
   readonly error?: string;
   readonly retryAfterSeconds?: number;
 }
@@ -31,6 +36,8 @@ export type EventReader = (input: unknown, source: string, receivedAt: number) =
 /** Counts per source for /metrics and /api/q/stats. */
 export interface IngestCounters {
   accepted(source: string, n: number): void;
+  /** The delay between an event's time and its receipt, per source (the ingestion lag users watch). */
+  delayed(source: string, ms: number): void;
   rejected(source: string, reason: string, n: number): void;
 }
 
@@ -42,7 +49,14 @@ export class Ingest {
     private readonly committer: GroupCommitter,
     private readonly counters: IngestCounters,
     private readonly quarantine?: Quarantine,
+    private readonly plan?: TrackingPlan,
+    private readonly store?: Store,
   ) {}
+
+  /** What the tracking plan says of an event (accept when there is no plan): replays ask it too. */
+  verdict(e: NewEvent): Verdict {
+    return this.plan && !this.plan.empty ? this.plan.check(e) : { action: 'accept' };
+  }
 
   /** The reader for a source: its mapping from the configuration, or the CloudEvents envelope. */
   readerFor(source: string): EventReader {
@@ -80,6 +94,9 @@ export class Ingest {
       });
     };
     let foreign = 0;
+    let quarantined = 0;
+    const flagged: { source: string; id: string; type: string; violations: string[] }[] = [];
+    const checking = this.plan !== undefined && !this.plan.empty;
     for (const item of items) {
       if (item.error !== undefined) {
         rejected.push({ index: item.index, ...(item.line ? { line: item.line } : {}), error: item.error });
@@ -125,6 +142,21 @@ export class Ingest {
         reject(result.field, result.error, 'envelope');
         continue;
       }
+      if (checking) {
+        const v = this.plan!.check(result.event);
+        if (v.action === 'reject') {
+          reject(v.field, v.error, v.reason);
+          continue;
+        }
+        if (v.action === 'quarantine') {
+          hold(item, source, v.reason, v.error, v.field);
+          this.counters.rejected(source, v.reason, 1);
+          quarantined++;
+          continue;
+        }
+        if (v.action === 'flag')
+          flagged.push({ source, id: result.event.id, type: result.event.type, violations: v.violations });
+      }
       events.push(result.event);
       positions.push(item.index);
     }
@@ -145,7 +177,21 @@ export class Ingest {
       const bySource = new Map<string, number>();
       for (const e of events) bySource.set(e.source, (bySource.get(e.source) ?? 0) + 1);
       for (const [s, n] of bySource) this.counters.accepted(s, n);
-      return { status: 200, accepted: events.length, duplicates: result.duplicates.length, rejected };
+      for (const e of events) this.counters.delayed(e.source, e.receivedAt - e.time);
+      if (flagged.length && this.store) {
+        const fresh = new Set(result.stored.map((e) => `${e.source}\u0000${e.id}`));
+        await recordFlags(
+          this.store,
+          flagged.filter((f) => fresh.has(`${f.source}\u0000${f.id}`)),
+        );
+      }
+      return {
+        status: 200,
+        accepted: events.length,
+        duplicates: result.duplicates.length,
+        rejected,
+        quarantined,
+      };
     } catch (err) {
       if (err instanceof QueueFullError) {
         return {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { lifecyclesSchema } from '../lifecycle/config.js';
 import { projectionsSchema, queriesSchema } from '../project/config.js';
 import { reportsSchema } from '../report/config.js';
+import { schemasSchema } from '../schemas/config.js';
 import { parseByteSize } from './byte-size.js';
 
 const name = z
@@ -84,6 +85,7 @@ export const configSchema = z
     queries: queriesSchema,
     reports: reportsSchema,
     lifecycles: lifecyclesSchema,
+    schemas: schemasSchema.default(schemasSchema.parse({})),
   })
   .strict();
 

@@ -73,6 +73,12 @@ export async function replayQuarantine(
         outcome.stillFailing++;
         continue;
       }
+      const v = runtime.ingest.verdict(r.event);
+      if (v.action === 'reject' || v.action === 'quarantine') {
+        await q.update(item.id, v.reason, v.field, v.error);
+        outcome.stillFailing++;
+        continue;
+      }
       events.push(r.event);
       ids.push(item.id);
     }

@@ -1,17 +1,21 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { IngestCounters } from '../collect/ingest.js';
+import { Percentiles } from '../collect/percentiles.js';
 
 /** The process's Prometheus registry and the collector's counters; features add their own metrics to it. */
 export class Telemetry implements IngestCounters {
   readonly registry = new Registry();
   readonly acceptedBySource = new Map<string, number>();
   readonly rejectedByReason = new Map<string, number>();
+  /** Per source: the delay from an event's time to its receipt, in ms (the last 4,096 events). */
+  readonly delays = new Map<string, Percentiles>();
   private readonly acceptedTotal: Counter<'source'>;
   private readonly rejectedTotal: Counter<'source' | 'reason'>;
   readonly commitSeconds: Histogram;
   readonly queueDepth: Gauge;
   readonly oldestPendingSeconds: Gauge;
   readonly quarantineHeld: Gauge<'reason'>;
+  readonly ingestDelay: Gauge<'source' | 'quantile'>;
   private readonly committedTotal: Counter;
   readonly commitBatchSize: Histogram;
 
@@ -45,6 +49,12 @@ export class Telemetry implements IngestCounters {
       buckets: [1, 10, 100, 500, 1000, 5000, 10000, 20000, 50000],
       registers: [this.registry],
     });
+    this.ingestDelay = new Gauge({
+      name: 'panoramix_ingest_delay_seconds',
+      help: "Delay from an event's time to its receipt, per source (percentiles of the last 4,096 events)",
+      labelNames: ['source', 'quantile'],
+      registers: [this.registry],
+    });
     this.quarantineHeld = new Gauge({
       name: 'panoramix_quarantine_held',
       help: 'Inputs held in quarantine (not yet replayed or discarded), by reason',
@@ -73,6 +83,15 @@ export class Telemetry implements IngestCounters {
   accepted(source: string, n: number): void {
     this.acceptedTotal.inc({ source }, n);
     this.acceptedBySource.set(source, (this.acceptedBySource.get(source) ?? 0) + n);
+  }
+
+  delayed(source: string, ms: number): void {
+    let p = this.delays.get(source);
+    if (!p) {
+      p = new Percentiles(4096);
+      this.delays.set(source, p);
+    }
+    p.add(ms);
   }
 
   rejected(source: string, reason: string, n: number): void {

@@ -42,6 +42,7 @@ export function sendOutcome(reply: FastifyReply, o: IngestOutcome): FastifyReply
     accepted: o.accepted,
     duplicates: o.duplicates,
     rejected: o.rejected,
+    ...(o.quarantined ? { quarantined: o.quarantined } : {}),
     ...(o.error ? { error: o.error } : {}),
   });
 }

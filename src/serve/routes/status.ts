@@ -1,3 +1,4 @@
+import type { Percentiles } from '../../collect/percentiles.js';
 import type { Runtime } from '../../runtime.js';
 import type { RoutePlugin } from '../app.js';
 
@@ -39,6 +40,7 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
         oldestPendingMs: c.oldestPendingAgeMs(),
       },
     });
+    checks.push({ name: 'ingestion lag', ok: true, detail: ingestionLag(runtime) });
     for (const check of healthChecks.get(runtime) ?? []) {
       try {
         checks.push(await check());
@@ -71,6 +73,11 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
     const t = runtime.telemetry;
     t.queueDepth.set(runtime.committer.depth);
     t.oldestPendingSeconds.set(runtime.committer.oldestPendingAgeMs() / 1000);
+    t.ingestDelay.reset();
+    for (const [source, p] of t.delays) {
+      for (const q of [50, 90, 99] as const)
+        t.ingestDelay.set({ source, quantile: String(q / 100) }, (p.get(q) ?? 0) / 1000);
+    }
     t.quarantineHeld.reset();
     for (const [reason, n] of Object.entries(await runtime.quarantine.heldByReason()))
       t.quarantineHeld.set({ reason }, n);
@@ -78,6 +85,22 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
     return t.registry.metrics();
   });
 };
+
+/** Per source: the delay from event time to receipt (percentiles, ms) and the oldest event not yet durable. */
+export function ingestionLag(
+  runtime: Runtime,
+): Record<string, { delayMs: ReturnType<Percentiles['summary']>; oldestPendingMs: number }> {
+  const pending = runtime.committer.oldestPendingBySource();
+  const out: Record<string, { delayMs: ReturnType<Percentiles['summary']>; oldestPendingMs: number }> = {};
+  for (const source of new Set([...runtime.telemetry.delays.keys(), ...Object.keys(pending)])) {
+    const p = runtime.telemetry.delays.get(source);
+    out[source] = {
+      delayMs: p ? p.summary() : { p50: null, p90: null, p99: null, max: null },
+      oldestPendingMs: pending[source] ?? 0,
+    };
+  }
+  return out;
+}
 
 let lastSample = { at: Date.now(), committed: 0 };
 
