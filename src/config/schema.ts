@@ -42,6 +42,16 @@ export const sourceSchema = z
     writeKeys: z.array(z.string().min(8, 'a write key must be at least 8 characters')).default([]),
     mapping: mappingSchema.optional(),
     description: z.string().optional(),
+    /** Consume this source's events from a RabbitMQ queue (acknowledged after they are durable). */
+    rabbitmq: z
+      .object({
+        url: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL'),
+        queue: z.string().min(1),
+        prefetch: z.number().int().positive().default(500),
+        batchMs: z.number().int().positive().default(50),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
