@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { demoCommand } from './commands/demo.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
+import { lakeCommand } from './commands/lake.js';
 import { lifecycleCommand } from './commands/lifecycle.js';
 import { projectCommand } from './commands/project.js';
 import { quarantineCommand } from './commands/quarantine.js';
@@ -22,6 +23,7 @@ const COMMANDS = [
   reportCommand,
   quarantineCommand,
   lifecycleCommand,
+  lakeCommand,
 ];
 
 const program = new Command()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lakeSchema } from '../lake/config.js';
 import { lifecyclesSchema } from '../lifecycle/config.js';
 import { projectionsSchema, queriesSchema } from '../project/config.js';
 import { reportsSchema } from '../report/config.js';
@@ -96,6 +97,7 @@ export const configSchema = z
     reports: reportsSchema,
     lifecycles: lifecyclesSchema,
     schemas: schemasSchema.default(schemasSchema.parse({})),
+    lake: lakeSchema.optional(),
   })
   .strict();
 
