@@ -64,6 +64,8 @@ export interface Store extends SqlClient {
   lastSeq(): Promise<number>;
   /** Runs fn in one transaction on one connection. */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  /** Streams a query's rows in chunks, when the engine can (the lake export reads whole tables this way). */
+  stream?(sql: string, params?: readonly unknown[]): AsyncIterable<Row[]>;
   /** Bytes the store occupies, when the engine can tell. */
   sizeBytes(): Promise<number | null>;
   close(): Promise<void>;

@@ -58,6 +58,16 @@ export class DuckDbStore implements Store {
     });
   }
 
+  async *stream(sql: string, params: readonly unknown[] = []): AsyncIterable<Row[]> {
+    const c = await this.instance.connect();
+    try {
+      const result = await c.stream(sql, params.length ? params.map(toDuckValue) : undefined);
+      for await (const rows of result.yieldRowObjectJs()) yield rows.map((r) => fromDuckRow(r));
+    } finally {
+      c.closeSync();
+    }
+  }
+
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     return this.withConnection(async (c) => {
       await c.run('BEGIN TRANSACTION');
@@ -99,9 +109,10 @@ export class DuckDbStore implements Store {
     }));
   }
 
-  /** Writes a query's rows to a Parquet file (DuckDB's own writer). */
-  async copyToParquet(sql: string, params: readonly unknown[], file: string): Promise<void> {
-    await this.exec(`COPY (${sql}) TO ${quoteLiteral(file)} (FORMAT parquet)`, params);
+  /** Writes a query's rows to a Parquet file (DuckDB's own writer); answers how many rows it wrote. */
+  async copyToParquet(sql: string, params: readonly unknown[], file: string): Promise<number> {
+    const rows = await this.query(`COPY (${sql}) TO ${quoteLiteral(file)} (FORMAT parquet)`, params);
+    return Number(rows[0]?.Count ?? 0);
   }
 
   async lastSeq(): Promise<number> {
