@@ -3,6 +3,7 @@ import { GroupCommitter } from './collect/group-commit.js';
 import { Ingest } from './collect/ingest.js';
 import { WriteKeys } from './collect/write-keys.js';
 import type { Config } from './config/schema.js';
+import { NatsLog } from './log/nats-log.js';
 import type { ProjectionReader } from './project/projection-reader.js';
 import { Quarantine } from './quarantine/quarantine.js';
 import { FLAG_MIGRATIONS } from './schemas/flags.js';
@@ -11,13 +12,20 @@ import { Telemetry } from './serve/telemetry.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
+/** What a process does: everything (`start`), collect and serve (`serve`), or write the log to the store (`work`). */
+export type Role = 'all' | 'serve' | 'work';
+
 /** Everything one Panoramix process holds: the services that the HTTP app, the CLI and workers share. */
 export interface Runtime {
   readonly config: Config;
   /** Directory that relative paths in the configuration resolve against. */
   readonly baseDir: string;
   readonly store: Store;
+  /** The group commit whose commits are this process's store writes (what the speed layer listens to). */
   readonly committer: GroupCommitter;
+  readonly role: Role;
+  /** The NATS JetStream log, in server mode. */
+  readonly log?: NatsLog;
   readonly ingest: Ingest;
   readonly keys: WriteKeys;
   readonly telemetry: Telemetry;
@@ -33,20 +41,30 @@ export interface Runtime {
 }
 
 /** Builds a runtime from a configuration: opens the store, wires the committer and ingest path. */
-export async function createRuntime(config: Config, baseDir: string, logger: Logger): Promise<Runtime> {
+export async function createRuntime(
+  config: Config,
+  baseDir: string,
+  logger: Logger,
+  role: Role = 'all',
+): Promise<Runtime> {
   const store = await openStore(config.store, baseDir);
   const telemetry = new Telemetry();
-  const committer = new GroupCommitter(store, {
+  const options = {
     queueLimit: config.server.queueLimit,
     maxBatch: config.server.maxCommitBatch,
-    observe: (events, ms) => telemetry.committed(events, ms),
-  });
+    observe: (events: number, ms: number) => telemetry.committed(events, ms),
+  };
+  const storeCommitter = new GroupCommitter(store, options);
+  // With a log, what collectors accept is durable once JetStream has it; workers move it to the store.
+  const log = config.log ? await NatsLog.open(config.log) : undefined;
+  const ingestCommitter = log ? new GroupCommitter(log, options) : storeCommitter;
+  const committer = role === 'serve' ? ingestCommitter : storeCommitter;
   const keys = new WriteKeys(config.sources);
   const quarantine = new Quarantine(store);
   await quarantine.migrate();
   const plan = new TrackingPlan(config.schemas, baseDir);
   if (!plan.empty) await store.migrate(FLAG_MIGRATIONS);
-  const ingest = new Ingest(config, keys, committer, telemetry, quarantine, plan, store);
+  const ingest = new Ingest(config, keys, ingestCommitter, telemetry, quarantine, plan, store);
   const closers: (() => Promise<void> | void)[] = [];
   for (const [name, s] of Object.entries(config.sources)) {
     if (s.writeKeys.length === 0)
@@ -57,6 +75,8 @@ export async function createRuntime(config: Config, baseDir: string, logger: Log
     baseDir,
     store,
     committer,
+    role,
+    ...(log ? { log } : {}),
     ingest,
     keys,
     telemetry,
@@ -66,7 +86,9 @@ export async function createRuntime(config: Config, baseDir: string, logger: Log
     onClose: (fn) => closers.push(fn),
     async close() {
       for (const fn of closers.reverse()) await fn();
-      await committer.drain();
+      await ingestCommitter.drain();
+      await storeCommitter.drain();
+      await log?.close();
       await store.close();
     },
   };

@@ -1,16 +1,33 @@
 import { lifecycleService } from './lifecycle/service.js';
+import { runLogWorker } from './log/worker.js';
 import { projectionService } from './project/service.js';
 import { reportService } from './report/service.js';
-import type { Runtime } from './runtime.js';
+import type { Role, Runtime } from './runtime.js';
 import { sourcesService } from './sources/service.js';
 
 /** A feature's background work (speed layer, schedulers, consumers): started once per process. */
 export type Service = (runtime: Runtime) => Promise<void> | void;
 
-/** Services of every feature, in start order. Features add one line here. */
-const SERVICES: readonly Service[] = [projectionService, reportService, lifecycleService, sourcesService];
+/**
+ * Services of every feature, in start order, with the process roles that run them: store writers fold the
+ * speed layer; schedules run only where everything runs (in server mode they need a leader: not built yet).
+ */
+const SERVICES: readonly { run: Service; roles: readonly Role[] }[] = [
+  { run: logWorkerService, roles: ['all', 'work'] },
+  { run: projectionService, roles: ['all', 'work'] },
+  { run: reportService, roles: ['all'] },
+  { run: lifecycleService, roles: ['all', 'work'] },
+  { run: sourcesService, roles: ['all', 'serve'] },
+];
 
-/** Starts every feature's background work; each registers its own stop with runtime.onClose. */
+/** Starts the background work of this process's role; each service registers its stop with runtime.onClose. */
 export async function startServices(runtime: Runtime): Promise<void> {
-  for (const s of SERVICES) await s(runtime);
+  for (const s of SERVICES) if (s.roles.includes(runtime.role)) await s.run(runtime);
+}
+
+// Moves the log to the store, when there is a log.
+async function logWorkerService(runtime: Runtime): Promise<void> {
+  if (!runtime.log) return;
+  const stop = await runLogWorker(runtime, runtime.log, runtime.committer);
+  runtime.onClose(stop);
 }

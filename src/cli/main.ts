@@ -8,6 +8,7 @@ import { projectCommand } from './commands/project.js';
 import { quarantineCommand } from './commands/quarantine.js';
 import { replayCommand } from './commands/replay.js';
 import { reportCommand } from './commands/report.js';
+import { serveCommand, workCommand } from './commands/serve.js';
 import { sqlCommand } from './commands/sql.js';
 import { startCommand } from './commands/start.js';
 
@@ -24,6 +25,8 @@ const COMMANDS = [
   quarantineCommand,
   lifecycleCommand,
   lakeCommand,
+  serveCommand,
+  workCommand,
 ];
 
 const program = new Command()

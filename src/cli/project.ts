@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, type LoadedConfig, loadConfig } from '../config/load.js';
-import { createRuntime, type Runtime } from '../runtime.js';
+import { createRuntime, type Role, type Runtime } from '../runtime.js';
 
 /** The --config option every command shares. */
 export const CONFIG_OPTION = [
@@ -25,10 +25,10 @@ export function loadProject(file: string): LoadedConfig {
 }
 
 /** Opens the project's runtime (store and collector) for a command. */
-export async function openProject(file: string, logger: Logger): Promise<Runtime> {
+export async function openProject(file: string, logger: Logger, role: Role = 'all'): Promise<Runtime> {
   const { config, dir } = loadProject(file);
   try {
-    return await createRuntime(config, dir, logger);
+    return await createRuntime(config, dir, logger, role);
   } catch (err) {
     const msg = (err as Error).message;
     if (/lock/i.test(msg)) {

@@ -98,8 +98,29 @@ export const configSchema = z
     lifecycles: lifecyclesSchema,
     schemas: schemasSchema.default(schemasSchema.parse({})),
     lake: lakeSchema.optional(),
+    /** Server mode: the NATS JetStream log between collectors (`serve`) and workers (`work`). */
+    log: z
+      .object({
+        url: z.string().regex(/^nats:\/\//, 'must be a nats:// URL'),
+        stream: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/)
+          .default('PANORAMIX'),
+        subject: z.string().default('panoramix.events'),
+      })
+      .strict()
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.log && c.store.engine !== 'postgres') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['log'],
+        message: 'a log needs store.engine: postgres (DuckDB lets one process hold its file)',
+      });
+    }
+  });
 
 /** A validated panoramix.yaml. */
 export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,45 @@
+/** A row from a datasource, by field name. */
+export type SourceRow = Record<string, unknown>;
+
+/** Which rows to read: all, those whose field is at or after a time, or those whose partition fields match. */
+export type RowFilter =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'since'; readonly field: string; readonly since: Date }
+  | {
+      readonly kind: 'partitions';
+      readonly fields: readonly string[];
+      readonly values: readonly (readonly unknown[])[];
+    };
+
+/** The datasource port: one adapter per engine (MySQL/MariaDB, PostgreSQL, the Panoramix store). */
+export interface LakeDatasource {
+  /** Streams rows (never the whole table in memory). */
+  rows(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow>;
+  /** The column names and SQL types of a table, for set-tables-fields. */
+  columns(table: string): Promise<{ name: string; type: string }[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The WHERE clause of a filter, with a placeholder function for the engine's parameter style. */
+export function whereOf(
+  filter: RowFilter,
+  quote: (id: string) => string,
+  placeholder: (n: number) => string,
+): { sql: string; params: unknown[] } {
+  if (filter.kind === 'all') return { sql: '', params: [] };
+  if (filter.kind === 'since')
+    return { sql: ` WHERE ${quote(filter.field)} >= ${placeholder(1)}`, params: [filter.since] };
+  const params: unknown[] = [];
+  const ors = filter.values.map((tuple) =>
+    filter.fields
+      .map((f, i) => {
+        const v = tuple[i];
+        if (v === null || v === undefined) return `${quote(f)} IS NULL`;
+        params.push(v);
+        return `${quote(f)} = ${placeholder(params.length)}`;
+      })
+      .join(' AND '),
+  );
+  return { sql: ors.length ? ` WHERE (${ors.map((o) => `(${o})`).join(' OR ')})` : ' WHERE FALSE', params };
+}

@@ -1,0 +1,51 @@
+import pg from 'pg';
+import { type LakeDatasource, type RowFilter, type SourceRow, whereOf } from './datasource.js';
+
+/** PostgreSQL tables through a server-side cursor (1,000 rows at a time). */
+export class PostgresDatasource implements LakeDatasource {
+  private readonly pool: pg.Pool;
+
+  constructor(url: string) {
+    this.pool = new pg.Pool({ connectionString: url, max: 2 });
+  }
+
+  async *rows(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow> {
+    const where = whereOf(filter, quote, (n) => `$${n}`);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query({
+        text: `DECLARE pmx_lake NO SCROLL CURSOR FOR SELECT ${fields.map(quote).join(', ')} FROM ${table.split('.').map(quote).join('.')}${where.sql}`,
+        values: where.params,
+      });
+      for (;;) {
+        const { rows } = await client.query('FETCH 1000 FROM pmx_lake');
+        if (rows.length === 0) break;
+        yield* rows as SourceRow[];
+      }
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+  }
+
+  async columns(table: string): Promise<{ name: string; type: string }[]> {
+    const { rows } = await this.pool.query(
+      'SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position',
+      [table],
+    );
+    return rows as { name: string; type: string }[];
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function quote(id: string): string {
+  return `"${id.replaceAll('"', '""')}"`;
+}

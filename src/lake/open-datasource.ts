@@ -1,0 +1,13 @@
+import type { Runtime } from '../runtime.js';
+import type { LakeConfig } from './config.js';
+import type { LakeDatasource } from './datasources/datasource.js';
+import { MysqlDatasource } from './datasources/mysql-datasource.js';
+import { PostgresDatasource } from './datasources/postgres-datasource.js';
+import { StoreDatasource } from './datasources/store-datasource.js';
+
+/** Opens a configured datasource with its engine's adapter. */
+export function openDatasource(runtime: Runtime, def: LakeConfig['datasources'][string]): LakeDatasource {
+  if (def.type === 'mysql') return new MysqlDatasource(def.url);
+  if (def.type === 'postgres') return new PostgresDatasource(def.url);
+  return new StoreDatasource(runtime.store);
+}

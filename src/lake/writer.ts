@@ -1,0 +1,176 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBInstance,
+  timestampTZValue,
+} from '@duckdb/node-api';
+import type { LakeConfig, LakeTable, LakeType } from './config.js';
+import type { SourceRow } from './datasources/datasource.js';
+import { escapePartitionValue } from './hive-path.js';
+
+const STAGE_TYPES: Record<LakeType, string> = {
+  text: 'VARCHAR',
+  bigint: 'BIGINT',
+  integer: 'INTEGER',
+  double: 'DOUBLE',
+  decimal: 'VARCHAR',
+  boolean: 'BOOLEAN',
+  timestamp: 'TIMESTAMPTZ',
+  date: 'VARCHAR',
+};
+// Decimals and dates arrive as text from drivers; they get their type when written, exactly.
+const OUT_CAST: Partial<Record<LakeType, string>> = { decimal: 'DECIMAL(38, 10)', date: 'DATE' };
+
+/** One partition written: where, how many rows and bytes, and its values (for ALTER TABLE ADD PARTITION). */
+export interface WrittenPartition {
+  readonly dir: string;
+  readonly values: Record<string, unknown>;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+/**
+ * Stages a table's rows in an in-memory DuckDB (columnar, spilling to disk when large) and writes each
+ * partition whole as one file, under a temporary name moved into place: a crash never leaves half a
+ * partition, and rewriting a partition twice gives the same file contents.
+ */
+export class PartitionWriter {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly c: DuckDBConnection,
+  ) {}
+
+  static async open(): Promise<PartitionWriter> {
+    const instance = await DuckDBInstance.create(':memory:');
+    return new PartitionWriter(instance, await instance.connect());
+  }
+
+  async close(): Promise<void> {
+    this.c.closeSync();
+    this.instance.closeSync();
+  }
+
+  /** Loads rows into the stage table of a lake table, applying fixed values. */
+  async stage(table: LakeTable, batches: AsyncIterable<SourceRow>[]): Promise<number> {
+    const fields = Object.entries(table.fields);
+    await this.c.run('DROP TABLE IF EXISTS stage');
+    await this.c.run(
+      `CREATE TABLE stage (${fields.map(([f, t]) => `${q(f)} ${STAGE_TYPES[t]}`).join(', ')})`,
+    );
+    let n = 0;
+    for (const rows of batches) {
+      const appender = await this.c.createAppender('stage');
+      for await (const row of rows) {
+        for (const [f, t] of fields) append(appender, f in table.fixed ? table.fixed[f] : row[f], t);
+        appender.endRow();
+        n++;
+        if (n % 100_000 === 0) appender.flushSync();
+      }
+      appender.closeSync();
+    }
+    return n;
+  }
+
+  /** Writes every partition present in the stage table; returns what was written. */
+  async writeStaged(
+    name: string,
+    table: LakeTable,
+    lake: LakeConfig,
+    baseDir: string,
+    onPartition?: (p: WrittenPartition) => void,
+  ): Promise<WrittenPartition[]> {
+    const parts = table.partitions;
+    const tuples = parts.length
+      ? (
+          await this.c.runAndReadAll(`SELECT DISTINCT ${parts.map(q).join(', ')} FROM stage ORDER BY ALL`)
+        ).getRowObjectsJS()
+      : [{}];
+    const columns = Object.entries(table.fields).filter(([f]) => !parts.includes(f));
+    const select = columns
+      .map(([f, t]) => (OUT_CAST[t] ? `CAST(${q(f)} AS ${OUT_CAST[t]}) AS ${q(f)}` : q(f)))
+      .join(', ');
+    const tableDir = path.resolve(
+      baseDir,
+      lake.target,
+      lake.prefix,
+      name,
+      ...Object.entries(lake.partitions).map(([k, v]) => `${k}=${escapePartitionValue(v)}`),
+    );
+    const written: WrittenPartition[] = [];
+    for (const tuple of tuples) {
+      const values = Object.fromEntries(parts.map((p) => [p, tuple[p] ?? null]));
+      const dir = path.join(tableDir, ...parts.map((p) => `${p}=${escapePartitionValue(values[p])}`));
+      fs.mkdirSync(dir, { recursive: true });
+      // Leftovers of a run that crashed here: never visible as the table's file, removed before writing again.
+      for (const f of fs.readdirSync(dir))
+        if (f.startsWith(`.${name}.`) && f.includes('.tmp-')) fs.rmSync(path.join(dir, f), { force: true });
+      const file = path.join(dir, `${name}.${lake.format}`);
+      const tmp = path.join(dir, `.${name}.${lake.format}.tmp-${process.pid}`);
+      const params: unknown[] = [];
+      const where = parts.map((p) => {
+        params.push(values[p]);
+        return `${q(p)} IS NOT DISTINCT FROM $${params.length}`;
+      });
+      const format = lake.format === 'parquet' ? 'FORMAT parquet' : 'FORMAT csv, HEADER true';
+      await this.c.run(
+        `COPY (SELECT ${select} FROM stage${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ALL) TO '${tmp.replaceAll("'", "''")}' (${format})`,
+        params.map(toDuck) as never,
+      );
+      fs.renameSync(tmp, file);
+      const rows = Number(
+        (
+          await this.c.runAndReadAll(
+            `SELECT count(*) AS n FROM stage${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`,
+            params.map(toDuck) as never,
+          )
+        ).getRowObjectsJS()[0]!.n,
+      );
+      const p = { dir, values, rows, bytes: fs.statSync(file).size };
+      written.push(p);
+      onPartition?.(p);
+    }
+    return written;
+  }
+}
+
+function toDuck(v: unknown): unknown {
+  if (v instanceof Date) return timestampTZValue(BigInt(v.getTime()) * 1000n);
+  if (typeof v === 'bigint') return v;
+  return v ?? null;
+}
+
+function append(a: DuckDBAppender, v: unknown, t: LakeType): void {
+  if (v === null || v === undefined) return a.appendNull();
+  switch (t) {
+    case 'text':
+      return a.appendVarchar(
+        typeof v === 'object' && !(v instanceof Date)
+          ? JSON.stringify(v)
+          : v instanceof Date
+            ? v.toISOString()
+            : String(v),
+      );
+    case 'bigint':
+      return a.appendBigInt(BigInt(typeof v === 'number' ? Math.trunc(v) : String(v)));
+    case 'integer':
+      return a.appendInteger(Number(v));
+    case 'double':
+      return a.appendDouble(Number(v));
+    case 'boolean':
+      return a.appendBoolean(v === true || v === 1 || v === '1' || v === 'true');
+    case 'timestamp': {
+      const d = v instanceof Date ? v : new Date(String(v));
+      return a.appendTimestampTZ(timestampTZValue(BigInt(d.getTime()) * 1000n));
+    }
+    case 'date':
+      return a.appendVarchar(v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10));
+    default:
+      return a.appendVarchar(String(v));
+  }
+}
+
+function q(id: string): string {
+  return `"${id.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,100 @@
+import {
+  AckPolicy,
+  type Consumer,
+  DeliverPolicy,
+  type JetStreamClient,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NewEvent } from '../core/event.js';
+import type { AppendResult } from '../store/store.js';
+
+/** Where the log lives. */
+export interface NatsLogOptions {
+  readonly url: string;
+  readonly stream: string;
+  readonly subject: string;
+}
+
+// JetStream's default largest message is 1 MB: batches are cut below it.
+const MAX_MESSAGE_BYTES = 512 * 1024;
+const CONSUMER = 'panoramix-workers';
+
+/**
+ * The log between collectors and workers in server mode: a JetStream stream (file storage, so an acknowledged
+ * publish is on disk). The collector's group commit publishes here and answers once JetStream acknowledged;
+ * workers pull through one durable consumer shared by all of them and acknowledge after the store committed.
+ */
+export class NatsLog {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    readonly options: NatsLogOptions,
+  ) {}
+
+  static async open(options: NatsLogOptions): Promise<NatsLog> {
+    const nc = await connect({ servers: options.url });
+    const jsm = await jetstreamManager(nc);
+    try {
+      await jsm.streams.info(options.stream);
+    } catch {
+      await jsm.streams.add({ name: options.stream, subjects: [options.subject] });
+    }
+    try {
+      await jsm.consumers.info(options.stream, CONSUMER);
+    } catch {
+      await jsm.consumers.add(options.stream, {
+        durable_name: CONSUMER,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: 30_000_000_000, // 30 s: a worker that died is replaced by redelivery
+        max_ack_pending: 10_000,
+      });
+    }
+    return new NatsLog(nc, jetstream(nc), options);
+  }
+
+  /** The collector's sink: durable once JetStream acknowledged every chunk. Seqs come later, from workers. */
+  async append(events: readonly NewEvent[], onStaged?: () => void): Promise<AppendResult> {
+    onStaged?.();
+    const acks: Promise<unknown>[] = [];
+    let chunk = '';
+    for (const e of events) {
+      const line = `${JSON.stringify(e)}\n`;
+      if (chunk.length + line.length > MAX_MESSAGE_BYTES && chunk) {
+        acks.push(this.js.publish(this.options.subject, chunk));
+        chunk = '';
+      }
+      chunk += line;
+    }
+    if (chunk) acks.push(this.js.publish(this.options.subject, chunk));
+    await Promise.all(acks);
+    return { stored: [], duplicates: [] };
+  }
+
+  /** The shared durable consumer workers pull from. */
+  consumer(): Promise<Consumer> {
+    return this.js.consumers.get(this.options.stream, CONSUMER);
+  }
+
+  /** Messages not yet acknowledged by any worker (the lag /status shows). */
+  async pending(): Promise<{ pending: number; ackPending: number }> {
+    const jsm = await jetstreamManager(this.nc);
+    const info = await jsm.consumers.info(this.options.stream, CONSUMER);
+    return { pending: info.num_pending, ackPending: info.num_ack_pending };
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain().catch(() => undefined);
+  }
+}
+
+/** Decodes one log message back into events. */
+export function decodeEvents(data: Uint8Array): NewEvent[] {
+  return new TextDecoder()
+    .decode(data)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as NewEvent);
+}

@@ -1,0 +1,46 @@
+import type { Runtime } from '../runtime.js';
+import { addHealthCheck } from '../serve/routes/status.js';
+import { decodeEvents, type NatsLog } from './nats-log.js';
+
+/**
+ * `panoramix work`: pulls batches from the log, writes them through this process's group commit to the
+ * store, and acknowledges the messages only after the commit. A worker killed mid-batch leaves its messages
+ * unacknowledged; JetStream redelivers them to another worker, and the (source, id) key stores them once.
+ */
+export async function runLogWorker(
+  runtime: Runtime,
+  log: NatsLog,
+  store: { submit: Runtime['committer']['submit'] },
+): Promise<() => Promise<void>> {
+  const consumer = await log.consumer();
+  let running = true;
+  let stored = 0;
+  let lastError: string | null = null;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const batch = await consumer.fetch({ max_messages: 200, expires: 1000 });
+        const msgs = [];
+        for await (const m of batch) msgs.push(m);
+        if (msgs.length === 0) continue;
+        const events = msgs.flatMap((m) => decodeEvents(m.data));
+        const result = await store.submit(events);
+        stored += result.stored.length;
+        for (const m of msgs) m.ack();
+        lastError = null;
+      } catch (err) {
+        lastError = (err as Error).message;
+        runtime.logger.error({ err }, 'log worker: batch not stored; it will be redelivered');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  })();
+  addHealthCheck(runtime, async () => {
+    const lag = await log.pending().catch(() => null);
+    return { name: 'log worker', ok: lastError === null, detail: { stored, lag, lastError } };
+  });
+  return async () => {
+    running = false;
+    await loop;
+  };
+}
