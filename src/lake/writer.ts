@@ -142,32 +142,38 @@ function toDuck(v: unknown): unknown {
 }
 
 function append(a: DuckDBAppender, v: unknown, t: LakeType): void {
-  if (v === null || v === undefined) return a.appendNull();
+  if (v === null || v === undefined) {
+    a.appendNull();
+    return;
+  }
   switch (t) {
     case 'text':
-      return a.appendVarchar(
-        typeof v === 'object' && !(v instanceof Date)
-          ? JSON.stringify(v)
-          : v instanceof Date
-            ? v.toISOString()
-            : String(v),
+      a.appendVarchar(
+        v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v),
       );
+      break;
     case 'bigint':
-      return a.appendBigInt(BigInt(typeof v === 'number' ? Math.trunc(v) : String(v)));
+      a.appendBigInt(BigInt(typeof v === 'number' ? Math.trunc(v) : String(v)));
+      break;
     case 'integer':
-      return a.appendInteger(Number(v));
+      a.appendInteger(Number(v));
+      break;
     case 'double':
-      return a.appendDouble(Number(v));
+      a.appendDouble(Number(v));
+      break;
     case 'boolean':
-      return a.appendBoolean(v === true || v === 1 || v === '1' || v === 'true');
+      a.appendBoolean(v === true || v === 1 || v === '1' || v === 'true');
+      break;
     case 'timestamp': {
       const d = v instanceof Date ? v : new Date(String(v));
-      return a.appendTimestampTZ(timestampTZValue(BigInt(d.getTime()) * 1000n));
+      a.appendTimestampTZ(timestampTZValue(BigInt(d.getTime()) * 1000n));
+      break;
     }
     case 'date':
-      return a.appendVarchar(v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10));
+      a.appendVarchar(v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10));
+      break;
     default:
-      return a.appendVarchar(String(v));
+      a.appendVarchar(String(v));
   }
 }
 
