@@ -107,6 +107,8 @@ export const configSchema = z
           .regex(/^[A-Za-z0-9_-]+$/)
           .default('PANORAMIX'),
         subject: z.string().default('panoramix.events'),
+        /** How long a worker may hold a batch unacknowledged before JetStream gives it to another worker. */
+        ackWaitSeconds: z.number().positive().default(30),
       })
       .strict()
       .optional(),

@@ -15,11 +15,15 @@ export interface NatsLogOptions {
   readonly url: string;
   readonly stream: string;
   readonly subject: string;
+  readonly ackWaitSeconds?: number;
 }
 
 // JetStream's default largest message is 1 MB: batches are cut below it.
 const MAX_MESSAGE_BYTES = 512 * 1024;
 const CONSUMER = 'panoramix-workers';
+
+/** The shared durable consumer's name (for operators inspecting the stream). */
+export const WORKER_CONSUMER = CONSUMER;
 
 /**
  * The log between collectors and workers in server mode: a JetStream stream (file storage, so an acknowledged
@@ -48,7 +52,8 @@ export class NatsLog {
         durable_name: CONSUMER,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
-        ack_wait: 30_000_000_000, // 30 s: a worker that died is replaced by redelivery
+        // A worker that died holding a batch: after this wait, another worker gets it again.
+        ack_wait: Math.round((options.ackWaitSeconds ?? 30) * 1e9),
         max_ack_pending: 10_000,
       });
     }

@@ -40,23 +40,27 @@ export class PostgresStore implements Store {
   private constructor(private readonly pool: pg.Pool) {}
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8 });
     if (options.schema) {
-      const schema = postgresDialect.quoteIdent(options.schema);
-      await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      pool.on('connect', (c) => {
-        c.query(`SET search_path TO ${schema}`).catch(() => undefined);
-      });
-      // Connections opened before the listener existed get the search path too.
-      await pool.query(`SET search_path TO ${schema}`);
+      // Created (once, under the lock) before any pooled connection exists, since each one starts in it.
+      const admin = new pg.Pool({ connectionString: options.url, max: 1 });
+      await withLock(admin, (client) =>
+        client.query(`CREATE SCHEMA IF NOT EXISTS ${postgresDialect.quoteIdent(options.schema!)}`),
+      );
+      await admin.end();
     }
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 8,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    });
     const store = new PostgresStore(pool);
     await store.migrate(EVENT_MIGRATIONS);
     return store;
   }
 
+  // Processes starting together would race on CREATE TABLE IF NOT EXISTS: one migrates at a time.
   migrate(migrations: readonly Migration[]): Promise<void> {
-    return applyMigrations(this, migrations);
+    return withLock(this.pool, () => applyMigrations(this, migrations));
   }
 
   async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
@@ -183,6 +187,20 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+}
+
+const MIGRATE_LOCK = 0x706d786d;
+
+// fn gets the locking connection; work on other pooled connections is fine too (the lock is the session's).
+async function withLock<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
+    return await fn(client);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATE_LOCK]).catch(() => undefined);
+    client.release();
   }
 }
 
