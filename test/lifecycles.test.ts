@@ -170,7 +170,7 @@ describe('Mars intake and the lifecycle API', () => {
   let runtime: Runtime;
   beforeAll(async () => {
     ({ app, runtime } = await testApp(
-      `sources:\n  mars: {}\n${LC.replace('key: subject', 'key: subject\n    sources: [mars]')}`,
+      `sources:\n  mars: {}\n${LC.replace('key: subject', 'key: subject\n    sources: [mars]\n    testTraffic: { enabled: true, messages: 5 }')}`,
     ));
   });
   afterAll(async () => {
@@ -219,5 +219,15 @@ describe('Mars intake and the lifecycle API', () => {
       { app: 'news', messages: 1, completed: 0 },
     ]);
     expect((await app.inject('/v1/lifecycles/nope/funnel')).statusCode).toBe(404);
+  });
+
+  it('generates test traffic on /api/create_event when enabled, through the normal intake', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/create_event' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().accepted).toBeGreaterThan(5);
+    const [{ n }] = (await runtime.store.query(
+      "SELECT count(DISTINCT subject) AS n FROM events WHERE subject LIKE 'msg-%'",
+    )) as [{ n: number }];
+    expect(n).toBe(5);
   });
 });

@@ -32,6 +32,14 @@ export const lifecycleSchema = z
     deadlines: z.record(stage, z.object({ after: stage, within: duration }).strict()).default({}),
     /** Records older than this (by last event) are removed by a daily job; events stay in the store. */
     retention: duration.default('14d'),
+    /** Mars's /api/create_event: generate test traffic for this lifecycle. Off unless enabled. */
+    testTraffic: z
+      .object({
+        enabled: z.boolean().default(false),
+        messages: z.number().int().positive().max(1000).default(10),
+      })
+      .strict()
+      .default({ enabled: false, messages: 10 }),
   })
   .strict()
   .superRefine((lc, ctx) => {

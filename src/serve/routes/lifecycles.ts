@@ -1,5 +1,6 @@
 import type { BodyItem } from '../../collect/body.js';
 import { bodyKind, parseBody } from '../../collect/body.js';
+import { MARS_STAGES, messagesGenerator } from '../../generate/messages.js';
 import { fromMars } from '../../lifecycle/mars.js';
 import { lifecycleTrackers } from '../../lifecycle/service.js';
 import { LifecycleError, type MessageFilter } from '../../lifecycle/tracker.js';
@@ -53,6 +54,29 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
       ),
     );
   });
+
+  // Mars's test-traffic endpoint: a few generated messages (some losing a stage) through the normal intake.
+  const traffic = [...trackers.values()].find((t) => t.def.testTraffic.enabled);
+  if (traffic) {
+    app.all('/api/create_event', async (req, reply) => {
+      const seed = Math.floor(Math.random() * 2 ** 31);
+      const stages = traffic.def.stages;
+      const items: BodyItem[] = [];
+      let index = 0;
+      for (const e of messagesGenerator.generate({
+        count: traffic.def.testTraffic.messages,
+        seed,
+        start: Date.now() - 5000,
+      })) {
+        // The generator walks Mars's stages; here they are renamed onto this lifecycle's own stages.
+        const at = MARS_STAGES.indexOf(e.event as (typeof MARS_STAGES)[number]);
+        const event =
+          at >= 0 ? stages[Math.min(at, stages.length - 1)] : (traffic.def.terminal[0] ?? stages[0]);
+        items.push({ index: index++, value: { ...e, event, source: traffic.def.sources?.[0] ?? 'mars' } });
+      }
+      return sendOutcome(reply, await intake(items, req.headers.authorization));
+    });
+  }
 
   const tracker = (name: string) => {
     const t = trackers.get(name);

@@ -10,6 +10,10 @@ interface Stats {
   commits: { latencyMs: { p50: number | null; p99: number | null } };
   store: { engine: string; lastSeq: number; sizeBytes: number | null };
   quarantine?: { held: Record<string, number> };
+  lag?: Record<
+    string,
+    { delayMs: { p50: number | null; p99: number | null; max: number | null }; oldestPendingMs: number }
+  >;
 }
 
 /** Events per second (live), totals, queue and commits, store size, projection freshness, health. */
@@ -47,6 +51,14 @@ export async function overviewPage(el: HTMLElement) {
       <div><h2>Health</h2>${table(status.checks.map((c) => ({ check: c.name, ok: c.ok ? 'ok' : 'FAILING', detail: c.detail })))}</div>
       <div><h2>Latest 1,000 events by source and type</h2>${table([...byType.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => ({ 'source · type': k, events: n })))}</div>
     </section>
+    <section><h2>Ingestion lag per source</h2>${table(
+      Object.entries(stats.lag ?? {}).map(([source, l]) => ({
+        source,
+        'delay p50 (s)': l.delayMs.p50 === null ? null : fmtNumber(l.delayMs.p50 / 1000),
+        'delay p99 (s)': l.delayMs.p99 === null ? null : fmtNumber(l.delayMs.p99 / 1000),
+        'oldest not yet durable (ms)': l.oldestPendingMs,
+      })),
+    )}</section>
     <section><h2>Projections</h2>${table(
       projections.projections.map((p) => ({
         name: p.name,
