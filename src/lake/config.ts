@@ -16,9 +16,17 @@ export const LAKE_TYPES = [
 export const lakeSchema = z
   .object({
     /** A local directory (relative to panoramix.yaml). */
-    target: z
-      .string()
-      .refine((t) => !t.startsWith('s3://'), 's3:// targets are not supported yet; use a local directory'),
+    /** A local directory (relative to panoramix.yaml), or s3://bucket[/path]. */
+    target: z.string().min(1),
+    /** For S3-compatible servers: endpoint, region, path-style addressing. Credentials come from the AWS environment. */
+    s3: z
+      .object({
+        endpoint: z.string().optional(),
+        region: z.string().optional(),
+        forcePathStyle: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
     format: z.enum(['parquet', 'csv']).default('parquet'),
     /** A path between the target and the tables. */
     prefix: z.string().default(''),

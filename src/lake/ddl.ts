@@ -46,7 +46,7 @@ export function addPartitionsDdl(
   lake: LakeConfig,
   table: string,
   written: readonly WrittenPartition[],
-  location: (dir: string) => string,
+  location: (uri: string) => string = (u) => u,
 ): string {
   const name = lake.format === 'csv' ? `${table}_raw` : table;
   return written
@@ -55,7 +55,7 @@ export function addPartitionsDdl(
         ([k, v]) => `\`${k}\` = '${String(v ?? '').replaceAll("'", "''")}'`,
       );
       return spec.length
-        ? `ALTER TABLE \`${name}\` ADD IF NOT EXISTS PARTITION (${spec.join(', ')}) LOCATION '${location(p.dir)}';`
+        ? `ALTER TABLE \`${name}\` ADD IF NOT EXISTS PARTITION (${spec.join(', ')}) LOCATION '${location(p.location)}';`
         : '';
     })
     .filter(Boolean)

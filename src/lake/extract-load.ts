@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseDuration } from '../core/time.js';
 import type { Runtime } from '../runtime.js';
@@ -8,6 +7,7 @@ import type { LakeConfig } from './config.js';
 import type { LakeDatasource, SourceRow } from './datasources/datasource.js';
 import { openDatasource } from './open-datasource.js';
 import { canWriteDirect, writeDirect } from './store-direct.js';
+import { type LakeTarget, openTarget } from './target.js';
 import { PartitionWriter, type WrittenPartition } from './writer.js';
 
 export const LAKE_MIGRATIONS: readonly Migration[] = [
@@ -74,6 +74,7 @@ export async function extractAndLoad(runtime: Runtime, sel: RunSelection = {}): 
     return ds;
   };
   const writer = await PartitionWriter.open();
+  const target = openTarget(lake, runtime.baseDir);
   const summary: RunSummary['tables'] = [];
   try {
     for (const name of names) {
@@ -104,11 +105,11 @@ export async function extractAndLoad(runtime: Runtime, sel: RunSelection = {}): 
           name,
           table,
           lake,
-          runtime.baseDir,
+          target,
           touched ? { kind: 'partitions', fields: table.partitions, values: touched } : filter,
           (p) => sel.onPartition?.(name, p),
         );
-        if (sel.force) removeStale(out.partitions, name, lake, runtime.baseDir);
+        if (sel.force) await removeStale(out.partitions, name, lake, target);
         summary.push({
           name,
           rows: out.rows,
@@ -146,11 +147,9 @@ export async function extractAndLoad(runtime: Runtime, sel: RunSelection = {}): 
         streams = dsNames.map((d) => source(d).rows(sourceTable, fields, { kind: 'all' }));
       }
       const rows = await writer.stage(table, streams);
-      const written = await writer.writeStaged(name, table, lake, runtime.baseDir, (p) =>
-        sel.onPartition?.(name, p),
-      );
+      const written = await writer.writeStaged(name, table, lake, target, (p) => sel.onPartition?.(name, p));
       if (sel.force && dsNames.length === table.datasources.length)
-        removeStale(written, name, lake, runtime.baseDir);
+        await removeStale(written, name, lake, target);
       summary.push({ name, rows, partitions: written, mode: incremental ? 'incremental' : 'full' });
     }
     const all = summary.flatMap((t) => t.partitions);
@@ -179,15 +178,15 @@ export async function extractAndLoad(runtime: Runtime, sel: RunSelection = {}): 
 }
 
 // After a forced run, a partition file that was not rewritten no longer exists in any source.
-function removeStale(written: WrittenPartition[], name: string, lake: LakeConfig, baseDir: string): void {
-  const keep = new Set(written.map((p) => path.join(p.dir, `${name}.${lake.format}`)));
-  const root = path.resolve(baseDir, lake.target, lake.prefix, name);
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name === `${name}.${lake.format}` && !keep.has(full)) fs.rmSync(full);
-    }
-  };
-  if (fs.existsSync(root)) walk(root);
+async function removeStale(
+  written: WrittenPartition[],
+  name: string,
+  lake: LakeConfig,
+  target: LakeTarget,
+): Promise<void> {
+  const keep = new Set(written.map((p) => p.key));
+  const file = `${name}.${lake.format}`;
+  for (const key of await target.list(path.posix.join(lake.prefix, name) + '/')) {
+    if (key.endsWith(`/${file}`) && !keep.has(key)) await target.remove(key);
+  }
 }

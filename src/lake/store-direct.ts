@@ -1,11 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Store } from '../store/store.js';
 import type { LakeConfig, LakeTable, LakeType } from './config.js';
 import type { RowFilter } from './datasources/datasource.js';
 import { whereOf } from './datasources/datasource.js';
-import { escapePartitionValue } from './hive-path.js';
-import type { WrittenPartition } from './writer.js';
+import type { LakeTarget } from './target.js';
+import { partitionKey, type WrittenPartition } from './writer.js';
 
 type CopyingStore = Store & {
   copyToParquet(sql: string, params: readonly unknown[], file: string): Promise<number>;
@@ -35,7 +34,7 @@ export async function writeDirect(
   name: string,
   table: LakeTable,
   lake: LakeConfig,
-  baseDir: string,
+  target: LakeTarget,
   filter: RowFilter,
   onPartition?: (p: WrittenPartition) => void,
 ): Promise<{ rows: number; partitions: WrittenPartition[] }> {
@@ -57,13 +56,6 @@ export async function writeDirect(
           : q(f);
       return CASTS[t] ? `CAST(${value} AS ${CASTS[t]}) AS ${q(f)}` : `${value} AS ${q(f)}`;
     });
-  const tableDir = path.resolve(
-    baseDir,
-    lake.target,
-    lake.prefix,
-    name,
-    ...Object.entries(lake.partitions).map(([k, v]) => `${k}=${escapePartitionValue(v)}`),
-  );
   const written: WrittenPartition[] = [];
   let total = 0;
   for (const tuple of tuples) {
@@ -74,17 +66,16 @@ export async function writeDirect(
       return `${q(p)} IS NOT DISTINCT FROM $${params.length}`;
     });
     const allConds = [where.sql.replace(/^ WHERE /, ''), ...conds].filter(Boolean);
-    const dir = path.join(tableDir, ...parts.map((p) => `${p}=${escapePartitionValue(values[p])}`));
-    fs.mkdirSync(dir, { recursive: true });
-    for (const f of fs.readdirSync(dir))
-      if (f.startsWith(`.${name}.`) && f.includes('.tmp-')) fs.rmSync(path.join(dir, f), { force: true });
-    const file = path.join(dir, `${name}.parquet`);
-    const tmp = path.join(dir, `.${name}.parquet.tmp-${process.pid}`);
-    const whereSql = allConds.length ? ` WHERE ${allConds.join(' AND ')}` : '';
-    const n = await store.copyToParquet(`SELECT ${columns.join(', ')} FROM ${src}${whereSql}`, params, tmp);
-    fs.renameSync(tmp, file);
+    const key = partitionKey(name, lake, values);
+    const tmp = target.tempPath(key);
+    const n = await store.copyToParquet(
+      `SELECT ${columns.join(', ')} FROM ${src}${allConds.length ? ` WHERE ${allConds.join(' AND ')}` : ''}`,
+      params,
+      tmp,
+    );
+    const bytes = await target.place(tmp, key);
     total += n;
-    const p = { dir, values, rows: n, bytes: fs.statSync(file).size };
+    const p = { key, location: target.uri(path.posix.dirname(key)), values, rows: n, bytes };
     written.push(p);
     onPartition?.(p);
   }

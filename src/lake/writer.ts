@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import {
   type DuckDBAppender,
@@ -9,6 +8,7 @@ import {
 import type { LakeConfig, LakeTable, LakeType } from './config.js';
 import type { SourceRow } from './datasources/datasource.js';
 import { escapePartitionValue } from './hive-path.js';
+import type { LakeTarget } from './target.js';
 
 const STAGE_TYPES: Record<LakeType, string> = {
   text: 'VARCHAR',
@@ -23,9 +23,12 @@ const STAGE_TYPES: Record<LakeType, string> = {
 // Decimals and dates arrive as text from drivers; they get their type when written, exactly.
 const OUT_CAST: Partial<Record<LakeType, string>> = { decimal: 'DECIMAL(38, 10)', date: 'DATE' };
 
-/** One partition written: where, how many rows and bytes, and its values (for ALTER TABLE ADD PARTITION). */
+/** One partition written: its key and location, rows and bytes, and its values (for ALTER TABLE ADD PARTITION). */
 export interface WrittenPartition {
-  readonly dir: string;
+  /** The file's key below the target ('prefix/table/p=v/table.parquet'). */
+  readonly key: string;
+  /** The URI of the partition's directory. */
+  readonly location: string;
   readonly values: Record<string, unknown>;
   readonly rows: number;
   readonly bytes: number;
@@ -78,7 +81,7 @@ export class PartitionWriter {
     name: string,
     table: LakeTable,
     lake: LakeConfig,
-    baseDir: string,
+    target: LakeTarget,
     onPartition?: (p: WrittenPartition) => void,
   ): Promise<WrittenPartition[]> {
     const parts = table.partitions;
@@ -91,48 +94,40 @@ export class PartitionWriter {
     const select = columns
       .map(([f, t]) => (OUT_CAST[t] ? `CAST(${q(f)} AS ${OUT_CAST[t]}) AS ${q(f)}` : q(f)))
       .join(', ');
-    const tableDir = path.resolve(
-      baseDir,
-      lake.target,
-      lake.prefix,
-      name,
-      ...Object.entries(lake.partitions).map(([k, v]) => `${k}=${escapePartitionValue(v)}`),
-    );
     const written: WrittenPartition[] = [];
     for (const tuple of tuples) {
       const values = Object.fromEntries(parts.map((p) => [p, tuple[p] ?? null]));
-      const dir = path.join(tableDir, ...parts.map((p) => `${p}=${escapePartitionValue(values[p])}`));
-      fs.mkdirSync(dir, { recursive: true });
-      // Leftovers of a run that crashed here: never visible as the table's file, removed before writing again.
-      for (const f of fs.readdirSync(dir))
-        if (f.startsWith(`.${name}.`) && f.includes('.tmp-')) fs.rmSync(path.join(dir, f), { force: true });
-      const file = path.join(dir, `${name}.${lake.format}`);
-      const tmp = path.join(dir, `.${name}.${lake.format}.tmp-${process.pid}`);
+      const key = partitionKey(name, lake, values);
+      const tmp = target.tempPath(key);
       const params: unknown[] = [];
       const where = parts.map((p) => {
         params.push(values[p]);
         return `${q(p)} IS NOT DISTINCT FROM $${params.length}`;
       });
       const format = lake.format === 'parquet' ? 'FORMAT parquet' : 'FORMAT csv, HEADER true';
-      await this.c.run(
+      const out = await this.c.runAndReadAll(
         `COPY (SELECT ${select} FROM stage${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ALL) TO '${tmp.replaceAll("'", "''")}' (${format})`,
         params.map(toDuck) as never,
       );
-      fs.renameSync(tmp, file);
-      const rows = Number(
-        (
-          await this.c.runAndReadAll(
-            `SELECT count(*) AS n FROM stage${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`,
-            params.map(toDuck) as never,
-          )
-        ).getRowObjectsJS()[0]!.n,
-      );
-      const p = { dir, values, rows, bytes: fs.statSync(file).size };
+      const rows = Number(out.getRowObjectsJS()[0]?.Count ?? 0);
+      const bytes = await target.place(tmp, key);
+      const p = { key, location: target.uri(path.posix.dirname(key)), values, rows, bytes };
       written.push(p);
       onPartition?.(p);
     }
     return written;
   }
+}
+
+/** The key of a partition's file: [prefix/]table/[base partitions/][field partitions/]table.ext, Hive-escaped. */
+export function partitionKey(name: string, lake: LakeConfig, values: Record<string, unknown>): string {
+  return path.posix.join(
+    lake.prefix,
+    name,
+    ...Object.entries(lake.partitions).map(([k, v]) => `${k}=${escapePartitionValue(v)}`),
+    ...Object.entries(values).map(([k, v]) => `${k}=${escapePartitionValue(v)}`),
+    `${name}.${lake.format}`,
+  );
 }
 
 function toDuck(v: unknown): unknown {

@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { addPartitionsDdl, athenaDdl, duckdbViews } from '../../lake/ddl.js';
 import { extractAndLoad } from '../../lake/extract-load.js';
 import { openDatasource } from '../../lake/open-datasource.js';
+import { setTables } from '../../lake/set-tables.js';
+import { openTarget } from '../../lake/target.js';
 import { createLogger } from '../logger.js';
 import { CONFIG_OPTION, fail, openProject } from '../project.js';
 
@@ -43,7 +45,7 @@ export function lakeCommand(): Command {
         if (tty) process.stderr.write('\n');
         const lake = runtime.config.lake!;
         for (const t of summary.tables) {
-          const ddl = addPartitionsDdl(lake, t.name, t.partitions, (dir) => dir);
+          const ddl = addPartitionsDdl(lake, t.name, t.partitions);
           if (ddl) process.stderr.write(`${ddl}\n`);
         }
         process.stdout.write(
@@ -68,6 +70,58 @@ export function lakeCommand(): Command {
         process.stderr.write(`wrote ${o.duckdb}: open it with \`duckdb -init ${o.duckdb}\`\n`);
       }),
     );
+  select(
+    cmd.command('drop-tables').description('print Athena DROP TABLE statements for the lake tables'),
+  ).action(async (o: Sel) =>
+    withLake(o.config, async (runtime) => {
+      const lake = runtime.config.lake!;
+      for (const t of o.tables ? o.tables.split(',') : Object.keys(lake.tables)) {
+        process.stdout.write(
+          lake.format === 'csv'
+            ? `DROP VIEW IF EXISTS \`${t}\`;\nDROP TABLE IF EXISTS \`${t}_raw\`;\n`
+            : `DROP TABLE IF EXISTS \`${t}\`;\n`,
+        );
+      }
+    }),
+  );
+  select(
+    cmd
+      .command('create-views')
+      .description(
+        'write a DuckDB script with one view per lake table (read_parquet with hive_partitioning)',
+      ),
+  )
+    .option('--out <file>', 'where to write it (default: print)')
+    .action(async (o: Sel & { out?: string }) =>
+      withLake(o.config, async (runtime) => {
+        const sql = duckdbViews(runtime.config.lake!, runtime.baseDir);
+        if (o.out) fs.writeFileSync(o.out, sql);
+        else process.stdout.write(sql);
+      }),
+    );
+  for (const [verb, onlyFields, what] of [
+    ['set-tables', false, 'add every table of a datasource to lake.tables, with its fields'],
+    ['set-tables-fields', true, "set each lake table's fields from its source table's columns"],
+  ] as const) {
+    select(cmd.command(verb).description(`${what} (edits panoramix.yaml in place)`)).action(async (o: Sel) =>
+      withLake(o.config, async (runtime) => {
+        const lake = runtime.config.lake!;
+        const dsName = o.datasource ?? Object.keys(lake.datasources)[0]!;
+        const def = lake.datasources[dsName];
+        if (!def) fail(`no datasource named ${dsName}`);
+        const ds = openDatasource(runtime, def);
+        try {
+          const changed = await setTables(o.config, dsName, ds, {
+            onlyFields,
+            ...(o.tables ? { tables: o.tables.split(',') } : {}),
+          });
+          process.stdout.write(`${o.config}: ${changed.length ? changed.join(', ') : 'nothing'} updated\n`);
+        } finally {
+          await ds.close();
+        }
+      }),
+    );
+  }
   cmd
     .command('test-connections')
     .description('connect to every datasource and say which answer')

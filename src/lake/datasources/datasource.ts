@@ -17,6 +17,8 @@ export interface LakeDatasource {
   rows(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow>;
   /** The column names and SQL types of a table, for set-tables-fields. */
   columns(table: string): Promise<{ name: string; type: string }[]>;
+  /** The tables of the source database, for set-tables. */
+  tables(): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

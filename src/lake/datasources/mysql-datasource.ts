@@ -37,6 +37,13 @@ export class MysqlDatasource implements LakeDatasource {
     return rows as { name: string; type: string }[];
   }
 
+  async tables(): Promise<string[]> {
+    const [rows] = await this.promise.query(
+      'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY 1',
+    );
+    return (rows as { t: string }[]).map((r) => r.t);
+  }
+
   async ping(): Promise<void> {
     await this.promise.query('SELECT 1');
   }

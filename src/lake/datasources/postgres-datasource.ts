@@ -37,6 +37,13 @@ export class PostgresDatasource implements LakeDatasource {
     return rows as { name: string; type: string }[];
   }
 
+  async tables(): Promise<string[]> {
+    const { rows } = await this.pool.query(
+      'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1',
+    );
+    return rows.map((r: { t: string }) => r.t);
+  }
+
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
   }

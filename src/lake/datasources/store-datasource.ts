@@ -35,6 +35,13 @@ export class StoreDatasource implements LakeDatasource {
     return rows as { name: string; type: string }[];
   }
 
+  async tables(): Promise<string[]> {
+    const rows = await this.store.query(
+      "SELECT table_name AS t FROM information_schema.tables WHERE table_name = 'events' OR table_name LIKE 'proj_%' ORDER BY 1",
+    );
+    return rows.map((r) => r.t as string);
+  }
+
   async ping(): Promise<void> {
     await this.store.query('SELECT 1 AS ok');
   }
