@@ -1,3 +1,4 @@
+import { lakeService } from './lake/service.js';
 import { lifecycleService } from './lifecycle/service.js';
 import { runLogWorker } from './log/worker.js';
 import { projectionService } from './project/service.js';
@@ -18,6 +19,7 @@ const SERVICES: readonly { run: Service; roles: readonly Role[] }[] = [
   { run: reportService, roles: ['all'] },
   { run: lifecycleService, roles: ['all', 'work'] },
   { run: sourcesService, roles: ['all', 'serve'] },
+  { run: lakeService, roles: ['all'] },
 ];
 
 /** Starts the background work of this process's role; each service registers its stop with runtime.onClose. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/time.js';
+import { cronSchema } from '../project/config.js';
 
 const ident = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a name of letters, digits and _');
 export const LAKE_TYPES = [
@@ -38,6 +39,8 @@ export const lakeSchema = z
         z.object({ type: z.literal('mysql'), url: z.string() }).strict(),
         z.object({ type: z.literal('postgres'), url: z.string() }).strict(),
         z.object({ type: z.literal('store') }).strict(),
+        /** A directory of CSV files with headers (table x is x.csv), relative to panoramix.yaml. */
+        z.object({ type: z.literal('csv'), dir: z.string() }).strict(),
       ]),
     ),
     tables: z.record(
@@ -65,7 +68,8 @@ export const lakeSchema = z
             })
             .strict()
             .optional(),
-          schedule: z.string().optional(),
+          /** Run extract-and-load for this table on a cron schedule (UTC) in `panoramix start`. */
+          schedule: cronSchema.optional(),
         })
         .strict(),
     ),
