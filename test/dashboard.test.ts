@@ -7,6 +7,7 @@ import { parseConfig } from '../src/config/load.js';
 import type { NewEvent } from '../src/core/event.js';
 import { messagesGenerator } from '../src/generate/messages.js';
 import { ordersGenerator } from '../src/generate/orders.js';
+import { extractAndLoad } from '../src/lake/extract-load.js';
 import { lifecycleTrackers } from '../src/lifecycle/service.js';
 import { projectionEngine } from '../src/project/service.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
@@ -38,7 +39,10 @@ describeWith('chromium', 'the dashboard in a real browser', (chromiumPath) => {
       .replace('port: 8080', 'port: 0')
       .replace(/readTokens: .*/, `readTokens: [${TOKEN}]`)
       .replace('sources:\n', 'sources:\n  mars: {}\n')
-      .concat(`\nlifecycles:${lifecycle}`);
+      .concat(`\nlifecycles:${lifecycle}`)
+      .concat(
+        `\nlake:\n  target: ${dir}/lake\n  datasources: { self: { type: store } }\n  tables:\n    events:\n      datasources: [self]\n      fields: { seq: bigint, type: text, time: timestamp }\n      partitions: [type]\n`,
+      );
     runtime = await createRuntime(parseConfig(yaml), dir, pino({ level: 'silent' }));
     const read = runtime.ingest.readerFor('orders');
     const now = Date.now();
@@ -63,6 +67,7 @@ describeWith('chromium', 'the dashboard in a real browser', (chromiumPath) => {
     const engine = await projectionEngine(runtime);
     for (const name of engine.plans.keys()) await engine.rebuild(name);
     for (const t of (await lifecycleTrackers(runtime)).values()) await t.fold();
+    await extractAndLoad(runtime, { force: true });
     const app = await createApp(runtime);
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({
@@ -116,6 +121,8 @@ describeWith('chromium', 'the dashboard in a real browser', (chromiumPath) => {
     ['reports', 'section.report'],
     ['lifecycles', '.funnel .bar'],
     ['quarantine', 'h1'],
+    ['lake', 'section'],
+    ['matching', 'p.empty'],
   ] as const) {
     it(`loads #/${route} with data and no console errors`, async () => {
       const { page, errors } = await open(route, waitFor);

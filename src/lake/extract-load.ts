@@ -19,6 +19,12 @@ export const LAKE_MIGRATIONS: readonly Migration[] = [
            id TEXT PRIMARY KEY, started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ, forced BOOLEAN NOT NULL,
            tables TEXT NOT NULL, partitions INTEGER, rows BIGINT, bytes BIGINT, status TEXT NOT NULL, error TEXT)`,
   },
+  {
+    component: 'lake',
+    version: 2,
+    name: 'partitions written per run',
+    up: 'ALTER TABLE panoramix_lake_runs ADD COLUMN written TEXT',
+  },
 ];
 
 /** Which tables and datasources a run covers, and whether it rewrites everything. */
@@ -161,8 +167,16 @@ export async function extractAndLoad(runtime: Runtime, sel: RunSelection = {}): 
       seconds: (Date.now() - started) / 1000,
     };
     await runtime.store.exec(
-      'UPDATE panoramix_lake_runs SET finished_at = $2, partitions = $3, rows = $4, bytes = $5, status = $6 WHERE id = $1',
-      [id, new Date(), all.length, result.rows, result.bytes, 'ok'],
+      'UPDATE panoramix_lake_runs SET finished_at = $2, partitions = $3, rows = $4, bytes = $5, status = $6, written = $7 WHERE id = $1',
+      [
+        id,
+        new Date(),
+        all.length,
+        result.rows,
+        result.bytes,
+        'ok',
+        JSON.stringify(all.slice(0, 1000).map((p) => ({ key: p.key, rows: p.rows, bytes: p.bytes }))),
+      ],
     );
     return result;
   } catch (err) {

@@ -3,6 +3,7 @@ import type { Runtime } from '../runtime.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventReadRoutes } from './routes/events-read.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { lakeRoutes } from './routes/lake.js';
 import { lifecycleRoutes } from './routes/lifecycles.js';
 import { projectionRoutes } from './routes/projections.js';
 import { quarantineRoutes } from './routes/quarantine.js';
@@ -23,6 +24,7 @@ const FEATURES: readonly RoutePlugin[] = [
   reportRoutes,
   quarantineRoutes,
   lifecycleRoutes,
+  lakeRoutes,
   dashboardRoutes,
 ];
 

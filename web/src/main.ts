@@ -1,6 +1,7 @@
 import './style.css';
 import { NeedsToken, NotEnabled, setToken } from './api.js';
 import { eventsPage } from './pages/events.js';
+import { lakePage } from './pages/lake.js';
 import { lifecyclesPage } from './pages/lifecycles.js';
 import { overviewPage } from './pages/overview.js';
 import { projectionsPage } from './pages/projections.js';
@@ -18,7 +19,15 @@ const PAGES: Record<string, { title: string; page: Page }> = {
   reports: { title: 'Reports', page: reportsPage },
   lifecycles: { title: 'Lifecycles', page: lifecyclesPage },
   quarantine: { title: 'Quarantine', page: quarantinePage },
+  lake: { title: 'Lake', page: lakePage },
+  matching: { title: 'Matching', page: matchingPage },
 };
+
+// Transaction matching is not built yet: the page says so, as for any feature a project does not use.
+async function matchingPage(el: HTMLElement) {
+  el.innerHTML = '<h1>Matching</h1><p class="empty">Matching is not enabled in this project.</p>';
+  return undefined;
+}
 
 let stop: (() => void) | undefined;
 

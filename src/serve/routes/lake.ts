@@ -1,0 +1,27 @@
+import { LAKE_MIGRATIONS } from '../../lake/extract-load.js';
+import type { RoutePlugin } from '../app.js';
+import { requireReadToken } from '../read-auth.js';
+
+/** GET /v1/lake: the lake's tables and its recent runs with the partitions each wrote (404 without a lake). */
+export const lakeRoutes: RoutePlugin = (app, runtime) => {
+  const lake = runtime.config.lake;
+  if (!lake) return;
+  app.get('/v1/lake', { preHandler: requireReadToken(runtime) }, async () => {
+    await runtime.store.migrate(LAKE_MIGRATIONS);
+    const runs = await runtime.store.query(
+      'SELECT * FROM panoramix_lake_runs ORDER BY started_at DESC LIMIT 20',
+    );
+    return {
+      target: lake.target,
+      format: lake.format,
+      tables: Object.entries(lake.tables).map(([name, t]) => ({
+        name,
+        datasources: t.datasources,
+        partitions: t.partitions,
+        incremental: t.incremental ?? null,
+        schedule: t.schedule ?? null,
+      })),
+      runs: runs.map((r) => ({ ...r, written: r.written ? JSON.parse(r.written as string) : [] })),
+    };
+  });
+};
