@@ -8,6 +8,7 @@ import { expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { extractAndLoad } from '../src/lake/extract-load.js';
 import { unescapePartitionValue } from '../src/lake/hive-path.js';
+import { projectionEngine } from '../src/project/service.js';
 import { createRuntime } from '../src/runtime.js';
 import { exited, spawnCli } from './support/process.js';
 import { describeWith, serviceUrl } from './support/services.js';
@@ -201,6 +202,11 @@ lake:
 it("exports the store's own events by partition, without passing rows through JavaScript", async () => {
   const dir = tempDir();
   const yaml = `store: { path: ./store.duckdb }
+projections:
+  per_type:
+    shape: aggregate
+    dimensions: { type: type }
+    measures: { events: count() }
 lake:
   target: ./lake
   datasources: { self: { type: store } }
@@ -211,6 +217,10 @@ lake:
       fixed: { subject: null }
       partitions: [type]
       incremental: { field: time, interval: 1 hour }
+    per_type:
+      datasources: [self]
+      source: projection:per_type
+      fields: { type: text, events: bigint }
 `;
   const runtime = await createRuntime(parseConfig(yaml), dir, pino({ level: 'silent' }));
   const t0 = Date.parse('2026-11-01T00:00:00Z');
@@ -225,8 +235,20 @@ lake:
       receivedAt: t0,
     })),
   );
+  const engine = await projectionEngine(runtime);
+  await engine.rebuild('per_type');
   const full = await extractAndLoad(runtime, { force: true });
   expect(full.tables[0]).toMatchObject({ rows: 300, mode: 'full' });
+  // A projection by name, batch and speed merged, read through the projection reader.
+  expect(full.tables[1]).toMatchObject({ name: 'per_type', rows: 3 });
+  const perType = await parquetReadObjects({
+    file: await asyncBufferFromFile(path.join(dir, 'lake', 'per_type', 'per_type.parquet')),
+  });
+  expect(perType.map((r) => [r.type, Number(r.events)]).sort()).toEqual([
+    ['a/b', 100],
+    ['c d', 100],
+    ['x=y', 100],
+  ]);
   const root = path.join(dir, 'lake', 'events');
   const read = async () => {
     const rows: Record<string, unknown>[] = [];
@@ -241,7 +263,7 @@ lake:
   expect(rows).toHaveLength(300);
   expect(rows[4]).toMatchObject({ id: 'e4', type: 'c d', subject: null, data: '{"i":4}' });
   // Nothing happened in the last hour (relative to `now`): an incremental run rewrites nothing.
-  const inc = await extractAndLoad(runtime, { now: new Date(t0 + 86_400_000) });
+  const inc = await extractAndLoad(runtime, { tables: ['events'], now: new Date(t0 + 86_400_000) });
   expect(inc.tables[0]!.partitions).toEqual([]);
   await runtime.close();
 });

@@ -52,7 +52,7 @@ export const lakeSchema = z
           /** The source table (default: the lake table's name). */
           source: z
             .string()
-            .regex(/^[A-Za-z_][A-Za-z0-9_.]*$/)
+            .regex(/^(projection:)?[A-Za-z_][A-Za-z0-9_.]*$/, 'a table name, or projection:NAME')
             .optional(),
           fields: z.record(ident, z.enum(LAKE_TYPES)),
           /** A fixed value per field (a constant, or null to mask personal data). */

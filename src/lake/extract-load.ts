@@ -33,7 +33,7 @@ export interface RunSelection {
   readonly datasource?: string;
   readonly force?: boolean;
   readonly now?: Date;
-  readonly onPartition?: (table: string, p: WrittenPartition) => void;
+  readonly onPartition?: (table: string, p: WrittenPartition, done: number, total: number) => void;
 }
 
 /** What a run did, per table. */
@@ -113,7 +113,7 @@ export async function extractAndLoad(runtime: Runtime, sel: RunSelection = {}): 
           lake,
           target,
           touched ? { kind: 'partitions', fields: table.partitions, values: touched } : filter,
-          (p) => sel.onPartition?.(name, p),
+          (p, done, total) => sel.onPartition?.(name, p, done, total),
         );
         if (sel.force) await removeStale(out.partitions, name, lake, target);
         summary.push({
@@ -153,7 +153,9 @@ export async function extractAndLoad(runtime: Runtime, sel: RunSelection = {}): 
         streams = dsNames.map((d) => source(d).rows(sourceTable, fields, { kind: 'all' }));
       }
       const rows = await writer.stage(table, streams);
-      const written = await writer.writeStaged(name, table, lake, target, (p) => sel.onPartition?.(name, p));
+      const written = await writer.writeStaged(name, table, lake, target, (p, done, total) =>
+        sel.onPartition?.(name, p, done, total),
+      );
       if (sel.force && dsNames.length === table.datasources.length)
         await removeStale(written, name, lake, target);
       summary.push({ name, rows, partitions: written, mode: incremental ? 'incremental' : 'full' });

@@ -12,5 +12,5 @@ export function openDatasource(runtime: Runtime, def: LakeConfig['datasources'][
   if (def.type === 'mysql') return new MysqlDatasource(def.url);
   if (def.type === 'postgres') return new PostgresDatasource(def.url);
   if (def.type === 'csv') return new CsvDatasource(path.resolve(runtime.baseDir, def.dir));
-  return new StoreDatasource(runtime.store);
+  return new StoreDatasource(runtime.store, runtime.projections);
 }

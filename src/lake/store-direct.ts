@@ -15,7 +15,8 @@ export function canWriteDirect(store: Store, lake: LakeConfig, table: LakeTable)
   return (
     lake.format === 'parquet' &&
     typeof (store as Partial<CopyingStore>).copyToParquet === 'function' &&
-    table.datasources.every((d) => lake.datasources[d]?.type === 'store')
+    table.datasources.every((d) => lake.datasources[d]?.type === 'store') &&
+    !table.source?.startsWith('projection:')
   );
 }
 
@@ -36,7 +37,7 @@ export async function writeDirect(
   lake: LakeConfig,
   target: LakeTarget,
   filter: RowFilter,
-  onPartition?: (p: WrittenPartition) => void,
+  onPartition?: (p: WrittenPartition, done: number, total: number) => void,
 ): Promise<{ rows: number; partitions: WrittenPartition[] }> {
   const q = (id: string) => store.dialect.quoteIdent(id);
   const src = q(table.source ?? name);
@@ -77,7 +78,7 @@ export async function writeDirect(
     total += n;
     const p = { key, location: target.uri(path.posix.dirname(key)), values, rows: n, bytes };
     written.push(p);
-    onPartition?.(p);
+    onPartition?.(p, written.length, tuples.length);
   }
   return { rows: total, partitions: written };
 }

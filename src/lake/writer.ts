@@ -82,7 +82,7 @@ export class PartitionWriter {
     table: LakeTable,
     lake: LakeConfig,
     target: LakeTarget,
-    onPartition?: (p: WrittenPartition) => void,
+    onPartition?: (p: WrittenPartition, done: number, total: number) => void,
   ): Promise<WrittenPartition[]> {
     const parts = table.partitions;
     const tuples = parts.length
@@ -113,7 +113,7 @@ export class PartitionWriter {
       const bytes = await target.place(tmp, key);
       const p = { key, location: target.uri(path.posix.dirname(key)), values, rows, bytes };
       written.push(p);
-      onPartition?.(p);
+      onPartition?.(p, written.length, tuples.length);
     }
     return written;
   }

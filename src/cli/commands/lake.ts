@@ -31,15 +31,17 @@ export function lakeCommand(): Command {
     .action(async (o: Sel) =>
       withLake(o.config, async (runtime) => {
         const tty = process.stderr.isTTY;
-        let n = 0;
         const summary = await extractAndLoad(runtime, {
           ...(o.tables ? { tables: o.tables.split(',') } : {}),
           ...(o.datasource ? { datasource: o.datasource } : {}),
           force: Boolean(o.force),
-          onPartition: (table, p) => {
-            n++;
-            if (tty)
-              process.stderr.write(`\r${table}: ${n} partition(s) written, ${p.rows} rows in the last   `);
+          onPartition: (table, p, done, total) => {
+            if (!tty) return;
+            const width = 30;
+            const fill = Math.round((done / Math.max(total, 1)) * width);
+            process.stderr.write(
+              `\r${table} [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${done}/${total} partitions, ${p.rows} rows in the last   `,
+            );
           },
         });
         if (tty) process.stderr.write('\n');
@@ -62,9 +64,13 @@ export function lakeCommand(): Command {
     .action(async (o: Sel & { duckdb: string }) =>
       withLake(o.config, async (runtime) => {
         const lake = runtime.config.lake!;
-        const root = path.resolve(runtime.baseDir, lake.target, lake.prefix);
+        const target = openTarget(lake, runtime.baseDir);
         process.stdout.write(
-          athenaDdl(lake, (t) => `${path.join(root, t)}/`, o.tables ? o.tables.split(',') : undefined),
+          athenaDdl(
+            lake,
+            (t) => `${target.uri(path.posix.join(lake.prefix, t))}/`,
+            o.tables ? o.tables.split(',') : undefined,
+          ),
         );
         fs.writeFileSync(o.duckdb, duckdbViews(lake, runtime.baseDir));
         process.stderr.write(`wrote ${o.duckdb}: open it with \`duckdb -init ${o.duckdb}\`\n`);
