@@ -13,7 +13,7 @@ import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
 /** What a process does: everything (`start`), collect and serve (`serve`), or write the log to the store (`work`). */
-export type Role = 'all' | 'serve' | 'work';
+export type Role = 'all' | 'serve' | 'work' | 'batch';
 
 /** Everything one Panoramix process holds: the services that the HTTP app, the CLI and workers share. */
 export interface Runtime {

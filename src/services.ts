@@ -11,15 +11,15 @@ export type Service = (runtime: Runtime) => Promise<void> | void;
 
 /**
  * Services of every feature, in start order, with the process roles that run them: store writers fold the
- * speed layer; schedules run only where everything runs (in server mode they need a leader: not built yet).
+ * speed layer; schedules (reports, lake runs) run where everything runs, or in the one `batch` leader.
  */
 const SERVICES: readonly { run: Service; roles: readonly Role[] }[] = [
   { run: logWorkerService, roles: ['all', 'work'] },
   { run: projectionService, roles: ['all', 'work'] },
-  { run: reportService, roles: ['all'] },
+  { run: reportService, roles: ['all', 'batch'] },
   { run: lifecycleService, roles: ['all', 'work'] },
   { run: sourcesService, roles: ['all', 'serve'] },
-  { run: lakeService, roles: ['all'] },
+  { run: lakeService, roles: ['all', 'batch'] },
 ];
 
 /** Starts the background work of this process's role; each service registers its stop with runtime.onClose. */

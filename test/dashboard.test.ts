@@ -144,7 +144,7 @@ describeWith('chromium', 'the dashboard in a real browser', (chromiumPath) => {
     await page.fill('#search input[name=id]', gap!.messageId);
     await page.click('#search button');
     await page.waitForSelector('ol.timeline');
-    expect(await page.locator('li.stage.missing').first().innerText()).toContain('MESSAGE_IN_SEARCH_QUEUE');
+    expect(await page.locator('li.stage.missing').first().textContent()).toContain('MESSAGE_IN_SEARCH_QUEUE');
     expect(await page.locator('#events tbody tr').count()).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(SHOTS, 'lifecycle-timeline.png'), fullPage: true });
     expect(errors).toEqual([]);

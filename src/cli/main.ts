@@ -8,7 +8,7 @@ import { projectCommand } from './commands/project.js';
 import { quarantineCommand } from './commands/quarantine.js';
 import { replayCommand } from './commands/replay.js';
 import { reportCommand } from './commands/report.js';
-import { serveCommand, workCommand } from './commands/serve.js';
+import { batchCommand, serveCommand, workCommand } from './commands/serve.js';
 import { sqlCommand } from './commands/sql.js';
 import { startCommand } from './commands/start.js';
 
@@ -27,6 +27,7 @@ const COMMANDS = [
   lakeCommand,
   serveCommand,
   workCommand,
+  batchCommand,
 ];
 
 const program = new Command()

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
+import { becomeLeader } from '../../log/leader.js';
 import { startServices } from '../../services.js';
 import { createLogger } from '../logger.js';
-import { CONFIG_OPTION, fail, openProject } from '../project.js';
+import { CONFIG_OPTION, fail, loadProject, openProject } from '../project.js';
 import { runServer } from '../run-server.js';
 
 /** `panoramix serve`: the HTTP collector and API only (server mode: events go to the log). */
@@ -21,6 +22,39 @@ export function serveCommand(): Command {
         host: opts.host ?? runtime.config.server.host,
         port: opts.port ?? runtime.config.server.port,
       });
+    });
+}
+
+/** `panoramix batch`: scheduled reports and lake runs, in exactly one leader at a time. */
+export function batchCommand(): Command {
+  return new Command('batch')
+    .description(
+      'server mode: run scheduled reports and lake runs; one leader at a time through a PostgreSQL advisory lock, with takeover',
+    )
+    .option(...CONFIG_OPTION)
+    .option('--poll <ms>', 'how often a follower checks whether the leader is gone', (v) => Number(v), 2000)
+    .action(async (opts: { config: string; poll: number }) => {
+      const logger = createLogger();
+      const { config } = loadProject(opts.config);
+      if (config.store.engine !== 'postgres' || !config.store.url)
+        fail('batch is for server mode: store.engine: postgres');
+      const stopping = new AbortController();
+      process.on('SIGTERM', () => stopping.abort());
+      process.on('SIGINT', () => stopping.abort());
+      logger.info('waiting to become the batch leader');
+      const lease = await becomeLeader(config.store.url!, opts.poll, stopping.signal).catch(() =>
+        process.exit(0),
+      );
+      const runtime = await openProject(opts.config, logger, 'batch');
+      await startServices(runtime);
+      logger.info({ pid: process.pid }, 'became the batch leader');
+      const stop = async () => {
+        await runtime.close();
+        await lease.release();
+        logger.flush();
+        process.exit(0);
+      };
+      stopping.signal.addEventListener('abort', () => void stop());
     });
 }
 
