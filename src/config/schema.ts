@@ -53,6 +53,38 @@ export const sourceSchema = z
       })
       .strict()
       .optional(),
+    /** Consume NATS subjects through a JetStream stream and a durable consumer. */
+    nats: z
+      .object({
+        url: z.string().regex(/^nats:\/\//, 'must be a nats:// URL'),
+        stream: z.string().regex(/^[A-Za-z0-9_-]+$/),
+        subjects: z.array(z.string()).min(1),
+        batch: z.number().int().positive().default(500),
+        batchMs: z.number().int().positive().default(50),
+      })
+      .strict()
+      .optional(),
+    /** Subscribe to MQTT topics at QoS 1 (persistent session, PUBACK after durability). */
+    mqtt: z
+      .object({
+        url: z.string().regex(/^mqtts?:\/\//, 'must be an mqtt:// or mqtts:// URL'),
+        topics: z.array(z.string()).min(1),
+        clientId: z.string().min(1),
+        batch: z.number().int().positive().default(500),
+        batchMs: z.number().int().positive().default(50),
+      })
+      .strict()
+      .optional(),
+    /** Consume Kafka topics (untested against a live broker: none runs on these machines). */
+    kafka: z
+      .object({
+        brokers: z.array(z.string()).min(1),
+        topics: z.array(z.string()).min(1),
+        groupId: z.string().default('panoramix'),
+        batchMs: z.number().int().positive().default(50),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -1,0 +1,137 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import amqp from 'amqplib';
+import mqtt from 'mqtt';
+import { pino } from 'pino';
+import { expect, it } from 'vitest';
+import { parseConfig } from '../src/config/load.js';
+import { createRuntime } from '../src/runtime.js';
+import { startServices } from '../src/services.js';
+import { describeWith, type ServiceName } from './support/services.js';
+import { tempDir } from './support/temp.js';
+
+/** A broker under test: the source's config block, a publisher, and cleanup. */
+interface Broker {
+  block(tag: string): string;
+  publisher(tag: string): Promise<{ send(body: string): Promise<void>; close(): Promise<void> }>;
+}
+
+const BROKERS: Record<Extract<ServiceName, 'rabbitmq' | 'nats' | 'mqtt'>, (url: string) => Broker> = {
+  rabbitmq: (url) => ({
+    block: (tag) => `rabbitmq: { url: "${url}", queue: ${tag}, prefetch: 50, batchMs: 20 }`,
+    async publisher(tag) {
+      const conn = await amqp.connect(url);
+      const ch = await conn.createConfirmChannel();
+      await ch.assertQueue(tag, { durable: true });
+      return {
+        send: async (body) => {
+          ch.sendToQueue(tag, Buffer.from(body), { persistent: true });
+          await ch.waitForConfirms();
+        },
+        close: async () => {
+          await ch.deleteQueue(tag);
+          await conn.close();
+        },
+      };
+    },
+  }),
+  nats: (url) => ({
+    block: (tag) =>
+      `nats: { url: "${url}", stream: ${tag.toUpperCase()}, subjects: [${tag}.in], batch: 50, batchMs: 20 }`,
+    async publisher(tag) {
+      const nc = await natsConnect({ servers: url });
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams
+        .info(tag.toUpperCase())
+        .catch(() => jsm.streams.add({ name: tag.toUpperCase(), subjects: [`${tag}.in`] }));
+      const js = jetstream(nc);
+      return {
+        send: async (body) => {
+          await js.publish(`${tag}.in`, body);
+        },
+        close: async () => {
+          await jsm.streams.delete(tag.toUpperCase()).catch(() => undefined);
+          await nc.close();
+        },
+      };
+    },
+  }),
+  mqtt: (url) => ({
+    block: (tag) =>
+      `mqtt: { url: "${url}", topics: [${tag}/in], clientId: ${tag}-consumer, batch: 50, batchMs: 20 }`,
+    async publisher(tag) {
+      const client = await mqtt.connectAsync(url, { clientId: `${tag}-producer` });
+      return {
+        send: async (body) => {
+          await client.publishAsync(`${tag}/in`, body, { qos: 1 });
+        },
+        close: async () => {
+          await client.endAsync();
+        },
+      };
+    },
+  }),
+};
+
+// One contract, every broker: what passes is stored once, the rest is quarantined, counted exactly.
+for (const [name, make] of Object.entries(BROKERS) as [keyof typeof BROKERS, (url: string) => Broker][]) {
+  describeWith(name, `${name} source`, (url) => {
+    it('stores what passes once, quarantines the rest, and counts every message', async () => {
+      const broker = make(url);
+      const dir = tempDir();
+      const tag = `pmx${name}${process.pid}${Date.now() % 100000}`;
+      const pub = await broker.publisher(tag);
+      const runtime = await createRuntime(
+        parseConfig(`
+store: { path: ${dir}/store.duckdb }
+sources:
+  shop:
+    ${broker.block(tag)}
+schemas:
+  unknownTypes: quarantine
+  types:
+    order_placed: { schema: { type: object, required: [amount] } }
+`),
+        dir,
+        pino({ level: 'silent' }),
+      );
+      try {
+        await startServices(runtime);
+        for (let i = 0; i < 40; i++)
+          await pub.send(JSON.stringify({ id: `o${i}`, type: 'order_placed', data: { amount: i } }));
+        await pub.send(JSON.stringify({ id: 'o0', type: 'order_placed', data: { amount: 0 } })); // a redelivery
+        await pub.send('{not json');
+        await pub.send(JSON.stringify({ id: 'bad', type: 'order_placed', data: {} }));
+        await pub.send(JSON.stringify({ id: 'odd', type: 'teleported', data: {} }));
+        await pub.send(
+          JSON.stringify({ id: 'alien', type: 'order_placed', source: 'elsewhere', data: { amount: 1 } }),
+        );
+        await pub.send(JSON.stringify({ type: 'order_placed', data: { amount: 1 } }));
+        const until = Date.now() + 20_000;
+        let n = 0;
+        let held = 0;
+        while (Date.now() < until) {
+          n = ((await runtime.store.query('SELECT count(*) AS n FROM events')) as [{ n: number }])[0].n;
+          held = Object.values(await runtime.quarantine.heldByReason()).reduce((a, b) => a + b, 0);
+          if (n === 40 && held === 5) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(n).toBe(40);
+        expect(await runtime.quarantine.heldByReason()).toEqual({
+          envelope: 1,
+          forbidden: 1,
+          schema: 1,
+          unknown_type: 1,
+          unparseable: 1,
+        });
+        const status = (await runtime.store.query('SELECT count(DISTINCT id) AS d FROM events')) as [
+          { d: number },
+        ];
+        expect(status[0].d).toBe(40);
+      } finally {
+        await runtime.close();
+        await pub.close();
+      }
+    });
+  });
+}
