@@ -3,9 +3,9 @@ import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { NewEvent, StoredEvent } from '../../core/event.js';
 import { applyMigrations } from '../migrate.js';
-import { EVENT_MIGRATIONS } from '../migrations.js';
 import type { AppendResult, Migration, Row, SqlClient, Store } from '../store.js';
 import { duckdbDialect } from './duckdb-dialect.js';
+import { DUCKDB_EVENT_MIGRATIONS } from './duckdb-migrations.js';
 import { fromDuckRow, toDuckValue } from './duckdb-values.js';
 import { EventWriter } from './event-writer.js';
 
@@ -39,7 +39,7 @@ export class DuckDbStore implements Store {
     const writers: DuckDBConnection[] = [];
     for (let i = 0; i < WRITER_CONNECTIONS; i++) writers.push(await instance.connect());
     const store = new DuckDbStore(instance, writers);
-    await store.migrate(EVENT_MIGRATIONS);
+    await store.migrate(DUCKDB_EVENT_MIGRATIONS);
     await store.writer.load();
     return store;
   }

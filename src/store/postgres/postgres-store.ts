@@ -5,9 +5,9 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { NewEvent, StoredEvent } from '../../core/event.js';
 import { keyHash } from '../../core/key-hash.js';
 import { applyMigrations } from '../migrate.js';
-import { EVENT_MIGRATIONS } from '../migrations.js';
 import type { AppendResult, Migration, Row, SqlClient, Store } from '../store.js';
 import { postgresDialect } from './postgres-dialect.js';
+import { POSTGRES_EVENT_MIGRATIONS } from './postgres-migrations.js';
 
 // BIGINT and NUMERIC as numbers (seq and counts stay far below 2^53), JSON as its text, like the DuckDB adapter.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -35,6 +35,7 @@ const APPEND_LOCK = 0x70616e6f;
 export class PostgresStore implements Store {
   readonly dialect = postgresDialect;
   private grownSinceAnalyze = 0;
+  private readonly partitions = new Set<string>();
   private analyzedAt = 0;
 
   private constructor(private readonly pool: pg.Pool) {}
@@ -54,7 +55,7 @@ export class PostgresStore implements Store {
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
     const store = new PostgresStore(pool);
-    await store.migrate(EVENT_MIGRATIONS);
+    await store.migrate(POSTGRES_EVENT_MIGRATIONS);
     return store;
   }
 
@@ -107,16 +108,18 @@ export class PostgresStore implements Store {
         client.query(copyFrom('COPY pmx_staging FROM STDIN WITH (FORMAT csv)')),
       );
       await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
+      await this.ensurePartitions(client);
       const res = await client.query(
         `WITH firsts AS (
            SELECT DISTINCT ON (source, id) * FROM pmx_staging ORDER BY source, id, ord
+         ), keys AS (
+           INSERT INTO event_keys (source, id) SELECT source, id FROM firsts ON CONFLICT DO NOTHING RETURNING source, id
          ), fresh AS (
-           SELECT f.* FROM firsts f WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.source = f.source AND e.id = f.id)
+           SELECT f.* FROM firsts f JOIN keys k ON k.source = f.source AND k.id = f.id
          ), base AS (SELECT coalesce(max(seq), 0) AS s FROM events)
          INSERT INTO events (seq, key_hash, source, id, type, subject, time, received_at, data)
          SELECT base.s + row_number() OVER (ORDER BY ord), key_hash, source, id, type, subject, time, received_at, data
            FROM fresh, base
-         ON CONFLICT (source, id) DO NOTHING
          RETURNING seq, source, id`,
       );
       await client.query('COMMIT');
@@ -154,6 +157,24 @@ export class PostgresStore implements Store {
     this.grownSinceAnalyze = 0;
     this.analyzedAt = lastSeq;
     await this.pool.query('ANALYZE events');
+    await this.pool.query('ANALYZE event_keys');
+  }
+
+  // The month partitions the staged events need, created (inside the append's transaction) when missing.
+  private async ensurePartitions(client: pg.PoolClient): Promise<void> {
+    const { rows } = await client.query(
+      "SELECT DISTINCT to_char(date_trunc('month', time AT TIME ZONE 'UTC'), 'YYYY_MM') AS m FROM pmx_staging",
+    );
+    for (const { m } of rows as { m: string }[]) {
+      if (this.partitions.has(m)) continue;
+      const [y, mo] = m.split('_').map(Number) as [number, number];
+      const from = new Date(Date.UTC(y, mo - 1, 1)).toISOString();
+      const to = new Date(Date.UTC(y, mo, 1)).toISOString();
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${postgresDialect.quoteIdent(`events_${m}`)} PARTITION OF events FOR VALUES FROM ('${from}') TO ('${to}')`,
+      );
+      this.partitions.add(m);
+    }
   }
 
   async readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]> {

@@ -1,0 +1,31 @@
+import type { Migration } from '../store.js';
+
+/**
+ * PostgreSQL's events table, partitioned by month of event time. A primary key on a partitioned table must
+ * include the partition key, so exactly-once on (source, id) lives in its own table, event_keys, which the
+ * append inserts into first (ON CONFLICT DO NOTHING) in the same statement. Partitions are created by the
+ * append as months appear.
+ */
+export const POSTGRES_EVENT_MIGRATIONS: readonly Migration[] = [
+  {
+    component: 'events',
+    version: 1,
+    name: 'create events partitioned by month, and the exactly-once keys',
+    up: `CREATE TABLE IF NOT EXISTS event_keys (source TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (source, id));
+         CREATE TABLE IF NOT EXISTS events (
+           seq BIGINT NOT NULL,
+           key_hash BIGINT NOT NULL,
+           source TEXT NOT NULL,
+           id TEXT NOT NULL,
+           type TEXT NOT NULL,
+           subject TEXT,
+           time TIMESTAMPTZ NOT NULL,
+           received_at TIMESTAMPTZ NOT NULL,
+           data JSONB NOT NULL
+         ) PARTITION BY RANGE (time);
+         CREATE INDEX IF NOT EXISTS events_seq ON events (seq);
+         CREATE INDEX IF NOT EXISTS events_type_time ON events (type, time);
+         CREATE INDEX IF NOT EXISTS events_subject ON events (subject);
+         CREATE INDEX IF NOT EXISTS events_source_id ON events (source, id)`,
+  },
+];
