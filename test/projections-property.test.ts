@@ -191,3 +191,37 @@ for (const factory of storeFactories())
       }
     });
   });
+
+for (const factory of storeFactories()) {
+  describe(`concurrent speed-layer folds (${factory.name})`, () => {
+    it('fold each range once when two workers fold at the same time', async () => {
+      const { store, reopen } = await factory.create();
+      // A second connection to the same store, as a second worker process would have (DuckDB: the same one).
+      const other = factory.name === 'duckdb' ? store : await reopen();
+      const plansOf = (s: typeof store) =>
+        new Map(Object.entries(CONFIG.projections).map(([n, d]) => [n, planProjection(n, d, s.dialect)]));
+      const a = new ProjectionEngine(store, plansOf(store), pino({ level: 'silent' }), 0);
+      const b = new ProjectionEngine(other, plansOf(other), pino({ level: 'silent' }), 0);
+      await a.init();
+      await b.init();
+      for (const name of a.plans.keys()) await a.rebuild(name);
+      const rnd = new Random(5);
+      const stream = randomStream(rnd, 400);
+      for (let i = 0; i < stream.length; i += 50) {
+        await store.append(stream.slice(i, i + 50).map(toNew));
+        await Promise.all([a.fold(), b.fold(), a.fold(), b.fold()]);
+      }
+      const reader = new ProjectionReaderImpl(a, {});
+      const merged = (
+        await reader.read('by_type', { limit: 10_000, sort: [{ column: 'type' }, { column: 'hour' }] })
+      ).rows;
+      for (const name of a.plans.keys()) await a.rebuild(name);
+      const full = (
+        await reader.read('by_type', { limit: 10_000, sort: [{ column: 'type' }, { column: 'hour' }] })
+      ).rows;
+      expect(merged).toEqual(full);
+      if (other !== store) await other.close();
+      await store.close();
+    });
+  });
+}

@@ -23,6 +23,11 @@ describeWith('nats', 'server mode: two collectors, two workers, a NATS log and P
 log: { url: "${natsUrl}", stream: ${tag.toUpperCase()}, subject: ${tag}.events, ackWaitSeconds: 2 }
 sources:
   web: { writeKeys: [${KEY}] }
+projections:
+  per_bucket:
+    shape: aggregate
+    dimensions: { bucket: data.bucket }
+    measures: { events: count(), total: sum(data.n) }
 `,
     );
     const serves = ports.map((p) => spawnCli(['serve', '--config', cfg, '--port', String(p)]));
@@ -30,7 +35,7 @@ sources:
     const all = [...serves, ...workers];
     try {
       for (const [i, p] of ports.entries()) await waitForHttp(`http://127.0.0.1:${p}/status`, serves[i]);
-      const total = 20_000;
+      const total = Number(process.env.PANORAMIX_SERVER_TEST_EVENTS ?? 200_000);
       const acked = new Set<string>();
       let sent = 0;
       const send = async (client: number) => {
@@ -40,7 +45,11 @@ sources:
           const res = await fetch(`http://127.0.0.1:${port}/v1/events`, {
             method: 'POST',
             headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' },
-            body: ids.map((id) => JSON.stringify({ id, type: 'server_mode', data: { id } })).join('\n'),
+            body: ids
+              .map((id) =>
+                JSON.stringify({ id, type: 'server_mode', data: { bucket: Number(id.slice(1)) % 7, n: 1 } }),
+              )
+              .join('\n'),
           });
           expect(res.status).toBe(200);
           for (const id of ids) acked.add(id);
@@ -71,6 +80,17 @@ sources:
         await new Promise((r) => setTimeout(r, 250));
       }
       const dup = await db.query('SELECT id FROM events GROUP BY source, id HAVING count(*) > 1');
+      // The projection the workers kept (batch ∪ speed), read through a collector's API, equals a full recompute.
+      await new Promise((r) => setTimeout(r, 500));
+      const served = (await (
+        await fetch(`http://127.0.0.1:${ports[0]}/v1/projections/per_bucket?sort=bucket`)
+      ).json()) as { rows: { bucket: string; events: number; total: number }[] };
+      const recomputed = (
+        await db.query(
+          "SELECT data->>'bucket' AS bucket, count(*)::int AS events, sum((data->>'n')::float8) AS total FROM events GROUP BY 1 ORDER BY 1",
+        )
+      ).rows;
+      expect(served.rows).toEqual(recomputed);
       const ids = new Set((await db.query('SELECT id FROM events')).rows.map((r: { id: string }) => r.id));
       const seqs = await db.query('SELECT min(seq) AS lo, max(seq) AS hi, count(*) AS n FROM events');
       await db.query(`DROP SCHEMA ${tag} CASCADE`);
@@ -88,5 +108,5 @@ sources:
       await (await jetstreamManager(nc)).streams.delete(tag.toUpperCase()).catch(() => undefined);
       await nc.close();
     }
-  }, 120_000);
+  }, 600_000);
 });

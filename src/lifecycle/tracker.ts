@@ -108,15 +108,23 @@ export class LifecycleTracker {
       const from = await this.foldedSeq();
       const to = await this.store.lastSeq();
       if (to <= from) return 0;
-      await this.store.transaction(async (tx) => {
-        await tx.exec(this.upsertSql(from, to));
-        await tx.exec('UPDATE panoramix_lifecycles SET folded_seq = $1 WHERE name = $2 AND version = $3', [
-          to,
-          this.name,
-          this.version,
-        ]);
-      });
-      return to - from;
+      // The folded seq moves first, and only from the value read: of several workers folding at once, one
+      // wins the row and the others roll back, so no range is counted twice.
+      let won = true;
+      await this.store
+        .transaction(async (tx) => {
+          const moved = await tx.query(
+            'UPDATE panoramix_lifecycles SET folded_seq = $1 WHERE name = $2 AND version = $3 AND folded_seq = $4 RETURNING folded_seq',
+            [to, this.name, this.version, from],
+          );
+          if (moved.length === 0) throw new Error('raced');
+          await tx.exec(this.upsertSql(from, to));
+        })
+        .catch((err: Error) => {
+          if (err.message !== 'raced' && !/conflict/i.test(err.message)) throw err;
+          won = false;
+        });
+      return won ? to - from : 0;
     });
   }
 

@@ -4,6 +4,14 @@ import type { Store } from '../store/store.js';
 import type { ProjectionPlan, VersionTables } from './plan.js';
 import { activeVersion, allVersions, PROJECTION_MIGRATIONS, type VersionRow } from './registry.js';
 
+/** Another process folded the same range first: this fold is rolled back, and nothing is lost. */
+class FoldRaced extends Error {}
+
+// A write conflict between concurrent transactions (DuckDB) is the same race, lost.
+function isConflict(err: unknown): boolean {
+  return /conflict/i.test((err as Error)?.message ?? '');
+}
+
 /** Thrown when a projection is asked for before its first build finished. */
 export class NotReadyError extends Error {
   constructor(name: string) {
@@ -133,18 +141,24 @@ export class ProjectionEngine {
     return { ...row, status: 'active', speedSeq: Math.max(upTo, w) };
   }
 
+  // The speed seq moves first and only from the value this fold read: when several workers fold at once (server
+  // mode), one wins the row and the others find it moved and roll back, so no range is folded twice.
   private async foldVersion(plan: ProjectionPlan, v: VersionRow, upTo: number): Promise<void> {
     const tables = tablesOf(this.store, plan, v.version);
-    await this.store.transaction(async (tx) => {
-      await tx.exec(`INSERT INTO ${tables.speed} ${plan.partialSql(v.speedSeq, upTo)}`);
-      for (const [i, pairs] of plan.pairs.entries())
-        await tx.exec(`INSERT INTO ${tables.pairs[i]!.speed} ${pairs(v.speedSeq, upTo)}`);
-      await tx.exec('UPDATE panoramix_projections SET speed_seq = $1 WHERE name = $2 AND version = $3', [
-        upTo,
-        plan.name,
-        v.version,
-      ]);
-    });
+    await this.store
+      .transaction(async (tx) => {
+        const moved = await tx.query(
+          'UPDATE panoramix_projections SET speed_seq = $1 WHERE name = $2 AND version = $3 AND speed_seq = $4 RETURNING speed_seq',
+          [upTo, plan.name, v.version, v.speedSeq],
+        );
+        if (moved.length === 0) throw new FoldRaced();
+        await tx.exec(`INSERT INTO ${tables.speed} ${plan.partialSql(v.speedSeq, upTo)}`);
+        for (const [i, pairs] of plan.pairs.entries())
+          await tx.exec(`INSERT INTO ${tables.pairs[i]!.speed} ${pairs(v.speedSeq, upTo)}`);
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof FoldRaced) && !isConflict(err)) throw err;
+      });
   }
 
   private retire(v: VersionRow): void {
