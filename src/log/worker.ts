@@ -35,11 +35,23 @@ export async function runLogWorker(
       }
     }
   })();
+  // The consumer's lag for /metrics, every few seconds (a JetStream API call, not per batch).
+  const lagTimer = setInterval(() => {
+    log
+      .pending()
+      .then((p) => {
+        runtime.telemetry.logPending.set({ state: 'pending' }, p.pending);
+        runtime.telemetry.logPending.set({ state: 'ack_pending' }, p.ackPending);
+      })
+      .catch(() => undefined);
+  }, 5000);
+  lagTimer.unref();
   addHealthCheck(runtime, async () => {
     const lag = await log.pending().catch(() => null);
     return { name: 'log worker', ok: lastError === null, detail: { stored, lag, lastError } };
   });
   return async () => {
+    clearInterval(lagTimer);
     running = false;
     await loop;
   };

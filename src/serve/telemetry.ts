@@ -16,6 +16,7 @@ export class Telemetry implements IngestCounters {
   readonly oldestPendingSeconds: Gauge;
   readonly quarantineHeld: Gauge<'reason'>;
   readonly ingestDelay: Gauge<'source' | 'quantile'>;
+  readonly logPending: Gauge<'state'>;
   private readonly committedTotal: Counter;
   readonly commitBatchSize: Histogram;
 
@@ -47,6 +48,12 @@ export class Telemetry implements IngestCounters {
       name: 'panoramix_commit_batch_events',
       help: 'Events written by one group commit',
       buckets: [1, 10, 100, 500, 1000, 5000, 10000, 20000, 50000],
+      registers: [this.registry],
+    });
+    this.logPending = new Gauge({
+      name: 'panoramix_log_pending_messages',
+      help: 'Log messages not yet delivered (pending) or delivered but not acknowledged (ack_pending), server mode',
+      labelNames: ['state'],
       registers: [this.registry],
     });
     this.ingestDelay = new Gauge({
