@@ -32,10 +32,15 @@ projections:
     );
     const serves = ports.map((p) => spawnCli(['serve', '--config', cfg, '--port', String(p)]));
     const workers = [spawnCli(['work', '--config', cfg]), spawnCli(['work', '--config', cfg])];
-    const all = [...serves, ...workers];
+    const batches = [
+      spawnCli(['batch', '--config', cfg, '--poll', '200']),
+      spawnCli(['batch', '--config', cfg, '--poll', '200']),
+    ];
+    const all = [...serves, ...workers, ...batches];
+    const leaders = () => batches.filter((b) => b.output().includes('became the batch leader'));
     try {
       for (const [i, p] of ports.entries()) await waitForHttp(`http://127.0.0.1:${p}/status`, serves[i]);
-      const total = Number(process.env.PANORAMIX_SERVER_TEST_EVENTS ?? 200_000);
+      const total = Number(process.env.PANORAMIX_SERVER_TEST_EVENTS ?? 1_000_000);
       const acked = new Set<string>();
       let sent = 0;
       const send = async (client: number) => {
@@ -66,13 +71,22 @@ projections:
       const clients = [0, 1, 2, 3].map(send);
       while (sent < total * 0.4) await new Promise((r) => setTimeout(r, 20));
       workers[0]!.kill('SIGKILL');
+      // The batch leader dies too, once, mid-stream: the other batch process takes over.
+      while (leaders().length === 0) await new Promise((r) => setTimeout(r, 20));
+      const leader = leaders()[0]!;
+      leader.kill('SIGKILL');
+      const follower = batches.find((b) => b !== leader)!;
       await Promise.all(clients);
       expect(acked.size).toBe(total);
+      const until0 = Date.now() + 20_000;
+      while (!follower.output().includes('became the batch leader') && Date.now() < until0)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(follower.output()).toContain('became the batch leader');
 
       const db = new pg.Client({ connectionString: pgUrl });
       await db.connect();
       await db.query(`SET search_path TO ${tag}`);
-      const until = Date.now() + 60_000;
+      const until = Date.now() + 300_000;
       let n = 0;
       while (Date.now() < until) {
         n = Number((await db.query('SELECT count(*) AS n FROM events')).rows[0].n);
