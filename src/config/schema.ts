@@ -71,7 +71,8 @@ export const sourceSchema = z
         topics: z.array(z.string()).min(1),
         clientId: z.string().min(1),
         batch: z.number().int().positive().default(500),
-        batchMs: z.number().int().positive().default(50),
+        // The client hands over the next message only after this one's PUBACK: wait as little as possible.
+        batchMs: z.number().int().positive().default(1),
       })
       .strict()
       .optional(),

@@ -38,6 +38,9 @@ export class MqttSource {
       protocolVersion: 5,
       clientId: o.clientId,
       clean: false,
+      // MQTT 5 ends a session at disconnect unless it has an expiry: keep it a week, so messages published while
+      // this process is down (or crashed) wait for it.
+      properties: { sessionExpiryInterval: 7 * 24 * 3600 },
       customHandleAcks: (_topic, payload, _packet, done) => {
         this.batcher.push({ body: payload, ack: () => done(0), nack: () => undefined });
       },
