@@ -69,7 +69,7 @@ projections:
         }
       };
       const clients = [0, 1, 2, 3].map(send);
-      while (sent < total * 0.4) await new Promise((r) => setTimeout(r, 20));
+      while (sent < total * 0.5) await new Promise((r) => setTimeout(r, 20));
       workers[0]!.kill('SIGKILL');
       // The batch leader dies too, once, mid-stream: the other batch process takes over.
       while (leaders().length === 0) await new Promise((r) => setTimeout(r, 20));
