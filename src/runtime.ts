@@ -4,6 +4,7 @@ import { Ingest } from './collect/ingest.js';
 import { WriteKeys } from './collect/write-keys.js';
 import type { Config } from './config/schema.js';
 import { NatsLog } from './log/nats-log.js';
+import { registerTransactionContracts } from './match/service.js';
 import type { ProjectionReader } from './project/projection-reader.js';
 import { Quarantine } from './quarantine/quarantine.js';
 import { FLAG_MIGRATIONS } from './schemas/flags.js';
@@ -65,6 +66,7 @@ export async function createRuntime(
   const plan = new TrackingPlan(config.schemas, baseDir);
   if (!plan.empty) await store.migrate(FLAG_MIGRATIONS);
   const ingest = new Ingest(config, keys, ingestCommitter, telemetry, quarantine, plan, store);
+  if (config.matching) registerTransactionContracts(ingest, config.matching);
   const closers: (() => Promise<void> | void)[] = [];
   for (const [name, s] of Object.entries(config.sources)) {
     if (s.writeKeys.length === 0)

@@ -1,6 +1,7 @@
 import { lakeService } from './lake/service.js';
 import { lifecycleService } from './lifecycle/service.js';
 import { runLogWorker } from './log/worker.js';
+import { matchingService } from './match/service.js';
 import { projectionService } from './project/service.js';
 import { reportService } from './report/service.js';
 import type { Role, Runtime } from './runtime.js';
@@ -20,6 +21,7 @@ const SERVICES: readonly { run: Service; roles: readonly Role[] }[] = [
   { run: lifecycleService, roles: ['all', 'work'] },
   { run: sourcesService, roles: ['all', 'serve'] },
   { run: lakeService, roles: ['all', 'batch'] },
+  { run: matchingService, roles: ['all', 'work', 'batch'] },
 ];
 
 /** Starts the background work of this process's role; each service registers its stop with runtime.onClose. */

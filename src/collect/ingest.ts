@@ -53,6 +53,16 @@ export class Ingest {
     private readonly store?: Store,
   ) {}
 
+  private readonly contracts = new Map<string, (e: NewEvent) => ReturnType<typeof toEvent>>();
+
+  /**
+   * Registers a check of the events of one type, whichever intake they arrive by (a feature whose tables are
+   * folded from events, such as matching, owns its types' shape): a failing event is refused with its field.
+   */
+  contract(type: string, check: (e: NewEvent) => ReturnType<typeof toEvent>): void {
+    this.contracts.set(type, check);
+  }
+
   /** What the tracking plan says of an event (accept when there is no plan): replays ask it too. */
   verdict(e: NewEvent): Verdict {
     return this.plan && !this.plan.empty ? this.plan.check(e) : { action: 'accept' };
@@ -64,7 +74,16 @@ export class Ingest {
     return (input, s, at) => toEvent(input, s, mapping, at);
   }
 
-  async handle(items: readonly BodyItem[], caller: Caller, read?: EventReader): Promise<IngestOutcome> {
+  /**
+   * `checked`: the reader already applied the contracts of the types it produces (an importer that builds
+   * canonical events itself), so they are not checked twice.
+   */
+  async handle(
+    items: readonly BodyItem[],
+    caller: Caller,
+    read?: EventReader,
+    options: { checked?: boolean } = {},
+  ): Promise<IngestOutcome> {
     if (caller.kind === 'invalid') return refuse(401, 'the write key is not valid for any source');
     const receivedAt = Date.now();
     const events: NewEvent[] = [];
@@ -137,10 +156,18 @@ export class Ingest {
         }
         return refuse(401, `a write key is required for source "${source}" (Authorization: Bearer KEY)`);
       }
-      const result = (read ?? this.readerFor(source))(item.value, source, receivedAt);
+      let result = (read ?? this.readerFor(source))(item.value, source, receivedAt);
       if (!result.ok) {
         reject(result.field, result.error, 'envelope');
         continue;
+      }
+      const contract = options.checked ? undefined : this.contracts.get(result.event.type);
+      if (contract) {
+        result = contract(result.event);
+        if (!result.ok) {
+          reject(result.field, result.error, 'schema');
+          continue;
+        }
       }
       if (checking) {
         const v = this.plan!.check(result.event);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { lakeSchema } from '../lake/config.js';
 import { lifecyclesSchema } from '../lifecycle/config.js';
+import { matchingSchema } from '../match/config.js';
 import { projectionsSchema, queriesSchema } from '../project/config.js';
 import { reportsSchema } from '../report/config.js';
 import { schemasSchema } from '../schemas/config.js';
@@ -131,6 +132,8 @@ export const configSchema = z
     lifecycles: lifecyclesSchema,
     schemas: schemasSchema.default(schemasSchema.parse({})),
     lake: lakeSchema.optional(),
+    /** Payment/loyalty transaction matching (Harmonia). */
+    matching: matchingSchema.optional(),
     /** Server mode: the NATS JetStream log between collectors (`serve`) and workers (`work`). */
     log: z
       .object({

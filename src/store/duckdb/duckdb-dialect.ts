@@ -5,6 +5,10 @@ export const duckdbDialect: SqlDialect = {
   name: 'duckdb',
   quoteIdent: (name) => `"${name.replaceAll('"', '""')}"`,
   jsonText: (column, path) => `json_extract_string(${column}, ${quoteLiteral(jsonPath(path))})`,
+  jsonTextList: (column, keys) =>
+    `json_extract_string(${column}, [${keys.map((k) => quoteLiteral(jsonPath([k]))).join(', ')}])`,
+  jsonTextElements: (column, path) =>
+    `unnest(json_extract_string(${column}, ${quoteLiteral(`${jsonPath(path)}[*]`)}))`,
   types: {
     text: 'VARCHAR',
     integer: 'INTEGER',

@@ -6,6 +6,10 @@ export const postgresDialect: SqlDialect = {
   quoteIdent: (name) => `"${name.replaceAll('"', '""')}"`,
   jsonText: (column, path) =>
     `jsonb_extract_path_text(${column}, ${path.map((k) => `'${k.replaceAll("'", "''")}'`).join(', ')})`,
+  jsonTextList: (column, keys) =>
+    `ARRAY[${keys.map((k) => `jsonb_extract_path_text(${column}, '${k.replaceAll("'", "''")}')`).join(', ')}]`,
+  jsonTextElements: (column, path) =>
+    `jsonb_array_elements_text(jsonb_extract_path(${column}, ${path.map((k) => `'${k.replaceAll("'", "''")}'`).join(', ')}))`,
   types: {
     text: 'TEXT',
     integer: 'INTEGER',

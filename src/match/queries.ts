@@ -1,0 +1,208 @@
+import type { Row, Store } from '../store/store.js';
+import type { MatchingConfig } from './config.js';
+import { schemeRulesSchema } from './config.js';
+import { MATCH_SELECT, matchRecord } from './exporter.js';
+import { agreeing, candidateCondition, ruleScore } from './rules.js';
+import type { Side } from './transaction.js';
+
+export const STATUSES = ['pending', 'matched', 'ambiguous', 'unmatched', 'unknown_merchant'] as const;
+
+/** A transaction list filter. */
+export interface TransactionFilter {
+  readonly side: Side;
+  readonly status?: string;
+  readonly scheme?: string;
+  readonly day?: string;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+const PAYMENT_COLUMNS = `id, provider, transaction_id, feed_type, merchant_id, settlement_key,
+  CAST(tx_time AS VARCHAR) AS time, has_time, CAST(amount AS VARCHAR) AS amount, currency, card_token, first_six,
+  last_four, auth_code, approval_code, scheme, status, match_group, imported_at`;
+const SCHEME_COLUMNS = `id, scheme, transaction_id, CAST(tx_time AS VARCHAR) AS time, has_time,
+  CAST(amount AS VARCHAR) AS amount, currency, card_token, first_six, last_four, auth_code, status, match_group,
+  imported_at`;
+
+/** The read side of matching: what the API, the CLI and the dashboard show. */
+export class MatchQueries {
+  constructor(
+    private readonly store: Store,
+    private readonly config: MatchingConfig,
+  ) {}
+
+  /** Transactions by side, scheme, calendar day and status. */
+  async counts(filter: { scheme?: string; from?: string; to?: string } = {}): Promise<Row[]> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (filter.scheme) where.push(`scheme = $${params.push(filter.scheme)}`);
+    if (filter.from) where.push(`CAST(tx_time AS DATE) >= CAST($${params.push(filter.from)} AS DATE)`);
+    if (filter.to) where.push(`CAST(tx_time AS DATE) <= CAST($${params.push(filter.to)} AS DATE)`);
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = await this.store.query(
+      `SELECT side, scheme, day, status, n FROM (
+         SELECT 'payment' AS side, coalesce(scheme, '(unknown)') AS scheme, CAST(CAST(tx_time AS DATE) AS VARCHAR) AS day,
+                status, count(*) AS n FROM match_payments ${w} GROUP BY 1, 2, 3, 4
+         UNION ALL
+         SELECT 'scheme', scheme, CAST(CAST(tx_time AS DATE) AS VARCHAR), status, count(*) FROM match_scheme_txs ${w}
+          GROUP BY 1, 2, 3, 4) c
+       ORDER BY day DESC, scheme, side, status`,
+      params,
+    );
+    return rows.map((r) => ({ ...r, n: Number(r.n) }));
+  }
+
+  /** Totals by status per side. */
+  async totals(): Promise<Record<string, Record<string, number>>> {
+    const rows = await this.store.query(
+      `SELECT 'payment' AS side, status, count(*) AS n FROM match_payments GROUP BY 1, 2
+       UNION ALL SELECT 'scheme', status, count(*) FROM match_scheme_txs GROUP BY 1, 2`,
+    );
+    const out: Record<string, Record<string, number>> = { payment: {}, scheme: {} };
+    for (const r of rows) out[String(r.side)]![String(r.status)] = Number(r.n);
+    return out;
+  }
+
+  async list(f: TransactionFilter): Promise<{ total: number; transactions: Row[] }> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (f.status) where.push(`status = $${params.push(f.status)}`);
+    if (f.scheme) where.push(`scheme = $${params.push(f.scheme)}`);
+    if (f.day) where.push(`CAST(tx_time AS DATE) = CAST($${params.push(f.day)} AS DATE)`);
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const table = f.side === 'payment' ? 'match_payments' : 'match_scheme_txs';
+    const [{ n }] = (await this.store.query(`SELECT count(*) AS n FROM ${table} ${w}`, params)) as [
+      { n: number },
+    ];
+    const rows = await this.store.query(
+      `SELECT ${f.side === 'payment' ? PAYMENT_COLUMNS : SCHEME_COLUMNS} FROM ${table} ${w}
+        ORDER BY tx_time DESC, id DESC LIMIT ${clamp(f.limit ?? 50, 1, 1000)} OFFSET ${clamp(f.offset ?? 0, 0, 1e9)}`,
+      params,
+    );
+    return { total: Number(n), transactions: rows.map(tidy) };
+  }
+
+  /**
+   * The best candidates of payments (whatever their status), scored by their scheme's rules: the pending
+   * scheme transactions they could match, best first. What the ambiguous and unmatched lists show.
+   */
+  async candidates(paymentIds: readonly number[], perPayment = 5): Promise<Map<number, Row[]>> {
+    const out = new Map<number, Row[]>();
+    if (paymentIds.length === 0) return out;
+    const ids = paymentIds.map((i) => String(Math.trunc(i))).join(', ');
+    const schemes = await this.store.query(
+      `SELECT DISTINCT scheme FROM match_payments WHERE id IN (${ids}) AND scheme IS NOT NULL`,
+    );
+    const d = this.store.dialect;
+    for (const { scheme } of schemes) {
+      const def = this.config.schemes[String(scheme)] ?? schemeRulesSchema.parse({});
+      const scores = def.rules.map((r, i) => `${ruleScore(d, r)} AS r${i}`);
+      const order = def.rules.map((_, i) => `r${i}`);
+      const rows = await this.store.query(
+        `SELECT * FROM (
+           SELECT p.id AS payment_id, s.id, s.transaction_id, CAST(s.tx_time AS VARCHAR) AS time, s.has_time,
+                  CAST(s.amount AS VARCHAR) AS amount, s.currency, s.first_six, s.last_four, s.auth_code
+                  ${scores.length ? `, ${scores.join(', ')}` : ''},
+                  row_number() OVER (PARTITION BY p.id ORDER BY ${[...order, 's.id'].join(', ')}) AS rn
+             FROM match_payments p
+             JOIN match_scheme_mids sm ON sm.merchant_id = p.merchant_id
+             JOIN match_scheme_txs s ON s.id = sm.scheme_tx_id
+            WHERE p.id IN (${ids}) AND p.scheme = $1 AND s.scheme = $1 AND s.status = 'pending'
+              AND ${candidateCondition(def)}) c
+          WHERE rn <= ${clamp(perPayment, 1, 50)} AND ${agreeing(def.rules)} ORDER BY payment_id, rn`,
+        [scheme],
+      );
+      for (const r of rows) {
+        const pid = Number(r.payment_id);
+        const scoresOf = Object.fromEntries(def.rules.map((rule, i) => [rule, Number(r[`r${i}`])]));
+        const { payment_id: _p, rn: _rn, ...rest } = r;
+        for (let i = 0; i < def.rules.length; i++) delete rest[`r${i}`];
+        const list = out.get(pid) ?? [];
+        list.push({ ...tidy(rest), scores: scoresOf });
+        out.set(pid, list);
+      }
+    }
+    return out;
+  }
+
+  /** One transaction: its fields, its raw record, its match (with the rules that decided it) or candidates. */
+  async transaction(side: Side, id: number): Promise<Row | null> {
+    const table = side === 'payment' ? 'match_payments' : 'match_scheme_txs';
+    const [row] = await this.store.query(
+      `SELECT ${side === 'payment' ? PAYMENT_COLUMNS : SCHEME_COLUMNS} FROM ${table} WHERE id = $1`,
+      [id],
+    );
+    if (!row) return null;
+    const [event] = await this.store.query(
+      `SELECT source, id, ${this.store.dialect.jsonText('data', ['raw'])} AS raw_text FROM events WHERE seq = $1`,
+      [id],
+    );
+    const mids =
+      side === 'scheme'
+        ? (
+            await this.store.query('SELECT merchant_id FROM match_scheme_mids WHERE scheme_tx_id = $1', [id])
+          ).map((r) => String(r.merchant_id))
+        : undefined;
+    const [m] = await this.store.query(
+      `${MATCH_SELECT} LEFT JOIN match_exports x ON x.match_id = m.id
+        WHERE m.${side === 'payment' ? 'payment_id' : 'scheme_tx_id'} = $1`,
+      [id],
+    );
+    const out: Row = { ...tidy(row), side, ...(mids ? { merchant_ids: mids } : {}) };
+    out.raw = event?.raw_text ? (JSON.parse(String(event.raw_text)) as Row) : null;
+    out.event = event ? { source: event.source ?? null, id: event.id ?? null, seq: id } : null;
+    if (m) {
+      const [x] = await this.store.query(
+        'SELECT status, attempts, last_error, exported_at, run_id FROM match_exports WHERE match_id = $1',
+        [m.id],
+      );
+      out.match = { ...matchRecord(m), export: x ? tidy(x) : null } as Row;
+    } else if (side === 'payment') {
+      out.candidates = (await this.candidates([id])).get(id) ?? [];
+    }
+    return out;
+  }
+
+  /** Exports by status, and the failed ones with their errors. */
+  async exports(status?: string, limit = 100): Promise<Row[]> {
+    const params: unknown[] = [];
+    const w = status ? `WHERE status = $${params.push(status)}` : '';
+    const rows = await this.store.query(
+      `SELECT match_id, status, attempts, next_attempt_at, last_error, exported_at, run_id FROM match_exports ${w}
+        ORDER BY match_id DESC LIMIT ${clamp(limit, 1, 1000)}`,
+      params,
+    );
+    return rows.map(tidy);
+  }
+
+  /** The last time each importer, matcher and exporter did its work. */
+  async checkins(): Promise<Row[]> {
+    return (
+      await this.store.query('SELECT component, checked_in_at, detail FROM match_checkins ORDER BY component')
+    ).map(tidy);
+  }
+}
+
+function tidy(r: Row): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(r)) {
+    if (v instanceof Date) out[k] = v.toISOString();
+    else if (k === 'time' && typeof v === 'string') out[k] = v.replace(' ', 'T');
+    else if (k === 'amount' && typeof v === 'string') out[k] = v.replace(/(\.\d\d)0$/, '$1');
+    else out[k] = v;
+  }
+  return out;
+}
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, Math.trunc(Number.isFinite(n) ? n : lo)));
+}
+
+/** Records that a component did its work now (shown in /status). */
+export async function checkIn(store: Store, component: string, detail: unknown): Promise<void> {
+  await store.exec(
+    `INSERT INTO match_checkins (component, checked_in_at, detail) VALUES ($1, $2, $3)
+     ON CONFLICT (component) DO UPDATE SET checked_in_at = excluded.checked_in_at, detail = excluded.detail`,
+    [component, new Date(), JSON.stringify(detail)],
+  );
+}

@@ -1,0 +1,323 @@
+import path from 'node:path';
+import type { Ingest } from '../collect/ingest.js';
+import type { Runtime } from '../runtime.js';
+import { addHealthCheck } from '../serve/routes/status.js';
+import { MatchBroker, queueNames } from './broker.js';
+import type { MatchingConfig } from './config.js';
+import { Exporter } from './exporter.js';
+import { TransactionFolder } from './fold.js';
+import { ImportDirectory } from './import-dir.js';
+import { TransactionImporter } from './importer.js';
+import { Matcher } from './matcher.js';
+import { MATCH_MIGRATIONS } from './migrations.js';
+import { parseRecords } from './parse-records.js';
+import { checkIn, MatchQueries } from './queries.js';
+import { ReferenceData } from './reference.js';
+import { checkTransactionEvent, EVENT_TYPES, SIDES, type Side } from './transaction.js';
+
+/** Matching's parts for one runtime: shared by its services, its HTTP routes and the CLI. */
+export interface Matching {
+  readonly config: MatchingConfig;
+  readonly reference: ReferenceData;
+  readonly importer: TransactionImporter;
+  readonly folder: TransactionFolder;
+  readonly matcher: Matcher;
+  readonly exporter: Exporter;
+  readonly queries: MatchQueries;
+  /** The RabbitMQ connection, while it is up (when one is configured). */
+  broker(): MatchBroker | undefined;
+  /** Set by the service that owns the connection. */
+  attachBroker(b: MatchBroker | undefined): void;
+  /** Folds new transactions, matches, exports: what the services do continuously, done once, in order. */
+  runOnce(): Promise<{ folded: number; matched: number; exported: number }>;
+}
+
+const instances = new WeakMap<Runtime, Promise<Matching | undefined>>();
+
+/** Makes transaction events sent through any intake pass the same checks as imported ones. */
+export function registerTransactionContracts(ingest: Ingest, config: MatchingConfig): void {
+  for (const side of SIDES) ingest.contract(EVENT_TYPES[side], (e) => checkTransactionEvent(side, e, config));
+}
+
+/** Matching for a runtime (undefined when the configuration has no `matching` section), set up once. */
+export function matchingOf(runtime: Runtime): Promise<Matching | undefined> {
+  let m = instances.get(runtime);
+  if (!m) {
+    m = setUp(runtime);
+    instances.set(runtime, m);
+  }
+  return m;
+}
+
+async function setUp(runtime: Runtime): Promise<Matching | undefined> {
+  const config = runtime.config.matching;
+  if (!config) return undefined;
+  const { store } = runtime;
+  await store.migrate(MATCH_MIGRATIONS);
+  const reference = new ReferenceData(store);
+  // Providers and schemes named in the configuration are reference data from the start.
+  const known = {
+    provider: new Set((await reference.owners('provider')).map((o) => o.slug)),
+    scheme: new Set((await reference.owners('scheme')).map((o) => o.slug)),
+  };
+  for (const [slug, p] of Object.entries(config.providers))
+    if (!known.provider.has(slug)) await reference.addOwner('provider', slug, p.name);
+  for (const [slug, s] of Object.entries(config.schemes))
+    if (!known.scheme.has(slug)) await reference.addOwner('scheme', slug, s.name);
+  let broker: MatchBroker | undefined;
+  const exporter = new Exporter(store, config, () => broker, runtime.baseDir);
+  const matching: Matching = {
+    config,
+    reference,
+    importer: new TransactionImporter(runtime, config),
+    folder: new TransactionFolder(store),
+    matcher: new Matcher(store, config),
+    exporter,
+    queries: new MatchQueries(store, config),
+    broker: () => broker,
+    attachBroker(b) {
+      broker = b;
+    },
+    async runOnce() {
+      await runtime.committer.drain();
+      const f = await this.folder.fold();
+      const p = await this.matcher.pass();
+      let exported = 0;
+      for (;;) {
+        const r = await this.exporter.run();
+        exported += r.exported;
+        if (r.exported === 0) break;
+      }
+      return { folded: f.payments + f.schemeTransactions, matched: p.matched + p.spotted, exported };
+    },
+  };
+  return matching;
+}
+
+const FOLD_DELAY_MS = 100;
+const EXPORT_EVERY_MS = 1000;
+const SWEEP_EVERY_MS = 60_000;
+
+/**
+ * The matching services: the importer (fold after commits, import directory, RabbitMQ import queues), the
+ * matching worker (fed by the job queue), and the exporter; which of them run depends on the process's role.
+ */
+export async function matchingService(runtime: Runtime): Promise<void> {
+  const m = await matchingOf(runtime);
+  if (!m) return;
+  const log = runtime.logger.child({ component: 'matching' });
+  const works = runtime.role === 'all' || runtime.role === 'work';
+  const exports = runtime.role === 'all' || runtime.role === 'batch';
+  const state = { lastError: null as string | null, stopped: false };
+  const timers: NodeJS.Timeout[] = [];
+  const fail = (what: string) => (err: Error) => {
+    state.lastError = `${what}: ${err.message}`;
+    log.error({ err }, `${what} failed; retrying`);
+  };
+
+  // Matching worker: jobs come through RabbitMQ when configured, else straight from the importer.
+  let matchQueued: Promise<void> = Promise.resolve();
+  const runPass = (schemes?: string[]) => {
+    matchQueued = matchQueued
+      .then(async () => {
+        const r = await m.matcher.pass(schemes ? { schemes } : {});
+        if (r.matched + r.spotted + r.ambiguous + r.unmatched + r.resolved > 0) {
+          log.info(r, 'matching pass');
+          await checkIn(runtime.store, 'matcher', r);
+        }
+        if (exports) kickExport();
+      })
+      .catch(fail('matching pass'));
+    return matchQueued;
+  };
+
+  // Importer: fold what was committed into the matching tables, then ask for a pass.
+  let folding: Promise<void> = Promise.resolve();
+  let foldTimer: NodeJS.Timeout | undefined;
+  const fold = () => {
+    foldTimer = undefined;
+    folding = folding
+      .then(async () => {
+        const f = await m.folder.fold();
+        if (f.payments + f.schemeTransactions === 0) return;
+        await checkIn(runtime.store, 'importer', f);
+        const job = { schemes: f.schemes, groups: f.groups };
+        const broker = m.broker();
+        if (broker) await broker.send(broker.queues.jobs, [job]);
+        else if (!runtime.config.matching!.rabbitmq) await runPass(f.schemes);
+        // With RabbitMQ configured but down, the periodic sweep matches what is pending.
+      })
+      .catch(fail('fold'));
+  };
+
+  let exporting = false;
+  let exportAgain = false;
+  const kickExport = () => {
+    if (exporting) {
+      exportAgain = true;
+      return;
+    }
+    exporting = true;
+    void (async () => {
+      try {
+        do {
+          exportAgain = false;
+          const r = await m.exporter.run();
+          if (r.exported || r.failed || r.reconciled) {
+            log.info(r, 'export run');
+            await checkIn(runtime.store, 'exporter', r);
+            if (r.exported) exportAgain = true;
+          }
+        } while (exportAgain && !state.stopped);
+      } catch (err) {
+        fail('export')(err as Error);
+      } finally {
+        exporting = false;
+      }
+    })();
+  };
+
+  // RabbitMQ: connect, consume, and connect again when the connection is lost.
+  const rabbit = m.config.rabbitmq;
+  const setBroker = (b: MatchBroker | undefined) => m.attachBroker(b);
+  const connect = async (): Promise<void> => {
+    if (!rabbit || state.stopped) return;
+    try {
+      const broker = await MatchBroker.connect(rabbit.url, queueNames(rabbit.prefix, m.config.export.queue));
+      setBroker(broker);
+      broker.onLost((err) => {
+        setBroker(undefined);
+        log.warn({ err: err?.message }, 'lost RabbitMQ; connecting again');
+        if (!state.stopped) timers.push(setTimeout(() => void connect(), 2000));
+      });
+      if (works) {
+        await broker.consume(broker.queues.jobs, 100, 50, async (batch) => {
+          const schemes = new Set<string>();
+          for (const d of batch) {
+            try {
+              for (const s of (JSON.parse(d.body.toString()) as { schemes?: string[] }).schemes ?? [])
+                schemes.add(s);
+            } catch {
+              // A job is only a hint to look: a malformed one still triggers a pass.
+            }
+          }
+          await m.matcher.pass({ schemes: [...schemes] }).then(async (r) => {
+            log.info(r, 'matching pass');
+            await checkIn(runtime.store, 'matcher', r);
+          });
+          if (exports) kickExport();
+        });
+        for (const side of SIDES) {
+          const queue = side === 'payment' ? broker.queues.importPayment : broker.queues.importScheme;
+          await broker.consume(queue, 500, 50, (batch) => importFromQueue(runtime, m, side, batch));
+        }
+      }
+      log.info({ url: redact(rabbit.url) }, 'connected to RabbitMQ');
+    } catch (err) {
+      fail('RabbitMQ connection')(err as Error);
+      if (!state.stopped) timers.push(setTimeout(() => void connect(), 5000));
+    }
+  };
+  await connect();
+
+  if (works) {
+    runtime.committer.onCommit(() => {
+      if (!foldTimer) foldTimer = setTimeout(fold, FOLD_DELAY_MS);
+    });
+    fold(); // what was stored while the process was down
+    timers.push(setInterval(() => void runPass(), SWEEP_EVERY_MS));
+    if (m.config.importDir) {
+      const dir = new ImportDirectory(path.resolve(runtime.baseDir, m.config.importDir), m.importer, log);
+      let scanning = false;
+      timers.push(
+        setInterval(() => {
+          if (scanning) return;
+          scanning = true;
+          dir
+            .scan()
+            .catch(fail('import directory'))
+            .finally(() => {
+              scanning = false;
+            });
+        }, m.config.pollSeconds * 1000),
+      );
+    }
+  }
+  if (exports) timers.push(setInterval(kickExport, EXPORT_EVERY_MS));
+  for (const t of timers) t.unref?.();
+
+  addHealthCheck(runtime, async () => ({
+    name: 'matching',
+    ok: state.lastError === null && (!rabbit || m.broker() !== undefined),
+    detail: {
+      rabbitmq: rabbit ? (m.broker() ? 'connected' : 'disconnected') : 'not configured',
+      checkins: await m.queries.checkins(),
+      exports: await m.exporter.counts(),
+      lastError: state.lastError,
+    },
+  }));
+  runtime.onClose(async () => {
+    state.stopped = true;
+    for (const t of timers) clearTimeout(t);
+    if (foldTimer) clearTimeout(foldTimer);
+    await folding;
+    await matchQueued;
+    while (exporting) await new Promise((r) => setTimeout(r, 20));
+    await m.broker()?.close();
+    setBroker(undefined);
+  });
+}
+
+/** Records from an import queue: JSON objects naming their provider or scheme; each batch is a match group. */
+async function importFromQueue(
+  runtime: Runtime,
+  m: Matching,
+  side: Side,
+  batch: { body: Buffer }[],
+): Promise<void> {
+  const ownerKey = side === 'payment' ? 'provider' : 'scheme';
+  const byOwner = new Map<string, string[]>();
+  const unreadable: string[] = [];
+  for (const d of batch) {
+    const text = d.body.toString('utf8');
+    let owner: unknown;
+    try {
+      owner = (JSON.parse(text) as Record<string, unknown>)?.[ownerKey];
+    } catch {
+      owner = undefined;
+    }
+    if (typeof owner === 'string' && owner) byOwner.set(owner, [...(byOwner.get(owner) ?? []), text]);
+    else unreadable.push(text);
+  }
+  const held = unreadable.map((raw) => ({
+    source: m.config.source,
+    raw,
+    reason: 'envelope' as const,
+    field: ownerKey,
+    error: `an import message must be a JSON object naming its ${ownerKey}`,
+  }));
+  for (const [owner, lines] of byOwner) {
+    try {
+      const report = await m.importer.import(side, owner, parseRecords(lines.join('\n'), 'ndjson'), {
+        origin: 'queue',
+        name: `${side} queue`,
+      });
+      if (report.error) throw new Error(report.error);
+    } catch (err) {
+      if ((err as Error).name !== 'ReferenceDataError') throw err;
+      for (const raw of lines)
+        held.push({
+          source: m.config.source,
+          raw,
+          reason: 'envelope',
+          field: ownerKey,
+          error: (err as Error).message,
+        });
+    }
+  }
+  if (held.length) await runtime.quarantine.put(held);
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+}
