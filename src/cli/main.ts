@@ -4,6 +4,7 @@ import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
 import { lakeCommand } from './commands/lake.js';
 import { lifecycleCommand } from './commands/lifecycle.js';
+import { matchCommand } from './commands/match.js';
 import { projectCommand } from './commands/project.js';
 import { quarantineCommand } from './commands/quarantine.js';
 import { replayCommand } from './commands/replay.js';
@@ -25,6 +26,7 @@ const COMMANDS = [
   quarantineCommand,
   lifecycleCommand,
   lakeCommand,
+  matchCommand,
   serveCommand,
   workCommand,
   batchCommand,

@@ -5,6 +5,7 @@ import { eventReadRoutes } from './routes/events-read.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { lakeRoutes } from './routes/lake.js';
 import { lifecycleRoutes } from './routes/lifecycles.js';
+import { matchingRoutes } from './routes/matching.js';
 import { projectionRoutes } from './routes/projections.js';
 import { quarantineRoutes } from './routes/quarantine.js';
 import { reportRoutes } from './routes/reports.js';
@@ -25,6 +26,7 @@ const FEATURES: readonly RoutePlugin[] = [
   quarantineRoutes,
   lifecycleRoutes,
   lakeRoutes,
+  matchingRoutes,
   dashboardRoutes,
 ];
 

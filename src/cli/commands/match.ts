@@ -1,0 +1,405 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command } from 'commander';
+import { MatchBroker, queueNames } from '../../match/broker.js';
+import { writeDemoFiles } from '../../match/demo-files.js';
+import { MatchError } from '../../match/matcher.js';
+import { parseRecords, recordFormat } from '../../match/parse-records.js';
+import { ReferenceDataError } from '../../match/reference.js';
+import { type Matching, matchingOf } from '../../match/service.js';
+import { SIDES, type Side } from '../../match/transaction.js';
+import type { Runtime } from '../../runtime.js';
+import type { Row } from '../../store/store.js';
+import { createLogger } from '../logger.js';
+import { formatRows } from '../output.js';
+import { CONFIG_OPTION, fail, loadProject, openProject } from '../project.js';
+
+type Format = 'table' | 'json' | 'ndjson' | 'csv';
+const FORMAT_OPTION = ['-f, --format <format>', 'table, json, ndjson or csv', 'table'] as const;
+
+/** `panoramix match …`: payment/loyalty transaction matching from the command line (store directly). */
+export function matchCommand(): Command {
+  const cmd = new Command('match').description(
+    'transaction matching: reference data, imports, matching, exports, and what needs a person',
+  );
+  for (const kind of ['provider', 'scheme'] as const) {
+    const sub = cmd
+      .command(kind)
+      .description(`${kind === 'provider' ? 'payment providers' : 'loyalty schemes'}`);
+    sub
+      .command('add')
+      .description(`add (or rename) a ${kind}`)
+      .argument('<slug>')
+      .option('--name <name>', 'display name')
+      .option(...CONFIG_OPTION)
+      .action(async (slug: string, o: { name?: string; config: string }) =>
+        withMatching(o.config, async (m) => {
+          await m.reference.addOwner(kind, slug, o.name);
+          process.stdout.write(`${kind} ${slug} added\n`);
+        }),
+      );
+    sub
+      .command('list')
+      .description(`list ${kind}s`)
+      .option(...CONFIG_OPTION)
+      .option(...FORMAT_OPTION)
+      .action(async (o: { config: string; format: Format }) =>
+        withMatching(o.config, async (m) => {
+          process.stdout.write(formatRows(await m.reference.owners(kind), o.format));
+        }),
+      );
+  }
+  const merchants = cmd
+    .command('merchants')
+    .description('merchant identifiers (identifier, id_type, provider → scheme)');
+  merchants
+    .command('add')
+    .description('bulk upload from CSV with the columns identifier, id_type, provider, scheme, location')
+    .argument('<file>', 'CSV file')
+    .option(...CONFIG_OPTION)
+    .action(async (file: string, o: { config: string }) =>
+      withMatching(o.config, async (m) => {
+        const n = await m.reference.addMerchantsCsv(await readFile(file, 'utf8'));
+        process.stdout.write(`${n} merchant identifier(s) added or updated\n`);
+      }),
+    );
+  merchants
+    .command('list')
+    .option('--provider <slug>')
+    .option('--scheme <slug>')
+    .option('-l, --limit <n>', 'at most this many', (v) => Number(v), 100)
+    .option(...CONFIG_OPTION)
+    .option(...FORMAT_OPTION)
+    .action(
+      async (o: { provider?: string; scheme?: string; limit: number; config: string; format: Format }) =>
+        withMatching(o.config, async (m) => {
+          const rows = await m.reference.merchants({
+            ...(o.provider ? { provider: o.provider } : {}),
+            ...(o.scheme ? { scheme: o.scheme } : {}),
+            limit: o.limit,
+          });
+          process.stdout.write(formatRows(rows as unknown as Row[], o.format));
+        }),
+    );
+  cmd
+    .command('import')
+    .description(
+      'import transaction files (CSV, JSON or NDJSON) of one provider or scheme; a file imported before is skipped',
+    )
+    .argument('<side>', 'payment or scheme')
+    .argument('<owner>', 'the provider or scheme slug')
+    .argument('<files...>')
+    .option(...CONFIG_OPTION)
+    .action(async (side: string, owner: string, files: string[], o: { config: string }) =>
+      withMatching(o.config, async (m) => {
+        if (!(SIDES as readonly string[]).includes(side)) fail(`side must be payment or scheme, not ${side}`);
+        let bad = 0;
+        for (const file of files) {
+          const format = recordFormat(file);
+          if (!format) fail(`${file}: name a .csv, .json or .ndjson file`);
+          const content = await readFile(file);
+          const r = await m.importer.import(
+            side as Side,
+            owner,
+            parseRecords(content.toString('utf8'), format),
+            {
+              origin: 'file',
+              name: path.basename(file),
+              content,
+            },
+          );
+          if (r.alreadyImportedAs) {
+            process.stdout.write(
+              `${file}: already imported as match group ${r.alreadyImportedAs}; nothing done\n`,
+            );
+            continue;
+          }
+          process.stdout.write(
+            `${file}: match group ${r.matchGroup}: ${r.accepted} new, ${r.duplicates} already stored, ${r.rejected.length} rejected\n`,
+          );
+          for (const x of r.rejected.slice(0, 20))
+            process.stderr.write(
+              `  line ${x.line ?? x.index + 1}${x.field ? ` (${x.field})` : ''}: ${x.error}\n`,
+            );
+          if (r.rejected.length > 20)
+            process.stderr.write(`  … and ${r.rejected.length - 20} more (see the quarantine)\n`);
+          if (r.error) fail(r.error);
+          bad += r.rejected.length;
+        }
+        if (bad) process.exitCode = 2;
+      }),
+    );
+  cmd
+    .command('run')
+    .description(
+      'fold imported transactions, match what is pending, export the matches (what the services do)',
+    )
+    .option(...CONFIG_OPTION)
+    .action(async (o: { config: string }) =>
+      withMatching(
+        o.config,
+        async (m) => {
+          const r = await m.runOnce();
+          process.stdout.write(
+            `folded ${r.folded} transaction(s), matched ${r.matched}, exported ${r.exported}\n`,
+          );
+          printTotals(await m.queries.totals());
+        },
+        { broker: true },
+      ),
+    );
+  cmd
+    .command('status')
+    .description('transactions by scheme, day and status')
+    .option('--scheme <slug>')
+    .option('--from <date>', 'first day (YYYY-MM-DD)')
+    .option('--to <date>', 'last day (YYYY-MM-DD)')
+    .option(...CONFIG_OPTION)
+    .option(...FORMAT_OPTION)
+    .action(async (o: { scheme?: string; from?: string; to?: string; config: string; format: Format }) =>
+      withMatching(o.config, async (m) => {
+        process.stdout.write(formatRows(await m.queries.counts(o), o.format));
+        const x = await m.exporter.counts();
+        process.stderr.write(
+          `exports: ${
+            Object.entries(x)
+              .map(([k, v]) => `${v} ${k}`)
+              .join(', ') || 'none'
+          }\n`,
+        );
+      }),
+    );
+  cmd
+    .command('list')
+    .description('transactions by status, with the best candidates of payments')
+    .option('--side <side>', 'payment or scheme', 'payment')
+    .option('--status <status>', 'pending, matched, ambiguous, unmatched or unknown_merchant', 'ambiguous')
+    .option('--scheme <slug>')
+    .option('-l, --limit <n>', 'at most this many', (v) => Number(v), 20)
+    .option(...CONFIG_OPTION)
+    .option(...FORMAT_OPTION)
+    .action(
+      async (o: {
+        side: Side;
+        status: string;
+        scheme?: string;
+        limit: number;
+        config: string;
+        format: Format;
+      }) =>
+        withMatching(o.config, async (m) => {
+          const { total, transactions } = await m.queries.list({
+            side: o.side,
+            status: o.status,
+            ...(o.scheme ? { scheme: o.scheme } : {}),
+            limit: o.limit,
+          });
+          const cands =
+            o.side === 'payment'
+              ? await m.queries.candidates(
+                  transactions.map((t) => Number(t.id)),
+                  3,
+                )
+              : new Map();
+          const rows = transactions.map((t) => ({
+            id: t.id,
+            transaction_id: t.transaction_id,
+            scheme: t.scheme,
+            merchant: t.merchant_id ?? null,
+            time: t.time,
+            amount: t.amount,
+            status: t.status,
+            ...(o.side === 'payment'
+              ? { candidates: (cands.get(Number(t.id)) ?? []).map((c: { id: unknown }) => c.id).join(' ') }
+              : {}),
+          }));
+          process.stdout.write(formatRows(rows as Row[], o.format));
+          process.stderr.write(`${total} ${o.side} transaction(s) ${o.status}\n`);
+        }),
+    );
+  cmd
+    .command('show')
+    .description(
+      'one transaction: its fields, raw record, and its match with the rules that decided it (or its candidates)',
+    )
+    .argument('<side>', 'payment or scheme')
+    .argument('<id>', 'transaction id (as listed)')
+    .option(...CONFIG_OPTION)
+    .action(async (side: Side, id: string, o: { config: string }) =>
+      withMatching(o.config, async (m) => {
+        const t = await m.queries.transaction(side, Number(id));
+        if (!t) fail(`no ${side} transaction ${id}`);
+        process.stdout.write(`${JSON.stringify(t, null, 2)}\n`);
+      }),
+    );
+  cmd
+    .command('rematch')
+    .description('put payment transactions (ambiguous, unmatched…) back to pending and match again')
+    .argument('<ids...>')
+    .option(...CONFIG_OPTION)
+    .action(async (ids: string[], o: { config: string }) =>
+      withMatching(o.config, async (m) => {
+        const n = await m.matcher.rematch(ids.map(Number));
+        const r = await m.matcher.pass();
+        process.stdout.write(
+          `${n} put back to pending; the pass matched ${r.matched}, ${r.ambiguous} ambiguous\n`,
+        );
+      }),
+    );
+  cmd
+    .command('force')
+    .description('force-match a payment transaction, with a scheme transaction or alone (recorded as forced)')
+    .argument('<paymentId>')
+    .argument('[schemeTransactionId]')
+    .requiredOption('--by <name>', 'who decided (recorded with the match)')
+    .option(...CONFIG_OPTION)
+    .action(async (paymentId: string, schemeId: string | undefined, o: { by: string; config: string }) =>
+      withMatching(o.config, async (m) => {
+        const id = await m.matcher.forceMatch(Number(paymentId), schemeId ? Number(schemeId) : null, o.by);
+        process.stdout.write(
+          `matched transaction ${id} (forced by ${o.by}); it is exported with the next run\n`,
+        );
+      }),
+    );
+  const exportsCmd = cmd.command('exports').description('the export outbox');
+  exportsCmd
+    .command('list')
+    .option('--status <status>', 'PENDING, EXPORTED or EXPORT_FAILED')
+    .option(...CONFIG_OPTION)
+    .option(...FORMAT_OPTION)
+    .action(async (o: { status?: string; config: string; format: Format }) =>
+      withMatching(o.config, async (m) => {
+        process.stdout.write(formatRows(await m.queries.exports(o.status), o.format));
+      }),
+    );
+  exportsCmd
+    .command('retry')
+    .description('put failed exports (these match ids, or all) back to pending with fresh tries')
+    .argument('[ids...]')
+    .option(...CONFIG_OPTION)
+    .action(async (ids: string[], o: { config: string }) =>
+      withMatching(o.config, async (m) => {
+        process.stdout.write(`${await m.exporter.retry(ids.map(Number))} export(s) will be tried again\n`);
+      }),
+    );
+  cmd
+    .command('generate')
+    .description(
+      'write a generated loyalty programme: merchants.csv and provider/scheme files in their own columns',
+    )
+    .requiredOption('-o, --out <dir>', 'directory (laid out as an import directory)')
+    .option('-n, --count <n>', 'purchases', (v) => Number(v), 2000)
+    .option('--seed <n>', 'seed (the same seed writes the same files)', (v) => Number(v), 7)
+    .option('--start <date>', 'first day of the purchases', '2026-11-01')
+    .option(...CONFIG_OPTION)
+    .action(async (o: { out: string; count: number; seed: number; start: string; config: string }) => {
+      const { config } = loadProject(o.config);
+      if (!config.matching) fail('matching is not configured: add a matching: section to the project file');
+      const r = await writeDemoFiles(o.out, config.matching, {
+        count: o.count,
+        seed: o.seed,
+        start: Date.parse(`${o.start}T00:00:00Z`),
+      });
+      process.stdout.write(`${r.merchants}\n${r.files.join('\n')}\n`);
+    });
+  cmd
+    .command('demo')
+    .description(
+      "the end-to-end run (Harmonia's quick_work): generate files, add merchants, import, match, export, report",
+    )
+    .option('-n, --count <n>', 'purchases', (v) => Number(v), 2000)
+    .option('--seed <n>', 'seed', (v) => Number(v), 7)
+    .option(...CONFIG_OPTION)
+    .action(async (o: { count: number; seed: number; config: string }) =>
+      withMatching(
+        o.config,
+        async (m, runtime) => {
+          const dir = path.resolve(runtime.baseDir, m.config.importDir ?? './imports');
+          const start = Date.parse('2026-11-01T00:00:00Z');
+          const files = await writeDemoFiles(dir, m.config, { count: o.count, seed: o.seed, start });
+          const added = await m.reference.addMerchantsCsv(await readFile(files.merchants, 'utf8'));
+          process.stdout.write(
+            `1. ${added} merchant identifiers from ${path.relative(process.cwd(), files.merchants)}\n`,
+          );
+          for (const file of files.files) {
+            const [side, owner] = path.relative(dir, file).split(path.sep) as [Side, string];
+            const content = await readFile(file);
+            const r = await m.importer.import(
+              side,
+              owner,
+              parseRecords(content.toString('utf8'), recordFormat(file)!),
+              {
+                origin: 'file',
+                name: path.basename(file),
+                content,
+              },
+            );
+            process.stdout.write(
+              `2. ${path.relative(process.cwd(), file)}: ${r.alreadyImportedAs ? `already imported (group ${r.alreadyImportedAs})` : `group ${r.matchGroup}, ${r.accepted} new, ${r.duplicates} already stored, ${r.rejected.length} rejected`}\n`,
+            );
+          }
+          const run = await m.runOnce();
+          process.stdout.write(`3. matched ${run.matched}, exported ${run.exported}\n`);
+          printTotals(await m.queries.totals());
+          const x = await m.exporter.counts();
+          process.stdout.write(
+            `4. exports: ${Object.entries(x)
+              .map(([k, v]) => `${v} ${k}`)
+              .join(
+                ', ',
+              )}${m.config.rabbitmq ? ` → RabbitMQ queue ${m.config.export.queue}` : ''}${m.exporter.dir ? ` and files in ${path.relative(process.cwd(), m.exporter.dir)}` : ''}\n`,
+          );
+          const [first] = (await m.queries.list({ side: 'payment', status: 'matched', limit: 1 }))
+            .transactions;
+          if (first) {
+            const t = await m.queries.transaction('payment', Number(first.id));
+            process.stdout.write(`   one match: ${JSON.stringify((t as { match?: unknown }).match)}\n`);
+          }
+          process.stdout.write(
+            "   next: panoramix match list --status ambiguous, panoramix match show payment ID, the dashboard's Matching page\n",
+          );
+        },
+        { broker: true },
+      ),
+    );
+  return cmd;
+}
+
+function printTotals(t: Record<string, Record<string, number>>): void {
+  for (const [side, counts] of Object.entries(t))
+    process.stdout.write(
+      `${side}: ${
+        Object.entries(counts)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ') || 'none'
+      }\n`,
+    );
+}
+
+/** Opens the project's matching (and RabbitMQ, when the command publishes), runs fn, closes. */
+export async function withMatching(
+  config: string,
+  fn: (m: Matching, runtime: Runtime) => Promise<void>,
+  options: { broker?: boolean } = {},
+): Promise<void> {
+  const runtime = await openProject(config, createLogger('warn'));
+  let broker: MatchBroker | undefined;
+  try {
+    const m = await matchingOf(runtime);
+    if (!m) fail('matching is not configured: add a matching: section to the project file');
+    const rabbit = m.config.rabbitmq;
+    if (options.broker && rabbit) {
+      broker = await MatchBroker.connect(rabbit.url, queueNames(rabbit.prefix, m.config.export.queue)).catch(
+        (err: Error) => fail(`cannot reach RabbitMQ (matching.rabbitmq.url): ${err.message}`),
+      );
+      m.attachBroker(broker);
+    }
+    await fn(m, runtime).catch((err: Error) => {
+      if (err instanceof ReferenceDataError || err instanceof MatchError) fail(err.message);
+      throw err;
+    });
+  } finally {
+    await broker?.close();
+    await runtime.close();
+  }
+}
