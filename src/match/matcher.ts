@@ -113,16 +113,17 @@ export class Matcher {
     const scores = rules ? rules.map((r, i) => `${ruleScore(d, r)} AS r${i}`) : ['0 AS r0'];
     const k = scores.length;
     const s = quoteLiteral(scheme);
+    // Every candidate is kept, with whether its rules agree (`ok`): only agreeing pairs can match, and the
+    // others still count when recording which rules told the candidates apart.
     await tx.exec(
       `CREATE TEMP TABLE match_cand AS
-       SELECT * FROM (
+       SELECT pid, sid, ${Array.from({ length: k }, (_, i) => `r${i}`).join(', ')}, ${agreeing(rules ?? [])} AS ok FROM (
          SELECT p.id AS pid, s.id AS sid, ${scores.join(', ')}
            FROM match_payments p
            JOIN match_scheme_mids sm ON sm.merchant_id = p.merchant_id
            JOIN match_scheme_txs s ON s.id = sm.scheme_tx_id
           WHERE p.status = 'pending' AND p.scheme = ${s} AND s.status = 'pending' AND s.scheme = ${s}
-            AND ${candidateCondition(def)}) c
-        WHERE ${agreeing(rules ?? [])}`,
+            AND ${candidateCondition(def)}) c`,
     );
     const order = (upTo: number) => Array.from({ length: upTo + 1 }, (_, i) => `r${i}`).join(', ');
     const ranks = Array.from(
@@ -134,30 +135,36 @@ export class Matcher {
       (_, i) => `sum(CASE WHEN k${i} = 1 THEN 1 ELSE 0 END) OVER (PARTITION BY pid) AS c${i}`,
     );
     const names = rules ?? [];
+    // Decided by the shortest prefix of rules after which this pair alone was best.
     const decided = [
       `WHEN n = 1 THEN ${quoteLiteral(JSON.stringify(FILTER_RULES))}`,
       ...names.map(
         (_, i) =>
-          `WHEN c${i} = 1 THEN ${quoteLiteral(JSON.stringify([...FILTER_RULES, ...names.slice(0, i + 1)]))}`,
+          `WHEN k${i} = 1 AND c${i} = 1 THEN ${quoteLiteral(JSON.stringify([...FILTER_RULES, ...names.slice(0, i + 1)]))}`,
       ),
     ];
     const last = k - 1;
+    const okFirst = `CASE WHEN ok THEN 0 ELSE 1 END, ${order(last)}`;
     let matched = 0;
     let rounds = 0;
     for (; rounds < MAX_ROUNDS; ) {
       rounds++;
+      // A pair matches when, among agreeing pairs, it is the payment's single best and the scheme
+      // transaction's single best.
       await tx.exec(
         `CREATE TEMP TABLE match_round AS
          WITH w AS (
-           SELECT pid, sid, count(*) OVER (PARTITION BY pid) AS n, ${ranks.join(', ')},
-                  rank() OVER (PARTITION BY sid ORDER BY ${order(last)}) AS ks
+           SELECT pid, sid, ok, count(*) OVER (PARTITION BY pid) AS n, ${ranks.join(', ')},
+                  rank() OVER (PARTITION BY pid ORDER BY ${okFirst}) AS kp,
+                  rank() OVER (PARTITION BY sid ORDER BY ${okFirst}) AS ks
              FROM match_cand),
          x AS (
-           SELECT pid, sid, n, k${last}, ks, ${counts.join(', ')},
+           SELECT w.*, ${counts.join(', ')},
+                  sum(CASE WHEN kp = 1 THEN 1 ELSE 0 END) OVER (PARTITION BY pid) AS cp,
                   sum(CASE WHEN ks = 1 THEN 1 ELSE 0 END) OVER (PARTITION BY sid) AS cs
              FROM w)
          SELECT pid, sid, n, CASE ${decided.join(' ')} ELSE ${quoteLiteral(JSON.stringify([...FILTER_RULES, ...names]))} END AS decided_by
-           FROM x WHERE k${last} = 1 AND c${last} = 1 AND ks = 1 AND cs = 1`,
+           FROM x WHERE ok AND kp = 1 AND cp = 1 AND ks = 1 AND cs = 1`,
       );
       const [{ n }] = (await tx.query('SELECT count(*) AS n FROM match_round')) as [{ n: number }];
       if (Number(n) > 0) {
@@ -176,7 +183,7 @@ export class Matcher {
       if (Number(n) === 0) break;
     }
     const amb = await tx.query(
-      "UPDATE match_payments SET status = 'ambiguous' WHERE id IN (SELECT pid FROM match_cand) RETURNING id",
+      "UPDATE match_payments SET status = 'ambiguous' WHERE id IN (SELECT pid FROM match_cand WHERE ok) RETURNING id",
     );
     await tx.exec('DROP TABLE match_cand');
     return { matched, ambiguous: amb.length, rounds };

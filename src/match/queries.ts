@@ -98,18 +98,23 @@ export class MatchQueries {
       const def = this.config.schemes[String(scheme)] ?? schemeRulesSchema.parse({});
       const scores = def.rules.map((r, i) => `${ruleScore(d, r)} AS r${i}`);
       const order = def.rules.map((_, i) => `r${i}`);
+      // Best first: candidates whose rules agree, then by the rules' scores; disagreeing ones are shown
+      // (agrees: false) because a near miss is what a person redressing a transaction wants to see.
       const rows = await this.store.query(
         `SELECT * FROM (
-           SELECT p.id AS payment_id, s.id, s.transaction_id, CAST(s.tx_time AS VARCHAR) AS time, s.has_time,
-                  CAST(s.amount AS VARCHAR) AS amount, s.currency, s.first_six, s.last_four, s.auth_code
-                  ${scores.length ? `, ${scores.join(', ')}` : ''},
-                  row_number() OVER (PARTITION BY p.id ORDER BY ${[...order, 's.id'].join(', ')}) AS rn
-             FROM match_payments p
-             JOIN match_scheme_mids sm ON sm.merchant_id = p.merchant_id
-             JOIN match_scheme_txs s ON s.id = sm.scheme_tx_id
-            WHERE p.id IN (${ids}) AND p.scheme = $1 AND s.scheme = $1 AND s.status = 'pending'
-              AND ${candidateCondition(def)}) c
-          WHERE rn <= ${clamp(perPayment, 1, 50)} AND ${agreeing(def.rules)} ORDER BY payment_id, rn`,
+           SELECT a.*, row_number() OVER (PARTITION BY payment_id
+                    ORDER BY CASE WHEN agrees THEN 0 ELSE 1 END, ${[...order, 'id'].join(', ')}) AS rn
+             FROM (
+               SELECT c.*, ${agreeing(def.rules)} AS agrees FROM (
+                 SELECT p.id AS payment_id, s.id, s.transaction_id, CAST(s.tx_time AS VARCHAR) AS time, s.has_time,
+                        CAST(s.amount AS VARCHAR) AS amount, s.currency, s.first_six, s.last_four, s.auth_code
+                        ${scores.length ? `, ${scores.join(', ')}` : ''}
+                   FROM match_payments p
+                   JOIN match_scheme_mids sm ON sm.merchant_id = p.merchant_id
+                   JOIN match_scheme_txs s ON s.id = sm.scheme_tx_id
+                  WHERE p.id IN (${ids}) AND p.scheme = $1 AND s.scheme = $1 AND s.status = 'pending'
+                    AND ${candidateCondition(def)}) c) a) z
+          WHERE rn <= ${clamp(perPayment, 1, 50)} ORDER BY payment_id, rn`,
         [scheme],
       );
       for (const r of rows) {

@@ -1,0 +1,447 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/load.js';
+import { type Matching, matchingOf } from '../src/match/service.js';
+import { createRuntime, type Runtime } from '../src/runtime.js';
+import { createApp } from '../src/serve/app.js';
+import { freePort } from './support/process.js';
+import { serviceUrl } from './support/services.js';
+import { tempDir } from './support/temp.js';
+
+const KEY = 'Bearer wk_match_test_key';
+const MATCHING = (extra = '') => `
+sources:
+  matching: { writeKeys: [wk_match_test_key] }
+matching:
+  providers:
+    visa: { columns: { transaction_id: "Transaction ID", merchant_id: "MID", amount: "Amount" } }
+    amex: {}
+  schemes:
+    iceland: { rules: [auth_code, card, time], window: 60s }
+    spotted: { spotting: true }
+  unmatchedAfter: 3d
+  export: { dir: ./exports, backoff: 1s, maxAttempts: 3 }
+${extra}`;
+
+/** A runtime and app on each store engine (PostgreSQL when its URL is set), with the matching section. */
+function engines(): { name: string; store: (dir: string) => string }[] {
+  const list = [
+    { name: 'duckdb', store: (dir: string) => `store: { path: ${path.join(dir, 'store.duckdb')} }` },
+  ];
+  const pg = serviceUrl('postgres');
+  if (pg)
+    list.push({
+      name: 'postgres',
+      store: () => `store: { engine: postgres, url: "${pg}", schema: m_${process.pid}_${Date.now() % 1e8} }`,
+    });
+  return list;
+}
+
+async function open(storeYaml: string, dir: string, extra = '') {
+  const config = parseConfig(`${storeYaml}\n${MATCHING(extra)}`);
+  const runtime = await createRuntime(config, dir, pino({ level: 'silent' }));
+  const app = await createApp(runtime);
+  const m = (await matchingOf(runtime))!;
+  return { runtime, app, m };
+}
+
+const PAY_HEADER = 'Transaction ID,feed_type,MID,time,Amount,currency,first_six,last_four,auth_code';
+const pay = (id: string, mid: string, time: string, amount: string, auth = '111111', last4 = '4242') =>
+  [id, 'settled', mid, time, amount, 'GBP', '424242', last4, auth].join(',');
+const scheme = (
+  id: string,
+  mids: string[],
+  time: string,
+  amount: string,
+  auth: string | null = '111111',
+  last4 = '4242',
+) => ({
+  transaction_id: id,
+  merchant_ids: mids,
+  time,
+  amount,
+  currency: 'GBP',
+  first_six: '424242',
+  last_four: last4,
+  ...(auth ? { auth_code: auth } : {}),
+});
+
+for (const engine of engines())
+  describe(`transaction matching (${engine.name})`, () => {
+    let runtime: Runtime;
+    let app: FastifyInstance;
+    let m: Matching;
+    let dir: string;
+    const post = (url: string, body: string, type: string, auth: string | null = KEY) =>
+      app.inject({
+        method: 'POST',
+        url,
+        payload: body,
+        headers: { 'content-type': type, ...(auth ? { authorization: auth } : {}) },
+      });
+    const importPayments = (rows: string[], name = `p${Math.random()}.csv`) =>
+      post(`/v1/match/import/payment/visa?name=${name}`, `${PAY_HEADER}\n${rows.join('\n')}\n`, 'text/csv');
+    const importSchemes = (rows: object[], owner = 'iceland') =>
+      post(`/v1/match/import/scheme/${owner}`, JSON.stringify(rows), 'application/json');
+    const payment = async (transactionId: string) => {
+      const r = await runtime.store.query('SELECT id, status FROM match_payments WHERE transaction_id = $1', [
+        transactionId,
+      ]);
+      return r[0] ? { id: Number(r[0].id), status: String(r[0].status) } : undefined;
+    };
+    const step = async (now?: Date) => {
+      await runtime.committer.drain();
+      await m.folder.fold();
+      return m.matcher.pass(now ? { now } : {});
+    };
+
+    beforeAll(async () => {
+      dir = tempDir();
+      ({ runtime, app, m } = await open(engine.store(dir), dir));
+      const merchants = await post(
+        '/v1/match/merchants',
+        'identifier,id_type,provider,scheme,location\nM1,primary,visa,iceland,Leeds\nM2,primary,visa,iceland,York\nM9,primary,visa,spotted,Bath\nA1,primary,amex,iceland,Bath\n',
+        'text/csv',
+      );
+      expect(merchants.statusCode, merchants.body).toBe(201);
+    });
+    afterAll(async () => {
+      await app?.close();
+      await runtime?.close();
+    });
+
+    it('matches a purchase, records the rules that decided it, and exports it once', async () => {
+      const p = await importPayments([
+        pay('t1', 'M1', '2026-11-02T10:00:00', '12.50', '555001'),
+        pay('t1b', 'M1', '2026-11-02T10:00:30', '12.50', '555002'),
+      ]);
+      expect(p.statusCode, p.body).toBe(201);
+      expect(p.json()).toMatchObject({ accepted: 2, duplicates: 0, rejected: [] });
+      // Two scheme records at the same merchant and price within the window: the auth code tells them apart.
+      await importSchemes([
+        scheme('s1', ['M1'], '2026-11-02T10:00:12', '12.50', '555001'),
+        scheme('s1b', ['M1', 'M2'], '2026-11-02T10:00:20', '12.50', '555002'),
+      ]);
+      const r = await step();
+      expect(r.matched).toBe(2);
+      const t1 = await payment('t1');
+      const detail = (await app.inject({ url: `/v1/match/transactions/payment/${t1!.id}` })).json();
+      expect(detail.match).toMatchObject({
+        match_type: 'loyalty',
+        decided_by: ['merchant', 'amount', 'window', 'auth_code'],
+        candidates: 2,
+        scheme_transaction: { transaction_id: 's1' },
+      });
+      expect(detail.raw).toMatchObject({ 'Transaction ID': 't1', MID: 'M1' });
+      const run = await m.exporter.run();
+      expect(run.exported).toBe(2);
+      expect((await m.exporter.run()).exported).toBe(0);
+      const lines = readdirSync(path.join(dir, 'exports')).flatMap((f) =>
+        readFileSync(path.join(dir, 'exports', f), 'utf8')
+          .trim()
+          .split('\n'),
+      );
+      const ids = lines.map((l) => JSON.parse(l).matched_transaction_id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(lines.map((l) => JSON.parse(l).payment.transaction_id).sort()).toEqual(['t1', 't1b']);
+    });
+
+    it('imports the same file once and the same transaction once', async () => {
+      const body = `${PAY_HEADER}\n${pay('d1', 'M1', '2026-11-03T09:00:00', '3.00')}\n`;
+      const first = await post('/v1/match/import/payment/visa?name=dup.csv', body, 'text/csv');
+      expect(first.json()).toMatchObject({ accepted: 1 });
+      const again = await post('/v1/match/import/payment/visa?name=dup.csv', body, 'text/csv');
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toMatchObject({ accepted: 0, alreadyImportedAs: first.json().matchGroup });
+      // The same transaction in another file: stored once.
+      const other = await importPayments([
+        pay('d1', 'M1', '2026-11-03T09:00:00', '3.00'),
+        pay('d2', 'M1', '2026-11-03T09:01:00', '4.00'),
+      ]);
+      expect(other.json()).toMatchObject({ accepted: 1, duplicates: 1 });
+      await step();
+      const n = await runtime.store.query(
+        "SELECT count(*) AS n FROM match_payments WHERE transaction_id = 'd1'",
+      );
+      expect(Number(n[0]!.n)).toBe(1);
+      const log = (await app.inject({ url: '/v1/match/imports' })).json().imports;
+      expect(log.length).toBeGreaterThanOrEqual(3);
+    });
+
+    it('keeps a payment pending until a late scheme record arrives, then matches it', async () => {
+      await importPayments([pay('late1', 'M2', '2026-11-04T12:00:00', '7.77', '777777')]);
+      await step();
+      expect((await payment('late1'))?.status).toBe('pending');
+      await importSchemes([scheme('late-s1', ['M2'], '2026-11-04T12:00:40', '7.77', '777777')]);
+      const r = await step();
+      expect(r.matched).toBeGreaterThanOrEqual(1);
+      expect((await payment('late1'))?.status).toBe('matched');
+    });
+
+    it('keeps and reports a payment whose merchant is unknown, and matches it once the merchant is added', async () => {
+      await importPayments([pay('unk1', 'M404', '2026-11-05T08:00:00', '9.99', '404404')]);
+      await importSchemes([scheme('unk-s1', ['M404'], '2026-11-05T08:00:05', '9.99', '404404')]);
+      await step();
+      expect((await payment('unk1'))?.status).toBe('unknown_merchant');
+      const listed = (await app.inject({ url: '/v1/match/transactions?status=unknown_merchant' })).json();
+      expect(listed.transactions.map((t: { transaction_id: string }) => t.transaction_id)).toContain('unk1');
+      await post(
+        '/v1/match/merchants',
+        JSON.stringify([{ identifier: 'M404', id_type: 'primary', provider: 'visa', scheme: 'iceland' }]),
+        'application/json',
+      );
+      const r = await step();
+      expect(r.resolved).toBe(1);
+      expect((await payment('unk1'))?.status).toBe('matched');
+    });
+
+    it('leaves two equally good candidates ambiguous, lists them, and takes a force-match', async () => {
+      await importPayments([pay('amb1', 'M1', '2026-11-06T15:00:00', '20.00', '202020')]);
+      // Two scheme records that agree with the payment on everything, at the same distance in time.
+      await importSchemes([
+        scheme('amb-s1', ['M1'], '2026-11-06T15:00:10', '20.00', '202020'),
+        scheme('amb-s2', ['M1'], '2026-11-06T14:59:50', '20.00', '202020'),
+      ]);
+      const r = await step();
+      expect(r.ambiguous).toBe(1);
+      const amb = await payment('amb1');
+      expect(amb?.status).toBe('ambiguous');
+      const listed = (
+        await app.inject({ url: '/v1/match/transactions?status=ambiguous&candidates=1' })
+      ).json();
+      const row = listed.transactions.find((t: { transaction_id: string }) => t.transaction_id === 'amb1');
+      expect(row.candidates.map((c: { transaction_id: string }) => c.transaction_id).sort()).toEqual([
+        'amb-s1',
+        'amb-s2',
+      ]);
+      // Re-matching changes nothing: still a tie, never a guess.
+      const again = await post('/v1/match/rematch', JSON.stringify({ ids: [amb!.id] }), 'application/json');
+      expect(again.json().pass.ambiguous).toBe(1);
+      const s2 = await runtime.store.query("SELECT id FROM match_scheme_txs WHERE transaction_id = 'amb-s2'");
+      const forced = await post(
+        '/v1/match/force',
+        JSON.stringify({ payment_id: amb!.id, scheme_transaction_id: Number(s2[0]!.id), by: 'alice' }),
+        'application/json',
+      );
+      expect(forced.statusCode, forced.body).toBe(201);
+      const detail = (await app.inject({ url: `/v1/match/transactions/payment/${amb!.id}` })).json();
+      expect(detail.match).toMatchObject({
+        match_type: 'forced',
+        forced_by: 'alice',
+        decided_by: ['forced'],
+      });
+      const twice = await post(
+        '/v1/match/force',
+        JSON.stringify({ payment_id: amb!.id, by: 'bob' }),
+        'application/json',
+      );
+      expect(twice.statusCode).toBe(409);
+    });
+
+    it('matches by the same calendar day when a side has no time, and never across days', async () => {
+      await post(
+        '/v1/match/import/payment/amex?name=amex.json',
+        JSON.stringify([
+          {
+            transaction_id: 'ax1',
+            merchant_id: 'A1',
+            date: '2026-11-07',
+            amount: '15.00',
+            currency: 'GBP',
+            auth_code: '151515',
+          },
+          {
+            transaction_id: 'ax2',
+            merchant_id: 'A1',
+            date: '2026-11-08',
+            amount: '16.00',
+            currency: 'GBP',
+            auth_code: '161616',
+          },
+        ]),
+        'application/json',
+      );
+      await importSchemes([
+        scheme('ax-s1', ['A1'], '2026-11-07T21:45:00', '15.00', '151515'),
+        // The day before ax2, late in the evening: not the same day.
+        scheme('ax-s2', ['A1'], '2026-11-07T23:59:00', '16.00', '161616'),
+      ]);
+      await step();
+      expect((await payment('ax1'))?.status).toBe('matched');
+      expect((await payment('ax2'))?.status).toBe('pending');
+    });
+
+    it('never matches a candidate whose auth code or card disagrees', async () => {
+      await importPayments([pay('neq1', 'M2', '2026-11-09T10:00:00', '5.55', '123123', '1111')]);
+      await importSchemes([scheme('neq-s1', ['M2'], '2026-11-09T10:00:01', '5.55', '999999', '1111')]);
+      await step();
+      expect((await payment('neq1'))?.status).toBe('pending');
+    });
+
+    it('spots: for a spotting scheme the payment alone is the match', async () => {
+      await importPayments([pay('spot1', 'M9', '2026-11-10T10:00:00', '2.00')]);
+      const r = await step();
+      expect(r.spotted).toBe(1);
+      const p = await payment('spot1');
+      const d = (await app.inject({ url: `/v1/match/transactions/payment/${p!.id}` })).json();
+      expect(d.match).toMatchObject({ match_type: 'spotted', scheme_transaction: null });
+    });
+
+    it('makes what waited too long unmatched', async () => {
+      await importPayments([pay('old1', 'M1', '2026-11-11T10:00:00', '1.23', '010101')]);
+      await step();
+      expect((await payment('old1'))?.status).toBe('pending');
+      await step(new Date(Date.now() + 4 * 86_400_000));
+      expect((await payment('old1'))?.status).toBe('unmatched');
+    });
+
+    it('refuses a bad row with its line and field, and imports its neighbours', async () => {
+      const res = await importPayments([
+        pay('ok1', 'M1', '2026-11-12T10:00:00', '1.00'),
+        pay('bad1', 'M1', '2026-11-12T10:00:00', 'twelve'),
+        pay('ok2', 'M1', '2026-11-31T10:00:00', '1.00'),
+        pay('ok3', 'M1', '2026-11-12T10:01:00', '2.00'),
+      ]);
+      expect(res.statusCode, res.body).toBe(201);
+      const body = res.json();
+      expect(body.accepted).toBe(2);
+      expect(body.rejected).toEqual([
+        expect.objectContaining({ line: 3, field: 'Amount', error: expect.stringContaining('"twelve"') }),
+        expect.objectContaining({ line: 4, field: 'time', error: expect.stringContaining('not a date') }),
+      ]);
+      const q = (await app.inject({ url: '/v1/quarantine' })).json();
+      expect(JSON.stringify(q)).toContain('twelve');
+    });
+
+    it('takes transactions from the event API with the same checks', async () => {
+      const ok = await post(
+        '/v1/events',
+        JSON.stringify([
+          {
+            source: 'matching',
+            id: 'ev-1',
+            type: 'payment_transaction',
+            data: {
+              provider: 'visa',
+              transaction_id: 'ev1',
+              merchant_id: 'M2',
+              time: '2026-11-13T10:00:00',
+              amount: '8.00',
+              currency: 'GBP',
+              auth_code: '808080',
+            },
+          },
+          {
+            source: 'matching',
+            id: 'ev-2',
+            type: 'scheme_transaction',
+            data: {
+              scheme: 'iceland',
+              transaction_id: 'ev1s',
+              merchant_ids: ['M2'],
+              time: '2026-11-13T10:00:30',
+              amount: '8.00',
+              currency: 'GBP',
+              auth_code: '808080',
+            },
+          },
+          {
+            source: 'matching',
+            id: 'ev-3',
+            type: 'payment_transaction',
+            data: { provider: 'visa', transaction_id: 'ev3' },
+          },
+        ]),
+        'application/json',
+      );
+      expect(ok.json()).toMatchObject({ accepted: 2, rejected: [{ index: 2, field: 'data.date' }] });
+      await step();
+      expect((await payment('ev1'))?.status).toBe('matched');
+    });
+
+    it('counts by scheme, day and status, and guards reads and writes', async () => {
+      const counts = (await app.inject({ url: '/v1/match/counts?scheme=iceland' })).json().counts;
+      expect(counts).toContainEqual(
+        expect.objectContaining({
+          side: 'payment',
+          scheme: 'iceland',
+          day: '2026-11-02',
+          status: 'matched',
+          n: 2,
+        }),
+      );
+      expect((await post('/v1/match/pass', '', 'application/json', null)).statusCode).toBe(401);
+      expect(
+        (await post('/v1/match/pass', '', 'application/json', 'Bearer not-a-key-at-all')).statusCode,
+      ).toBe(401);
+      const unknown = await post('/v1/match/import/payment/nobody?name=x.csv', `${PAY_HEADER}\n`, 'text/csv');
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.json().error).toContain('nobody is not a payment provider');
+    });
+  });
+
+describe('export retries', () => {
+  it('retries with backoff, ends as EXPORT_FAILED, and is retried by hand', async () => {
+    const dir = tempDir();
+    const port = await freePort(); // nothing listens: RabbitMQ is down for this project
+    const { runtime, m } = await open(
+      `store: { path: ${path.join(dir, 'store.duckdb')} }`,
+      dir,
+      `  rabbitmq: { url: "amqp://guest:guest@127.0.0.1:${port}" }`.replace(/^/, ''),
+    ).catch(async () => {
+      throw new Error('could not open');
+    });
+    try {
+      await m.reference.addMerchants([
+        { identifier: 'M1', id_type: 'primary', provider: 'visa', scheme: 'iceland' },
+      ]);
+      const p = await m.importer.import(
+        'payment',
+        'visa',
+        [
+          {
+            index: 0,
+            line: 2,
+            raw: '',
+            value: {
+              'Transaction ID': 'r1',
+              MID: 'M1',
+              time: '2026-11-02T10:00:00',
+              Amount: '1.00',
+              currency: 'GBP',
+            },
+          },
+        ],
+        { origin: 'upload' },
+      );
+      expect(p.accepted).toBe(1);
+      await m.folder.fold();
+      const [{ id }] = (await runtime.store.query(
+        "SELECT id FROM match_payments WHERE transaction_id = 'r1'",
+      )) as [{ id: number }];
+      await m.matcher.forceMatch(Number(id), null, 'test');
+      const t0 = Date.now();
+      const r1 = await m.exporter.run(new Date(t0));
+      expect(r1.failed).toBe(1);
+      // Not due before the backoff (1 s, then 2 s): nothing is tried.
+      expect((await m.exporter.run(new Date(t0 + 500))).failed).toBe(0);
+      expect((await m.exporter.run(new Date(t0 + 1500))).failed).toBe(1);
+      expect((await m.exporter.run(new Date(t0 + 2500))).failed).toBe(0);
+      expect((await m.exporter.run(new Date(t0 + 4000))).failed).toBe(1);
+      const [x] = await m.queries.exports();
+      expect(x).toMatchObject({
+        status: 'EXPORT_FAILED',
+        attempts: 3,
+        last_error: expect.stringContaining('not connected'),
+      });
+      expect((await m.exporter.run(new Date(t0 + 100_000))).failed).toBe(0);
+      expect(await m.exporter.retry()).toBe(1);
+      expect((await m.queries.exports())[0]).toMatchObject({ status: 'PENDING', attempts: 0 });
+    } finally {
+      await runtime.close();
+    }
+  });
+});
