@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { failpoint } from '../core/failpoint.js';
 import { parseDuration } from '../core/time.js';
 import type { Row, Store } from '../store/store.js';
 import type { MatchBroker } from './broker.js';
@@ -106,6 +107,7 @@ export class Exporter {
         if (!broker)
           throw new Error('not connected to RabbitMQ (matching.rabbitmq.url); the export waits for it');
         await broker.publishExports(messages);
+        failpoint('match.export.published'); // published, not yet recorded: the ledger must tell
       }
       let file: string | null = null;
       if (this.dir) {
