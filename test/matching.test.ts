@@ -1,9 +1,12 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import amqp from 'amqplib';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
+import { MatchBroker, queueNames } from '../src/match/broker.js';
+import { ImportDirectory } from '../src/match/import-dir.js';
 import { type Matching, matchingOf } from '../src/match/service.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { createApp } from '../src/serve/app.js';
@@ -26,11 +29,16 @@ matching:
   export: { dir: ./exports, backoff: 1s, maxAttempts: 3 }
 ${extra}`;
 
-/** A runtime and app on each store engine (PostgreSQL when its URL is set), with the matching section. */
-function engines(): { name: string; store: (dir: string) => string }[] {
-  const list = [
+/**
+ * The setups the suite runs on: DuckDB exporting to files; DuckDB exporting through the real RabbitMQ (when its
+ * URL is set); PostgreSQL (when its URL is set).
+ */
+function engines(): { name: string; store: (dir: string) => string; rabbitmq?: string }[] {
+  const list: { name: string; store: (dir: string) => string; rabbitmq?: string }[] = [
     { name: 'duckdb', store: (dir: string) => `store: { path: ${path.join(dir, 'store.duckdb')} }` },
   ];
+  const rabbit = serviceUrl('rabbitmq');
+  if (rabbit) list.push({ name: 'duckdb, RabbitMQ', store: list[0]!.store, rabbitmq: rabbit });
   const pg = serviceUrl('postgres');
   if (pg)
     list.push({
@@ -98,9 +106,30 @@ for (const engine of engines())
       return m.matcher.pass(now ? { now } : {});
     };
 
+    let broker: MatchBroker | undefined;
+    const exported: { id: number; payment: string }[] = [];
+    let consumer: amqp.ChannelModel | undefined;
     beforeAll(async () => {
       dir = tempDir();
-      ({ runtime, app, m } = await open(engine.store(dir), dir));
+      const prefix = `pmx.u${process.pid}x${Date.now() % 1e7}`;
+      const rabbit = engine.rabbitmq ? `  rabbitmq: { url: "${engine.rabbitmq}", prefix: ${prefix} }\n` : '';
+      ({ runtime, app, m } = await open(engine.store(dir), dir, rabbit));
+      if (engine.rabbitmq) {
+        // What the matching service does at start: connect, and publish exports through the exchange.
+        broker = await MatchBroker.connect(engine.rabbitmq, queueNames(prefix, m.config.export.queue));
+        m.attachBroker(broker);
+        consumer = await amqp.connect(engine.rabbitmq);
+        const ch = await consumer.createChannel();
+        // A queue of the test's own on the export exchange: every export, as a downstream consumer sees it.
+        const q = await ch.assertQueue('', { exclusive: true });
+        await ch.bindQueue(q.queue, `${prefix}.export`, '');
+        await ch.consume(q.queue, (msg) => {
+          if (!msg) return;
+          const body = JSON.parse(msg.content.toString());
+          exported.push({ id: body.matched_transaction_id, payment: body.payment.transaction_id });
+          ch.ack(msg);
+        });
+      }
       const merchants = await post(
         '/v1/match/merchants',
         'identifier,id_type,provider,scheme,location\nM1,primary,visa,iceland,Leeds\nM2,primary,visa,iceland,York\nM9,primary,visa,spotted,Bath\nA1,primary,amex,iceland,Bath\n',
@@ -109,6 +138,8 @@ for (const engine of engines())
       expect(merchants.statusCode, merchants.body).toBe(201);
     });
     afterAll(async () => {
+      await broker?.close();
+      await consumer?.close();
       await app?.close();
       await runtime?.close();
     });
@@ -147,6 +178,11 @@ for (const engine of engines())
       const ids = lines.map((l) => JSON.parse(l).matched_transaction_id);
       expect(new Set(ids).size).toBe(ids.length);
       expect(lines.map((l) => JSON.parse(l).payment.transaction_id).sort()).toEqual(['t1', 't1b']);
+      if (engine.rabbitmq) {
+        for (let i = 0; i < 100 && exported.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 100));
+        expect(exported.map((e) => e.payment).sort()).toEqual(['t1', 't1b']);
+      }
     });
 
     it('imports the same file once and the same transaction once', async () => {
@@ -382,6 +418,33 @@ for (const engine of engines())
       expect(unknown.json().error).toContain('nobody is not a payment provider');
     });
   });
+
+describe('the import directory', () => {
+  it("imports files once their size settles, moves them to done/, and an unknown owner's to failed/", async () => {
+    const dir = tempDir();
+    const { runtime, m } = await open(`store: { path: ${path.join(dir, 'store.duckdb')} }`, dir);
+    try {
+      const imports = path.join(dir, 'imports');
+      const dirScan = new ImportDirectory(imports, m.importer, pino({ level: 'silent' }));
+      await dirScan.scan(); // makes payment/ and scheme/
+      mkdirSync(path.join(imports, 'payment', 'visa'), { recursive: true });
+      mkdirSync(path.join(imports, 'payment', 'nobody'), { recursive: true });
+      writeFileSync(
+        path.join(imports, 'payment', 'visa', 'day1.csv'),
+        `${PAY_HEADER}\n${pay('f1', 'M1', '2026-11-02T10:00:00', '1.00')}\n${pay('f2', 'M1', '2026-11-02T11:00:00', '2.00')}\n`,
+      );
+      writeFileSync(path.join(imports, 'payment', 'nobody', 'x.csv'), `${PAY_HEADER}\n`);
+      expect(await dirScan.scan()).toEqual([]); // first sight: wait until the size holds still
+      const reports = await dirScan.scan();
+      expect(reports).toEqual([expect.objectContaining({ owner: 'visa', accepted: 2 })]);
+      expect(readdirSync(path.join(imports, 'done', 'payment', 'visa'))).toHaveLength(1);
+      expect(readdirSync(path.join(imports, 'failed', 'payment', 'nobody'))).toHaveLength(1);
+      expect(readdirSync(path.join(imports, 'payment', 'visa'))).toEqual([]);
+    } finally {
+      await runtime.close();
+    }
+  });
+});
 
 describe('export retries', () => {
   it('retries with backoff, ends as EXPORT_FAILED, and is retried by hand', async () => {
