@@ -50,5 +50,12 @@ sources:
   # mars:
   #   writeKeys: [\${MARS_WRITE_KEY}]
   #   mapping: { id: message_id, type: event, subject: message_id, time: created_at }
+
+# Payment/loyalty transaction matching (docs/matching.md); a whole example is examples/loyalty.
+# matching:
+#   providers: { visa: { columns: { transaction_id: Transaction ID, merchant_id: MID } } }
+#   schemes: { iceland: { rules: [auth_code, card, time], window: 60s } }
+#   rabbitmq: { url: "\${RABBITMQ_URL}" }
+#   export: { queue: panoramix.match.export }
 `;
 }
