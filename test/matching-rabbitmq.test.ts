@@ -125,6 +125,9 @@ matching:
     expect(JSON.stringify(q)).toContain('not json at all');
     const status = await (await fetch(`${base}/status`)).json();
     expect(JSON.stringify(status)).toContain('exporter');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain(`panoramix_match_exports{status="EXPORTED"} ${pairs}`);
+    expect(metrics).toContain(`panoramix_match_transactions{side="payment",status="matched"} ${pairs}`);
 
     await conn.close();
     child.kill('SIGTERM');

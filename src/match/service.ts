@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Gauge } from 'prom-client';
 import type { Ingest } from '../collect/ingest.js';
 import type { Runtime } from '../runtime.js';
 import { addHealthCheck } from '../serve/routes/status.js';
@@ -246,6 +247,28 @@ export async function matchingService(runtime: Runtime): Promise<void> {
   if (exports) timers.push(setInterval(kickExport, EXPORT_EVERY_MS));
   for (const t of timers) t.unref?.();
 
+  // Read from the store on each scrape: the counts are the tables', whichever process changed them.
+  new Gauge({
+    name: 'panoramix_match_transactions',
+    help: 'Transactions by side (payment, scheme) and matching status',
+    labelNames: ['side', 'status'],
+    registers: [runtime.telemetry.registry],
+    async collect() {
+      this.reset();
+      for (const [side, counts] of Object.entries(await m.queries.totals()))
+        for (const [status, n] of Object.entries(counts)) this.set({ side, status }, n);
+    },
+  });
+  new Gauge({
+    name: 'panoramix_match_exports',
+    help: 'Match exports by status (PENDING, EXPORTED, EXPORT_FAILED)',
+    labelNames: ['status'],
+    registers: [runtime.telemetry.registry],
+    async collect() {
+      this.reset();
+      for (const [status, n] of Object.entries(await m.exporter.counts())) this.set({ status }, n);
+    },
+  });
   addHealthCheck(runtime, async () => ({
     name: 'matching',
     ok: state.lastError === null && (!rabbit || m.broker() !== undefined),
