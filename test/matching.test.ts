@@ -494,7 +494,7 @@ describe('export retries', () => {
       expect((await m.exporter.run(new Date(t0 + 1500))).failed).toBe(1);
       expect((await m.exporter.run(new Date(t0 + 2500))).failed).toBe(0);
       expect((await m.exporter.run(new Date(t0 + 4000))).failed).toBe(1);
-      const [x] = await m.queries.exports();
+      const [x] = (await m.queries.exports()).exports;
       expect(x).toMatchObject({
         status: 'EXPORT_FAILED',
         attempts: 3,
@@ -502,7 +502,7 @@ describe('export retries', () => {
       });
       expect((await m.exporter.run(new Date(t0 + 100_000))).failed).toBe(0);
       expect(await m.exporter.retry()).toBe(1);
-      expect((await m.queries.exports())[0]).toMatchObject({ status: 'PENDING', attempts: 0 });
+      expect((await m.queries.exports()).exports[0]).toMatchObject({ status: 'PENDING', attempts: 0 });
     } finally {
       await runtime.close();
     }

@@ -3,6 +3,7 @@ import { quoteLiteral } from '../project/expr/compile.js';
 import { Mutex } from '../store/duckdb/mutex.js';
 import type { SqlClient, Store } from '../store/store.js';
 import { type MatchingConfig, type SchemeRules, schemeRulesSchema } from './config.js';
+import { checkIn } from './queries.js';
 import { agreeing, candidateCondition, FILTER_RULES, ruleScore } from './rules.js';
 
 /** What one matching pass did. */
@@ -89,7 +90,7 @@ export class Matcher {
           rounds = Math.max(rounds, r.rounds);
         }
         const unmatched = await this.expire(tx, now);
-        return {
+        const result = {
           matched,
           spotted,
           ambiguous,
@@ -98,6 +99,9 @@ export class Matcher {
           rounds,
           ms: Math.round(performance.now() - started),
         };
+        // Every pass checks in, whoever ran it (the worker, the API, the CLI).
+        await checkIn(tx, 'matcher', result);
+        return result;
       });
     });
   }

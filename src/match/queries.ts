@@ -1,4 +1,4 @@
-import type { Row, Store } from '../store/store.js';
+import type { Row, SqlClient, Store } from '../store/store.js';
 import type { MatchingConfig } from './config.js';
 import { schemeRulesSchema } from './config.js';
 import { MATCH_SELECT, matchRecord } from './exporter.js';
@@ -168,16 +168,21 @@ export class MatchQueries {
     return out;
   }
 
-  /** Exports by status, and the failed ones with their errors. */
-  async exports(status?: string, limit = 100): Promise<Row[]> {
+  /** Exports (of a status, or all), newest first, with the transactions each carries. */
+  async exports(status?: string, limit = 100, offset = 0): Promise<{ total: number; exports: Row[] }> {
     const params: unknown[] = [];
-    const w = status ? `WHERE status = $${params.push(status)}` : '';
+    const w = status ? `WHERE x.status = $${params.push(status)}` : '';
+    const [{ n }] = (await this.store.query(`SELECT count(*) AS n FROM match_exports x ${w}`, params)) as [
+      { n: number },
+    ];
     const rows = await this.store.query(
-      `SELECT match_id, status, attempts, next_attempt_at, last_error, exported_at, run_id FROM match_exports ${w}
-        ORDER BY match_id DESC LIMIT ${clamp(limit, 1, 1000)}`,
+      `SELECT x.match_id, m.payment_id, m.scheme_tx_id, m.scheme, x.status, x.attempts, x.next_attempt_at,
+              x.last_error, x.exported_at, x.run_id
+         FROM match_exports x JOIN match_matches m ON m.id = x.match_id ${w}
+        ORDER BY x.match_id DESC LIMIT ${clamp(limit, 1, 1000)} OFFSET ${clamp(offset, 0, 1e9)}`,
       params,
     );
-    return rows.map(tidy);
+    return { total: Number(n), exports: rows.map(tidy) };
   }
 
   /** The last time each importer, matcher and exporter did its work. */
@@ -204,8 +209,8 @@ function clamp(n: number, lo: number, hi: number): number {
 }
 
 /** Records that a component did its work now (shown in /status). */
-export async function checkIn(store: Store, component: string, detail: unknown): Promise<void> {
-  await store.exec(
+export async function checkIn(db: SqlClient, component: string, detail: unknown): Promise<void> {
+  await db.exec(
     `INSERT INTO match_checkins (component, checked_in_at, detail) VALUES ($1, $2, $3)
      ON CONFLICT (component) DO UPDATE SET checked_in_at = excluded.checked_in_at, detail = excluded.detail`,
     [component, new Date(), JSON.stringify(detail)],

@@ -122,10 +122,7 @@ export async function matchingService(runtime: Runtime): Promise<void> {
     matchQueued = matchQueued
       .then(async () => {
         const r = await m.matcher.pass(schemes ? { schemes } : {});
-        if (r.matched + r.spotted + r.ambiguous + r.unmatched + r.resolved > 0) {
-          log.info(r, 'matching pass');
-          await checkIn(runtime.store, 'matcher', r);
-        }
+        if (r.matched + r.spotted + r.ambiguous + r.unmatched + r.resolved > 0) log.info(r, 'matching pass');
         if (exports) kickExport();
       })
       .catch(fail('matching pass'));
@@ -202,10 +199,7 @@ export async function matchingService(runtime: Runtime): Promise<void> {
               // A job is only a hint to look: a malformed one still triggers a pass.
             }
           }
-          await m.matcher.pass({ schemes: [...schemes] }).then(async (r) => {
-            log.info(r, 'matching pass');
-            await checkIn(runtime.store, 'matcher', r);
-          });
+          log.info(await m.matcher.pass({ schemes: [...schemes] }), 'matching pass');
           if (exports) kickExport();
         });
         for (const side of SIDES) {

@@ -3,6 +3,7 @@ import { NeedsToken, NotEnabled, setToken } from './api.js';
 import { eventsPage } from './pages/events.js';
 import { lakePage } from './pages/lake.js';
 import { lifecyclesPage } from './pages/lifecycles.js';
+import { matchingPage } from './pages/matching.js';
 import { overviewPage } from './pages/overview.js';
 import { projectionsPage } from './pages/projections.js';
 import { quarantinePage } from './pages/quarantine.js';
@@ -22,12 +23,6 @@ const PAGES: Record<string, { title: string; page: Page }> = {
   lake: { title: 'Lake', page: lakePage },
   matching: { title: 'Matching', page: matchingPage },
 };
-
-// Transaction matching is not built yet: the page says so, as for any feature a project does not use.
-async function matchingPage(el: HTMLElement) {
-  el.innerHTML = '<h1>Matching</h1><p class="empty">Matching is not enabled in this project.</p>';
-  return undefined;
-}
 
 let stop: (() => void) | undefined;
 

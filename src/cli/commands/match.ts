@@ -269,7 +269,7 @@ export function matchCommand(): Command {
     .option(...FORMAT_OPTION)
     .action(async (o: { status?: string; config: string; format: Format }) =>
       withMatching(o.config, async (m) => {
-        process.stdout.write(formatRows(await m.queries.exports(o.status), o.format));
+        process.stdout.write(formatRows((await m.queries.exports(o.status)).exports, o.format));
       }),
     );
   exportsCmd

@@ -16,11 +16,13 @@ import { requireReadToken } from '../read-auth.js';
 export const matchingRoutes: RoutePlugin = async (root, runtime) => {
   const m = await matchingOf(runtime);
   if (!m) {
-    root.all('/v1/match/*', async (_req, reply) =>
-      reply
-        .code(404)
-        .send({ error: 'matching is not configured (add a matching: section to panoramix.yaml)' }),
-    );
+    const message = 'matching is not configured (add a matching: section to panoramix.yaml)';
+    // The summary says so plainly (the dashboard asks it first); everything else is not there.
+    root.get('/v1/match/summary', { preHandler: requireReadToken(runtime) }, async () => ({
+      configured: false,
+      message,
+    }));
+    root.all('/v1/match/*', async (_req, reply) => reply.code(404).send({ error: message }));
     return;
   }
   // A scope of its own, so its error handler (reference and match errors in words) stays here.
@@ -126,14 +128,15 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
 
   // What matching knows.
   app.get('/v1/match/summary', read, async () => ({
+    configured: true,
     totals: await m.queries.totals(),
     exports: await m.exporter.counts(),
     checkins: await m.queries.checkins(),
     schemes: Object.fromEntries(
-      (await m.reference.owners('scheme')).map((s) => [
-        s.slug,
-        { name: s.name, ...m.matcher.rulesOf(s.slug) },
-      ]),
+      (await m.reference.owners('scheme')).map((s) => {
+        const { columns: _columns, ...rules } = m.matcher.rulesOf(s.slug);
+        return [s.slug, { ...rules, name: rules.name ?? s.name }];
+      }),
     ),
     rabbitmq: m.config.rabbitmq ? (m.broker() ? 'connected' : 'disconnected') : 'not configured',
   }));
@@ -163,9 +166,10 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
     const t = await m.queries.transaction(sideOf(side), Number(id));
     return t ? t : reply.code(404).send({ error: `no ${side} transaction ${id}` });
   });
-  app.get('/v1/match/exports', read, async (req) => ({
-    exports: await m.queries.exports((req.query as { status?: string }).status),
-  }));
+  app.get('/v1/match/exports', read, async (req) => {
+    const q = req.query as { status?: string; limit?: string; offset?: string };
+    return m.queries.exports(q.status, Number(q.limit ?? 100), Number(q.offset ?? 0));
+  });
 
   // Changes.
   app.post('/v1/match/pass', write, async () => m.matcher.pass());
