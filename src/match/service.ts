@@ -109,12 +109,15 @@ export async function matchingService(runtime: Runtime): Promise<void> {
   const log = runtime.logger.child({ component: 'matching' });
   const works = runtime.role === 'all' || runtime.role === 'work';
   const exports = runtime.role === 'all' || runtime.role === 'batch';
-  const state = { lastError: null as string | null, stopped: false };
+  const state = { stopped: false };
+  // The latest failure of each part, cleared by its next success: /status is unhealthy while any remains.
+  const errors = new Map<string, string>();
   const timers: NodeJS.Timeout[] = [];
   const fail = (what: string) => (err: Error) => {
-    state.lastError = `${what}: ${err.message}`;
+    errors.set(what, err.message);
     log.error({ err }, `${what} failed; retrying`);
   };
+  const ok = (what: string) => errors.delete(what);
 
   // Matching worker: jobs come through RabbitMQ when configured, else straight from the importer.
   let matchQueued: Promise<void> = Promise.resolve();
@@ -122,6 +125,7 @@ export async function matchingService(runtime: Runtime): Promise<void> {
     matchQueued = matchQueued
       .then(async () => {
         const r = await m.matcher.pass(schemes ? { schemes } : {});
+        ok('matching pass');
         if (r.matched + r.spotted + r.ambiguous + r.unmatched + r.resolved > 0) log.info(r, 'matching pass');
         if (exports) kickExport();
       })
@@ -137,6 +141,7 @@ export async function matchingService(runtime: Runtime): Promise<void> {
     folding = folding
       .then(async () => {
         const f = await m.folder.fold();
+        ok('fold');
         if (f.payments + f.schemeTransactions === 0) return;
         await checkIn(runtime.store, 'importer', f);
         const job = { schemes: f.schemes, groups: f.groups };
@@ -161,6 +166,7 @@ export async function matchingService(runtime: Runtime): Promise<void> {
         do {
           exportAgain = false;
           const r = await m.exporter.run();
+          ok('export');
           if (r.exported || r.failed || r.reconciled) {
             log.info(r, 'export run');
             await checkIn(runtime.store, 'exporter', r);
@@ -183,6 +189,7 @@ export async function matchingService(runtime: Runtime): Promise<void> {
     try {
       const broker = await MatchBroker.connect(rabbit.url, queueNames(rabbit.prefix, m.config.export.queue));
       setBroker(broker);
+      ok('RabbitMQ connection');
       broker.onLost((err) => {
         setBroker(undefined);
         log.warn({ err: err?.message }, 'lost RabbitMQ; connecting again');
@@ -230,7 +237,7 @@ export async function matchingService(runtime: Runtime): Promise<void> {
           scanning = true;
           dir
             .scan()
-            .catch(fail('import directory'))
+            .then(() => ok('import directory'), fail('import directory'))
             .finally(() => {
               scanning = false;
             });
@@ -265,12 +272,12 @@ export async function matchingService(runtime: Runtime): Promise<void> {
   });
   addHealthCheck(runtime, async () => ({
     name: 'matching',
-    ok: state.lastError === null && (!rabbit || m.broker() !== undefined),
+    ok: errors.size === 0 && (!rabbit || m.broker() !== undefined),
     detail: {
       rabbitmq: rabbit ? (m.broker() ? 'connected' : 'disconnected') : 'not configured',
       checkins: await m.queries.checkins(),
       exports: await m.exporter.counts(),
-      lastError: state.lastError,
+      errors: Object.fromEntries(errors),
     },
   }));
   runtime.onClose(async () => {
