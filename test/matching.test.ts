@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { MatchBroker, queueNames } from '../src/match/broker.js';
 import { ImportDirectory } from '../src/match/import-dir.js';
+import { Matcher } from '../src/match/matcher.js';
 import { type Matching, matchingOf } from '../src/match/service.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { createApp } from '../src/serve/app.js';
@@ -396,6 +397,40 @@ for (const engine of engines())
       expect(ok.json()).toMatchObject({ accepted: 2, rejected: [{ index: 2, field: 'data.date' }] });
       await step();
       expect((await payment('ev1'))?.status).toBe('matched');
+    });
+
+    it.runIf(engine.name === 'postgres')('runs passes of two workers one after the other', async () => {
+      // Two worker processes on one PostgreSQL: each has its own matcher; their passes must not collide.
+      const other = new Matcher(runtime.store, m.config);
+      const rows = Array.from({ length: 40 }, (_, i) =>
+        pay(
+          `w${i}`,
+          'M2',
+          `2026-11-14T10:${String(i).padStart(2, '0')}:00`,
+          '6.00',
+          `60${String(i).padStart(4, '0')}`,
+        ),
+      );
+      await importPayments(rows);
+      await importSchemes(
+        Array.from({ length: 40 }, (_, i) =>
+          scheme(
+            `ws${i}`,
+            ['M2'],
+            `2026-11-14T10:${String(i).padStart(2, '0')}:05`,
+            '6.00',
+            `60${String(i).padStart(4, '0')}`,
+          ),
+        ),
+      );
+      await runtime.committer.drain();
+      await m.folder.fold();
+      const [a, b] = await Promise.all([m.matcher.pass(), other.pass()]);
+      expect(a.matched + b.matched).toBe(40);
+      const n = await runtime.store.query(
+        "SELECT count(*) AS n FROM match_matches mm JOIN match_payments p ON p.id = mm.payment_id WHERE p.transaction_id LIKE 'w%'",
+      );
+      expect(Number(n[0]!.n)).toBe(40);
     });
 
     it('counts by scheme, day and status, and guards reads and writes', async () => {

@@ -29,6 +29,15 @@ export class MatchError extends Error {
   }
 }
 
+/**
+ * Takes the pass row's lock for the rest of the transaction: passes (and force-matches) of several worker
+ * processes on PostgreSQL run one after another, each seeing what the last committed, instead of colliding on
+ * the same transactions. (One DuckDB process already runs them one at a time.)
+ */
+async function serialize(tx: SqlClient): Promise<void> {
+  await tx.exec("UPDATE match_state SET value = value + 1 WHERE name = 'passes'");
+}
+
 // The rounds of one pass stop when a round matches nothing; this bounds a pathological input.
 const MAX_ROUNDS = 50;
 
@@ -57,7 +66,9 @@ export class Matcher {
     return this.lock.run(async () => {
       const started = performance.now();
       const now = options.now ?? new Date();
+      await this.ensurePassRow();
       return this.store.transaction(async (tx) => {
+        await serialize(tx);
         const resolved = await tx.query(
           `UPDATE match_payments SET scheme = m.scheme, status = 'pending'
              FROM (SELECT identifier, provider, min(scheme) AS scheme FROM match_merchants GROUP BY identifier, provider) m
@@ -238,10 +249,22 @@ export class Matcher {
     return p.length;
   }
 
+  private passRow = false;
+
+  private async ensurePassRow(): Promise<void> {
+    if (this.passRow) return;
+    await this.store.exec(
+      "INSERT INTO match_state (name, value) VALUES ('passes', 0) ON CONFLICT (name) DO NOTHING",
+    );
+    this.passRow = true;
+  }
+
   /** Force-matches a payment (with a scheme transaction, or alone) for redress, recorded as forced. */
   forceMatch(paymentId: number, schemeTxId: number | null, by: string, now = new Date()): Promise<number> {
-    return this.lock.run(() =>
-      this.store.transaction(async (tx) => {
+    return this.lock.run(async () => {
+      await this.ensurePassRow();
+      return this.store.transaction(async (tx) => {
+        await serialize(tx);
         const [p] = await tx.query('SELECT status, scheme FROM match_payments WHERE id = $1', [paymentId]);
         if (!p) throw new MatchError(`no payment transaction ${paymentId}`, 404);
         if (p.status === 'matched')
@@ -272,8 +295,8 @@ export class Matcher {
           now,
         );
         return Number(m!.id);
-      }),
-    );
+      });
+    });
   }
 
   /** Puts transactions that are not matched back to pending, so the next pass looks at them again. */
