@@ -63,6 +63,13 @@ export class Ingest {
     this.contracts.set(type, check);
   }
 
+  /** An event read from an input, through its type's contract (a replay reads inputs again this way). */
+  check(read: ReturnType<typeof toEvent>): ReturnType<typeof toEvent> {
+    if (!read.ok) return read;
+    const contract = this.contracts.get(read.event.type);
+    return contract ? contract(read.event) : read;
+  }
+
   /** What the tracking plan says of an event (accept when there is no plan): replays ask it too. */
   verdict(e: NewEvent): Verdict {
     return this.plan && !this.plan.empty ? this.plan.check(e) : { action: 'accept' };

@@ -94,9 +94,14 @@ export class Quarantine {
     await this.store.migrate(QUARANTINE_MIGRATIONS);
   }
 
-  /** Keeps inputs; durable when the promise resolves (brokers ack only after). */
+  /**
+   * Keeps inputs; durable when the promise resolves (brokers ack only after). One transaction, a few hundred
+   * rows per statement: a flood of bad input is written at the store's speed (one INSERT per item took 10 ms).
+   */
   async put(items: readonly QuarantineInput[], now = new Date()): Promise<string[]> {
     const ids: string[] = [];
+    // The same input twice in one call is one row seen twice (a statement may not touch a row twice).
+    const rows = new Map<string, { values: unknown[]; times: number }>();
     for (const item of items) {
       const bytes = typeof item.raw === 'string' ? Buffer.from(item.raw, 'utf8') : item.raw;
       const id = createHash('sha256')
@@ -114,28 +119,42 @@ export class Quarantine {
         raw = kept.toString('base64');
         encoding = 'base64';
       }
-      await this.store.exec(
-        `INSERT INTO panoramix_quarantine (id, source, type, reason, field, error, raw, raw_encoding, raw_bytes, truncated, first_seen, last_seen, times, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1, 'held')
-         ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen, times = panoramix_quarantine.times + 1,
-           reason = excluded.reason, field = excluded.field, error = excluded.error, status = 'held'`,
-        [
-          id,
-          item.source,
-          item.type ?? null,
-          item.reason,
-          item.field ?? null,
-          item.error,
-          raw,
-          encoding,
-          bytes.length,
-          bytes.length > this.maxRawBytes,
-          now,
-        ],
-      );
+      const values = [
+        id,
+        item.source,
+        item.type ?? null,
+        item.reason,
+        item.field ?? null,
+        item.error,
+        raw,
+        encoding,
+        bytes.length,
+        bytes.length > this.maxRawBytes,
+      ];
+      rows.set(id, { values, times: (rows.get(id)?.times ?? 0) + 1 });
       this.counts.set(item.reason, (this.counts.get(item.reason) ?? 0) + 1);
       ids.push(id);
     }
+    const all = [...rows.values()];
+    if (all.length === 0) return ids;
+    await this.store.transaction(async (tx) => {
+      for (let at = 0; at < all.length; at += 200) {
+        const params: unknown[] = [now];
+        const tuples = all.slice(at, at + 200).map((r) => {
+          const b = params.length;
+          params.push(...r.values, r.times);
+          const p = (k: number) => `$${b + k}`;
+          return `(${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(p).join(', ')}, $1, $1, ${p(11)}, 'held')`;
+        });
+        await tx.exec(
+          `INSERT INTO panoramix_quarantine (id, source, type, reason, field, error, raw, raw_encoding, raw_bytes, truncated, first_seen, last_seen, times, status)
+           VALUES ${tuples.join(', ')}
+           ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen, times = panoramix_quarantine.times + excluded.times,
+             reason = excluded.reason, field = excluded.field, error = excluded.error, status = 'held'`,
+          params,
+        );
+      }
+    });
     return ids;
   }
 
@@ -162,12 +181,21 @@ export class Quarantine {
     return Object.fromEntries(rows.map((r) => [r.reason as string, r.n as number]));
   }
 
-  async mark(db: SqlClient, id: string, status: 'replayed' | 'discarded', now = new Date()): Promise<void> {
-    await db.exec('UPDATE panoramix_quarantine SET status = $2, resolved_at = $3 WHERE id = $1', [
-      id,
-      status,
-      now,
-    ]);
+  /** Marks held inputs resolved, a few hundred per statement (one UPDATE per item took 10 ms each). */
+  async mark(
+    db: SqlClient,
+    ids: readonly string[],
+    status: 'replayed' | 'discarded',
+    now = new Date(),
+  ): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      await db.exec(
+        `UPDATE panoramix_quarantine SET status = $1, resolved_at = $2
+          WHERE id IN (${chunk.map((_, j) => `$${j + 3}`).join(', ')})`,
+        [status, now, ...chunk],
+      );
+    }
   }
 
   async update(id: string, reason: string, field: string | undefined, error: string): Promise<void> {
@@ -179,7 +207,11 @@ export class Quarantine {
 
   async discard(filter: QuarantineFilter): Promise<number> {
     const items = await this.list({ ...filter, status: 'held', limit: filter.limit ?? 10_000 });
-    for (const item of items) await this.mark(this.store, item.id, 'discarded');
+    await this.mark(
+      this.store,
+      items.map((item) => item.id),
+      'discarded',
+    );
     return items.length;
   }
 }

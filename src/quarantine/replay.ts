@@ -67,7 +67,7 @@ export async function replayQuarantine(
         outcome.stillFailing++;
         continue;
       }
-      const r = runtime.ingest.readerFor(source)(value, source, Date.now());
+      const r = runtime.ingest.check(runtime.ingest.readerFor(source)(value, source, Date.now()));
       if (!r.ok) {
         await q.update(item.id, 'envelope', r.field, r.error);
         outcome.stillFailing++;
@@ -85,7 +85,7 @@ export async function replayQuarantine(
     if (events.length === 0) continue;
     const result = await runtime.committer.submit(events);
     await runtime.store.transaction(async (tx) => {
-      for (const id of ids) await q.mark(tx, id, 'replayed');
+      await q.mark(tx, ids, 'replayed');
     });
     outcome.replayed += events.length;
     outcome.duplicates += result.duplicates.length;
