@@ -1,14 +1,25 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Store } from '../store/store.js';
 import type { LakeConfig, LakeTable, LakeType } from './config.js';
 import type { RowFilter } from './datasources/datasource.js';
 import { whereOf } from './datasources/datasource.js';
+import { unescapePartitionValue } from './hive-path.js';
 import type { LakeTarget } from './target.js';
 import { partitionKey, type WrittenPartition } from './writer.js';
 
 type CopyingStore = Store & {
   copyToParquet(sql: string, params: readonly unknown[], file: string): Promise<number>;
+  copyToParquetPartitioned?(
+    sql: string,
+    params: readonly unknown[],
+    dir: string,
+    partitions: readonly string[],
+  ): Promise<number>;
 };
+
+// Partition values DuckDB writes in the same text as ours (dates and timestamps it formats its own way).
+const SAME_TEXT: ReadonlySet<LakeType> = new Set(['text', 'bigint', 'integer', 'boolean']);
 
 /** Whether a table can be written by the store's own Parquet writer (its only source is the DuckDB store). */
 export function canWriteDirect(store: Store, lake: LakeConfig, table: LakeTable): store is CopyingStore {
@@ -43,9 +54,6 @@ export async function writeDirect(
   const src = q(table.source ?? name);
   const where = whereOf(filter, q, (n) => `$${n}`);
   const parts = table.partitions;
-  const tuples = parts.length
-    ? await store.query(`SELECT DISTINCT ${parts.map(q).join(', ')} FROM ${src}${where.sql}`, where.params)
-    : [{}];
   const columns = Object.entries(table.fields)
     .filter(([f]) => !parts.includes(f))
     .map(([f, t]) => {
@@ -57,6 +65,17 @@ export async function writeDirect(
           : q(f);
       return CASTS[t] ? `CAST(${value} AS ${CASTS[t]}) AS ${q(f)}` : `${value} AS ${q(f)}`;
     });
+  if (
+    parts.length > 0 &&
+    store.copyToParquetPartitioned &&
+    parts.every((p) => SAME_TEXT.has(table.fields[p] ?? 'text'))
+  ) {
+    const out = await writeOneScan(store, name, table, lake, target, columns, where, onPartition);
+    if (out) return out;
+  }
+  const tuples = parts.length
+    ? await store.query(`SELECT DISTINCT ${parts.map(q).join(', ')} FROM ${src}${where.sql}`, where.params)
+    : [{}];
   const written: WrittenPartition[] = [];
   let total = 0;
   for (const tuple of tuples) {
@@ -81,4 +100,71 @@ export async function writeDirect(
     onPartition?.(p, written.length, tuples.length);
   }
   return { rows: total, partitions: written };
+}
+
+/**
+ * All partitions in one scan: DuckDB's partitioned COPY into a temporary directory, then each partition's file
+ * moved to its place in our layout (measured on 10M events: one scan instead of one per partition). Null when
+ * DuckDB wrote more than one file for a partition (then the caller writes partition by partition).
+ */
+async function writeOneScan(
+  store: CopyingStore,
+  name: string,
+  table: LakeTable,
+  lake: LakeConfig,
+  target: LakeTarget,
+  columns: string[],
+  where: { sql: string; params: unknown[] },
+  onPartition?: (p: WrittenPartition, done: number, total: number) => void,
+): Promise<{ rows: number; partitions: WrittenPartition[] } | null> {
+  const q = (id: string) => store.dialect.quoteIdent(id);
+  const parts = table.partitions;
+  const dir = target.tempPath(`${name}/_partitions`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    await store.copyToParquetPartitioned!(
+      `SELECT ${[...columns, ...parts.map(q)].join(', ')} FROM ${q(table.source ?? name)}${where.sql}`,
+      where.params,
+      dir,
+      parts,
+    );
+    const files = listFiles(dir);
+    const byDir = new Map<string, string[]>();
+    for (const f of files) byDir.set(path.dirname(f), [...(byDir.get(path.dirname(f)) ?? []), f]);
+    if ([...byDir.values()].some((list) => list.length > 1)) return null;
+    const written: WrittenPartition[] = [];
+    let total = 0;
+    for (const file of files) {
+      const segments = path.relative(dir, path.dirname(file)).split(path.sep);
+      const values: Record<string, string | null> = {};
+      for (const seg of segments) {
+        const at = seg.indexOf('=');
+        values[seg.slice(0, at)] = unescapePartitionValue(seg.slice(at + 1));
+      }
+      const [{ n }] = (await store.query('SELECT num_rows AS n FROM parquet_file_metadata($1)', [file])) as [
+        { n: number },
+      ];
+      const key = partitionKey(name, lake, values);
+      // Through the target's own temporary name (it makes the directory, and for S3 the upload's source).
+      const tmp = target.tempPath(key);
+      fs.renameSync(file, tmp);
+      const bytes = await target.place(tmp, key);
+      total += Number(n);
+      const p = { key, location: target.uri(path.posix.dirname(key)), values, rows: Number(n), bytes };
+      written.push(p);
+      onPartition?.(p, written.length, files.length);
+    }
+    return { rows: total, partitions: written };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function listFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
 }

@@ -34,7 +34,7 @@ class LocalTarget implements LakeTarget {
     // Leftovers of a crashed run are removed first; a dot-name is never read as the table's file.
     for (const f of fs.readdirSync(path.dirname(full)))
       if (f.startsWith(`.${path.basename(full)}.tmp-`))
-        fs.rmSync(path.join(path.dirname(full), f), { force: true });
+        fs.rmSync(path.join(path.dirname(full), f), { recursive: true, force: true });
     return path.join(path.dirname(full), `.${path.basename(full)}.tmp-${process.pid}`);
   }
 

@@ -110,6 +110,23 @@ export class DuckDbStore implements Store {
   }
 
   /** Writes a query's rows to a Parquet file (DuckDB's own writer); answers how many rows it wrote. */
+  /**
+   * One scan writing one Parquet file per distinct value of the partition columns, Hive style, under `dir`
+   * (DuckDB's COPY … PARTITION_BY; the partition columns are left out of the files).
+   */
+  async copyToParquetPartitioned(
+    sql: string,
+    params: readonly unknown[],
+    dir: string,
+    partitions: readonly string[],
+  ): Promise<number> {
+    const rows = await this.query(
+      `COPY (${sql}) TO ${quoteLiteral(dir)} (FORMAT parquet, PARTITION_BY (${partitions.map((p) => this.dialect.quoteIdent(p)).join(', ')}))`,
+      params,
+    );
+    return Number(rows[0]?.Count ?? 0);
+  }
+
   async copyToParquet(sql: string, params: readonly unknown[], file: string): Promise<number> {
     const rows = await this.query(`COPY (${sql}) TO ${quoteLiteral(file)} (FORMAT parquet)`, params);
     return Number(rows[0]?.Count ?? 0);
