@@ -11,6 +11,7 @@ import { EventWriter } from './event-writer.js';
 
 // Commits in flight at once: one connection each (see EventWriter); the group committer matches it.
 const WRITER_CONNECTIONS = 2;
+const CHECKPOINT_THRESHOLD = '256MB';
 
 /** Options of the embedded store. */
 export interface DuckDbStoreOptions {
@@ -35,7 +36,12 @@ export class DuckDbStore implements Store {
   static async open(options: DuckDbStoreOptions): Promise<DuckDbStore> {
     if (options.path !== ':memory:')
       fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true });
-    const instance = await DuckDBInstance.create(options.path);
+    // Checkpoints every 256 MB of WAL instead of 16: at the default, a stream of 1 KB events checkpointed every
+    // 16k events (append of 10k-event batches: 31k → 37k+ events/s at 1 KB, 110k → 138k at 200 B). The cost
+    // is a longer WAL replay after a crash.
+    const instance = await DuckDBInstance.create(options.path, {
+      checkpoint_threshold: CHECKPOINT_THRESHOLD,
+    });
     const writers: DuckDBConnection[] = [];
     for (let i = 0; i < WRITER_CONNECTIONS; i++) writers.push(await instance.connect());
     const store = new DuckDbStore(instance, writers);
