@@ -101,7 +101,9 @@ matching:
     expect(await exited(child), child.output()).toBe('SIGKILL');
     await new Promise((r) => setTimeout(r, 300));
     const atKill = received.length;
-    expect(atKill).toBe(20); // the first batch was published, and never recorded as exported
+    // The first batch (up to 20; fewer if the first pass matched fewer) was published, never recorded.
+    expect(atKill).toBeGreaterThan(0);
+    expect(atKill).toBeLessThanOrEqual(20);
 
     child = start();
     await waitForHttp(`${base}/v1/match/summary`, child);
