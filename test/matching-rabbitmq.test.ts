@@ -86,7 +86,8 @@ matching:
       },
       'not json at all',
     ]);
-    await send(`${prefix}.import.scheme`, schemes);
+    // Ten in one message (an array), the rest one per message.
+    await send(`${prefix}.import.scheme`, [schemes.slice(0, 10), ...schemes.slice(10)]);
 
     // Read the export queue as a downstream consumer would.
     const received: number[] = [];

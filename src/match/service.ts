@@ -304,21 +304,27 @@ async function importFromQueue(
   const unreadable: string[] = [];
   for (const d of batch) {
     const text = d.body.toString('utf8');
-    let owner: unknown;
+    let records: unknown[];
     try {
-      owner = (JSON.parse(text) as Record<string, unknown>)?.[ownerKey];
+      const v: unknown = JSON.parse(text);
+      records = Array.isArray(v) ? v : [v]; // one record, or an array of them
     } catch {
-      owner = undefined;
+      unreadable.push(text);
+      continue;
     }
-    if (typeof owner === 'string' && owner) byOwner.set(owner, [...(byOwner.get(owner) ?? []), text]);
-    else unreadable.push(text);
+    for (const r of records) {
+      const owner = r && typeof r === 'object' ? (r as Record<string, unknown>)[ownerKey] : undefined;
+      const line = JSON.stringify(r); // one line each, whatever the message's layout
+      if (typeof owner === 'string' && owner) byOwner.set(owner, [...(byOwner.get(owner) ?? []), line]);
+      else unreadable.push(line);
+    }
   }
   const held = unreadable.map((raw) => ({
     source: m.config.source,
     raw,
     reason: 'envelope' as const,
     field: ownerKey,
-    error: `an import message must be a JSON object naming its ${ownerKey}`,
+    error: `an import message must be a JSON object (or an array of them) naming its ${ownerKey}`,
   }));
   for (const [owner, lines] of byOwner) {
     try {
