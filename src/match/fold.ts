@@ -110,6 +110,11 @@ export class TransactionFolder {
            UNION ALL
            SELECT 'scheme', scheme, match_group, count(*) FROM match_scheme_txs WHERE ${ids} GROUP BY 1, 2, 3`,
         );
+        // Fresh statistics for the matcher's joins: without them PostgreSQL planned the candidate join over
+        // just-filled tables as if they were empty (30 s instead of 7 s at 100k transactions).
+        if (added.length > 0)
+          for (const t of ['match_payments', 'match_scheme_txs', 'match_scheme_mids'])
+            await tx.exec(`ANALYZE ${t}`);
         const schemes = new Set<string>();
         const groups = new Set<string>();
         let payments = 0;

@@ -140,6 +140,8 @@ export class Matcher {
           WHERE p.status = 'pending' AND p.scheme = ${s} AND s.status = 'pending' AND s.scheme = ${s}
             AND ${candidateCondition(def)}) c`,
     );
+    // Statistics for the planner: PostgreSQL never analyzes temporary tables by itself.
+    await tx.exec('ANALYZE match_cand');
     const order = (upTo: number) => Array.from({ length: upTo + 1 }, (_, i) => `r${i}`).join(', ');
     const ranks = Array.from(
       { length: k },
