@@ -70,7 +70,10 @@ const ours: number[] = [];
 const direct: number[] = [];
 for (let r = 0; r < runs; r++) {
   t = performance.now();
-  await runtime.store.query(`SELECT count(*) AS n FROM (${plan.partialSql(0, n)}) x`);
+  // The same query, its result kept in a table as a batch view is. (Wrapped in SELECT count(*), as this used to
+  // be, DuckDB pruned the measures no one read and the baseline skipped a third of the work: 350 against 500 ms
+  // at 3M events.)
+  await runtime.store.exec(`CREATE OR REPLACE TEMP TABLE bench_direct AS ${plan.partialSql(0, n)}`);
   direct.push((performance.now() - t) / 1000);
   t = performance.now();
   await engine.rebuild('per_hour');
