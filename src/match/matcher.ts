@@ -18,7 +18,7 @@ export interface PassResult {
   readonly ms: number;
 }
 
-/** A match as recorded. */
+/** A match that cannot be made or changed (already matched, no such transaction): its status and why. */
 export class MatchError extends Error {
   constructor(
     message: string,
