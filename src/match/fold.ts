@@ -62,7 +62,7 @@ export class TransactionFolder {
     const range = `seq > ${Math.trunc(from)} AND seq <= ${Math.trunc(to)}`;
     const now = new Date();
     try {
-      return await this.store.transaction(async (tx) => {
+      const result = await this.store.transaction(async (tx) => {
         // The folded seq moves first, and only from the value read: of two workers folding at once, one wins.
         const moved = await tx.query(
           "UPDATE match_state SET value = $1 WHERE name = 'folded_seq' AND value = $2 RETURNING value",
@@ -110,11 +110,6 @@ export class TransactionFolder {
            UNION ALL
            SELECT 'scheme', scheme, match_group, count(*) FROM match_scheme_txs WHERE ${ids} GROUP BY 1, 2, 3`,
         );
-        // Fresh statistics for the matcher's joins: without them PostgreSQL planned the candidate join over
-        // just-filled tables as if they were empty (30 s instead of 7 s at 100k transactions).
-        if (added.length > 0)
-          for (const t of ['match_payments', 'match_scheme_txs', 'match_scheme_mids'])
-            await tx.exec(`ANALYZE ${t}`);
         const schemes = new Set<string>();
         const groups = new Set<string>();
         let payments = 0;
@@ -127,6 +122,11 @@ export class TransactionFolder {
         }
         return { payments, schemeTransactions, schemes: [...schemes], groups: [...groups] };
       });
+      // The matcher's joins need statistics of what was just added (PostgreSQL planned them as if empty).
+      await this.store.analyzeAfterGrowth?.('match_payments', result.payments);
+      await this.store.analyzeAfterGrowth?.('match_scheme_txs', result.schemeTransactions);
+      await this.store.analyzeAfterGrowth?.('match_scheme_mids', result.schemeTransactions);
+      return result;
     } catch (err) {
       if ((err as Error).message === 'raced' || /conflict/i.test((err as Error).message)) return EMPTY;
       throw err;

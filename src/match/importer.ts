@@ -3,8 +3,8 @@ import type { BodyItem } from '../collect/body.js';
 import type { Rejection } from '../collect/ingest.js';
 import type { Runtime } from '../runtime.js';
 import type { MatchingConfig } from './config.js';
+import { MatchingError } from './errors.js';
 import type { FileRecord } from './parse-records.js';
-import { ReferenceDataError } from './reference.js';
 import { normalizeRecord, type Side, transactionEvent } from './transaction.js';
 
 // Records per ingest call: a group commit's worth, so a million-row file neither waits on one huge commit
@@ -58,7 +58,7 @@ export class TransactionImporter {
       [owner],
     );
     if (known.length === 0)
-      throw new ReferenceDataError(
+      throw new MatchingError(
         `${owner} is not a ${side === 'payment' ? 'payment provider' : 'loyalty scheme'}: add it first (panoramix match ${side === 'payment' ? 'provider' : 'scheme'} add ${owner})`,
         404,
       );

@@ -3,8 +3,9 @@ import { quoteLiteral } from '../project/expr/compile.js';
 import { Mutex } from '../store/duckdb/mutex.js';
 import type { SqlClient, Store } from '../store/store.js';
 import { type MatchingConfig, type SchemeRules, schemeRulesSchema } from './config.js';
+import { MatchingError } from './errors.js';
 import { checkIn } from './queries.js';
-import { agreeing, candidateCondition, FILTER_RULES, ruleScore } from './rules.js';
+import { agreeing, candidatePairs, FILTER_RULES, ruleScore } from './rules.js';
 
 /** What one matching pass did. */
 export interface PassResult {
@@ -16,17 +17,6 @@ export interface PassResult {
   readonly resolved: number;
   readonly rounds: number;
   readonly ms: number;
-}
-
-/** A match that cannot be made or changed (already matched, no such transaction): its status and why. */
-export class MatchError extends Error {
-  constructor(
-    message: string,
-    readonly status = 409,
-  ) {
-    super(message);
-    this.name = 'MatchError';
-  }
 }
 
 /**
@@ -134,11 +124,7 @@ export class Matcher {
       `CREATE TEMP TABLE match_cand AS
        SELECT pid, sid, ${Array.from({ length: k }, (_, i) => `r${i}`).join(', ')}, ${agreeing(rules ?? [])} AS ok FROM (
          SELECT p.id AS pid, s.id AS sid, ${scores.join(', ')}
-           FROM match_payments p
-           JOIN match_scheme_mids sm ON sm.merchant_id = p.merchant_id
-           JOIN match_scheme_txs s ON s.id = sm.scheme_tx_id
-          WHERE p.status = 'pending' AND p.scheme = ${s} AND s.status = 'pending' AND s.scheme = ${s}
-            AND ${candidateCondition(def)}) c`,
+           ${candidatePairs(def, `p.status = 'pending' AND p.scheme = ${s} AND s.scheme = ${s}`)}) c`,
     );
     // Statistics for the planner: PostgreSQL never analyzes temporary tables by itself.
     await tx.exec('ANALYZE match_cand');
@@ -268,22 +254,23 @@ export class Matcher {
       return this.store.transaction(async (tx) => {
         await serialize(tx);
         const [p] = await tx.query('SELECT status, scheme FROM match_payments WHERE id = $1', [paymentId]);
-        if (!p) throw new MatchError(`no payment transaction ${paymentId}`, 404);
+        if (!p) throw new MatchingError(`no payment transaction ${paymentId}`, 404);
         if (p.status === 'matched')
-          throw new MatchError(`payment transaction ${paymentId} is already matched`);
+          throw new MatchingError(`payment transaction ${paymentId} is already matched`, 409);
         let scheme = p.scheme as string | null;
         if (schemeTxId !== null) {
           const [s] = await tx.query('SELECT status, scheme FROM match_scheme_txs WHERE id = $1', [
             schemeTxId,
           ]);
-          if (!s) throw new MatchError(`no scheme transaction ${schemeTxId}`, 404);
+          if (!s) throw new MatchingError(`no scheme transaction ${schemeTxId}`, 404);
           if (s.status === 'matched')
-            throw new MatchError(`scheme transaction ${schemeTxId} is already matched`);
+            throw new MatchingError(`scheme transaction ${schemeTxId} is already matched`, 409);
           scheme = String(s.scheme);
         }
         if (!scheme)
-          throw new MatchError(
+          throw new MatchingError(
             `payment transaction ${paymentId} has an unknown merchant: name the scheme transaction to match it with`,
+            409,
           );
         const [m] = await tx.query(
           `INSERT INTO match_matches (id, payment_id, scheme_tx_id, scheme, match_type, decided_by, candidates, forced_by, matched_at)
@@ -310,8 +297,9 @@ export class Matcher {
         `SELECT id FROM match_payments WHERE id IN (${ids}) AND status = 'matched' LIMIT 1`,
       );
       if (matched)
-        throw new MatchError(
+        throw new MatchingError(
           `payment transaction ${matched.id} is already matched; force-match to change a match`,
+          409,
         );
       const rows = await this.store.query(
         `UPDATE match_payments SET status = CASE WHEN scheme IS NULL THEN 'unknown_merchant' ELSE 'pending' END,

@@ -2,7 +2,7 @@ import type { Row, SqlClient, Store } from '../store/store.js';
 import type { MatchingConfig } from './config.js';
 import { schemeRulesSchema } from './config.js';
 import { MATCH_SELECT, matchRecord } from './exporter.js';
-import { agreeing, candidateCondition, ruleScore } from './rules.js';
+import { agreeing, candidatePairs, ruleScore } from './rules.js';
 import type { Side } from './transaction.js';
 
 export const STATUSES = ['pending', 'matched', 'ambiguous', 'unmatched', 'unknown_merchant'] as const;
@@ -109,11 +109,7 @@ export class MatchQueries {
                  SELECT p.id AS payment_id, s.id, s.transaction_id, CAST(s.tx_time AS VARCHAR) AS time, s.has_time,
                         CAST(s.amount AS VARCHAR) AS amount, s.currency, s.first_six, s.last_four, s.auth_code
                         ${scores.length ? `, ${scores.join(', ')}` : ''}
-                   FROM match_payments p
-                   JOIN match_scheme_mids sm ON sm.merchant_id = p.merchant_id
-                   JOIN match_scheme_txs s ON s.id = sm.scheme_tx_id
-                  WHERE p.id IN (${ids}) AND p.scheme = $1 AND s.scheme = $1 AND s.status = 'pending'
-                    AND ${candidateCondition(def)}) c) a) z
+                   ${candidatePairs(def, `p.id IN (${ids}) AND p.scheme = $1 AND s.scheme = $1`)}) c) a) z
           WHERE rn <= ${clamp(perPayment, 1, 50)} ORDER BY payment_id, rn`,
         [scheme],
       );

@@ -1,19 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import type { SqlClient } from '../store/store.js';
+import { MatchingError } from './errors.js';
 
 export const ID_TYPES = ['primary', 'secondary', 'psimi'] as const;
 const SLUG = /^[a-z0-9][a-z0-9_-]*$/;
-
-/** A refused reference-data input: which row and field, and why. */
-export class ReferenceDataError extends Error {
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-    this.name = 'ReferenceDataError';
-  }
-}
 
 export interface MerchantIdentifier {
   readonly identifier: string;
@@ -29,7 +19,7 @@ export class ReferenceData {
 
   async addOwner(kind: 'provider' | 'scheme', slug: string, name?: string): Promise<void> {
     if (!SLUG.test(slug))
-      throw new ReferenceDataError(`"${slug}" is not a slug (lower-case letters, digits, _ and -)`);
+      throw new MatchingError(`"${slug}" is not a slug (lower-case letters, digits, _ and -)`);
     await this.db.exec(
       `INSERT INTO ${table(kind)} (slug, name, created_at) VALUES ($1, $2, $3)
        ON CONFLICT (slug) DO UPDATE SET name = excluded.name`,
@@ -50,7 +40,7 @@ export class ReferenceData {
       [slug],
     );
     if (Number(used[0]?.n) > 0)
-      throw new ReferenceDataError(`${kind} ${slug} still has merchant identifiers; remove them first`, 409);
+      throw new MatchingError(`${kind} ${slug} still has merchant identifiers; remove them first`, 409);
     const gone = await this.db.query(`DELETE FROM ${table(kind)} WHERE slug = $1 RETURNING slug`, [slug]);
     return gone.length > 0;
   }
@@ -65,20 +55,18 @@ export class ReferenceData {
     const clean: MerchantIdentifier[] = rows.map((r, i) => {
       const where = rowLabel(i);
       const identifier = String(r.identifier ?? '').trim();
-      if (!identifier) throw new ReferenceDataError(`${where}: identifier is required`);
+      if (!identifier) throw new MatchingError(`${where}: identifier is required`);
       const idType = String(r.id_type ?? 'primary')
         .trim()
         .toLowerCase();
       if (!(ID_TYPES as readonly string[]).includes(idType))
-        throw new ReferenceDataError(`${where}: id_type "${idType}" is not one of ${ID_TYPES.join(', ')}`);
+        throw new MatchingError(`${where}: id_type "${idType}" is not one of ${ID_TYPES.join(', ')}`);
       const provider = String(r.provider ?? '').trim();
       if (!providers.has(provider))
-        throw new ReferenceDataError(
-          `${where}: provider "${provider}" is not a payment provider (add it first)`,
-        );
+        throw new MatchingError(`${where}: provider "${provider}" is not a payment provider (add it first)`);
       const scheme = String(r.scheme ?? '').trim();
       if (!schemes.has(scheme))
-        throw new ReferenceDataError(`${where}: scheme "${scheme}" is not a loyalty scheme (add it first)`);
+        throw new MatchingError(`${where}: scheme "${scheme}" is not a loyalty scheme (add it first)`);
       const location =
         r.location === undefined || r.location === null || r.location === '' ? null : String(r.location);
       return { identifier, id_type: idType, provider, scheme, location };
@@ -110,7 +98,7 @@ export class ReferenceData {
     try {
       records = parse(csv, { columns: true, skip_empty_lines: true, trim: true, bom: true });
     } catch (err) {
-      throw new ReferenceDataError(`the CSV could not be read: ${(err as Error).message}`);
+      throw new MatchingError(`the CSV could not be read: ${(err as Error).message}`);
     }
     // Line numbers as a spreadsheet shows them: the header is line 1.
     return this.addMerchants(records, (i) => `line ${i + 2}`);

@@ -7,8 +7,19 @@ import type { Rule, SchemeRules } from './config.js';
  * A rule scores a pair (lower is better); candidates are narrowed rule by rule to those with the best score.
  */
 
-/** The filter every candidate passes: same scheme, a merchant id in common, the amount, the time window. */
-export function candidateCondition(def: SchemeRules): string {
+/**
+ * The FROM and WHERE of candidate pairs: payments `p` (narrowed by `payments`, which also names the scheme
+ * on both sides) and the pending scheme transactions `s` that could be the same purchase.
+ */
+export function candidatePairs(def: SchemeRules, payments: string): string {
+  return `FROM match_payments p
+    JOIN match_scheme_mids sm ON sm.merchant_id = p.merchant_id
+    JOIN match_scheme_txs s ON s.id = sm.scheme_tx_id
+   WHERE ${payments} AND s.status = 'pending' AND ${candidateCondition(def)}`;
+}
+
+/** The filter every candidate passes: the currency, the amount, the time window. */
+function candidateCondition(def: SchemeRules): string {
   const amount =
     def.amountTolerance === 0
       ? 's.amount = p.amount'

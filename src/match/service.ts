@@ -8,10 +8,10 @@ import type { MatchingConfig } from './config.js';
 import { Exporter } from './exporter.js';
 import { TransactionFolder } from './fold.js';
 import { ImportDirectory } from './import-dir.js';
+import { importFromQueue } from './import-queue.js';
 import { TransactionImporter } from './importer.js';
 import { Matcher } from './matcher.js';
 import { MATCH_MIGRATIONS } from './migrations.js';
-import { parseRecords } from './parse-records.js';
 import { checkIn, MatchQueries } from './queries.js';
 import { ReferenceData } from './reference.js';
 import { checkTransactionEvent, EVENT_TYPES, SIDES, type Side } from './transaction.js';
@@ -290,62 +290,6 @@ export async function matchingService(runtime: Runtime): Promise<void> {
     await m.broker()?.close();
     setBroker(undefined);
   });
-}
-
-/** Records from an import queue: JSON objects naming their provider or scheme; each batch is a match group. */
-async function importFromQueue(
-  runtime: Runtime,
-  m: Matching,
-  side: Side,
-  batch: { body: Buffer }[],
-): Promise<void> {
-  const ownerKey = side === 'payment' ? 'provider' : 'scheme';
-  const byOwner = new Map<string, string[]>();
-  const unreadable: string[] = [];
-  for (const d of batch) {
-    const text = d.body.toString('utf8');
-    let records: unknown[];
-    try {
-      const v: unknown = JSON.parse(text);
-      records = Array.isArray(v) ? v : [v]; // one record, or an array of them
-    } catch {
-      unreadable.push(text);
-      continue;
-    }
-    for (const r of records) {
-      const owner = r && typeof r === 'object' ? (r as Record<string, unknown>)[ownerKey] : undefined;
-      const line = JSON.stringify(r); // one line each, whatever the message's layout
-      if (typeof owner === 'string' && owner) byOwner.set(owner, [...(byOwner.get(owner) ?? []), line]);
-      else unreadable.push(line);
-    }
-  }
-  const held = unreadable.map((raw) => ({
-    source: m.config.source,
-    raw,
-    reason: 'envelope' as const,
-    field: ownerKey,
-    error: `an import message must be a JSON object (or an array of them) naming its ${ownerKey}`,
-  }));
-  for (const [owner, lines] of byOwner) {
-    try {
-      const report = await m.importer.import(side, owner, parseRecords(lines.join('\n'), 'ndjson'), {
-        origin: 'queue',
-        name: `${side} queue`,
-      });
-      if (report.error) throw new Error(report.error);
-    } catch (err) {
-      if ((err as Error).name !== 'ReferenceDataError') throw err;
-      for (const raw of lines)
-        held.push({
-          source: m.config.source,
-          raw,
-          reason: 'envelope',
-          field: ownerKey,
-          error: (err as Error).message,
-        });
-    }
-  }
-  if (held.length) await runtime.quarantine.put(held);
 }
 
 function redact(url: string): string {

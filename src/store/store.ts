@@ -73,6 +73,11 @@ export interface Store extends SqlClient {
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
   /** Streams a query's rows in chunks, when the engine can (the lake export reads whole tables this way). */
   stream?(sql: string, params?: readonly unknown[]): AsyncIterable<Row[]>;
+  /**
+   * Told that rows were bulk-added to one of our tables: refreshes the planner's statistics when the table has
+   * grown enough for it to matter (PostgreSQL; DuckDB keeps its statistics as it writes).
+   */
+  analyzeAfterGrowth?(table: string, added: number): Promise<void>;
   /** Bytes the store occupies, when the engine can tell. */
   sizeBytes(): Promise<number | null>;
   close(): Promise<void>;

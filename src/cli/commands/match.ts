@@ -3,9 +3,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { MatchBroker, queueNames } from '../../match/broker.js';
 import { writeDemoFiles } from '../../match/demo-files.js';
-import { MatchError } from '../../match/matcher.js';
+import { MatchingError } from '../../match/errors.js';
 import { parseRecords, recordFormat } from '../../match/parse-records.js';
-import { ReferenceDataError } from '../../match/reference.js';
 import { type Matching, matchingOf } from '../../match/service.js';
 import { SIDES, type Side } from '../../match/transaction.js';
 import type { Runtime } from '../../runtime.js';
@@ -395,7 +394,7 @@ export async function withMatching(
       m.attachBroker(broker);
     }
     await fn(m, runtime).catch((err: Error) => {
-      if (err instanceof ReferenceDataError || err instanceof MatchError) fail(err.message);
+      if (err instanceof MatchingError) fail(err.message);
       throw err;
     });
   } finally {

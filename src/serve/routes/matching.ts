@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { MatchError } from '../../match/matcher.js';
+import { MatchingError } from '../../match/errors.js';
 import { parseRecords, recordFormat } from '../../match/parse-records.js';
-import { ReferenceDataError } from '../../match/reference.js';
 import { type Matching, matchingOf } from '../../match/service.js';
 import { SIDES, type Side } from '../../match/transaction.js';
 import type { Runtime } from '../../runtime.js';
@@ -51,8 +50,7 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
   };
 
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
-    if (err instanceof ReferenceDataError || err instanceof MatchError)
-      return reply.code(err.status).send({ error: err.message });
+    if (err instanceof MatchingError) return reply.code(err.status).send({ error: err.message });
     if (err.statusCode && err.statusCode < 500)
       return reply.code(err.statusCode).send({ error: err.message });
     req.log.error({ err, url: req.url }, 'request failed');
@@ -212,11 +210,11 @@ function merchantRows(text: string): Record<string, unknown>[] {
   try {
     v = JSON.parse(text);
   } catch (err) {
-    throw new ReferenceDataError(`the body is not JSON: ${(err as Error).message}`);
+    throw new MatchingError(`the body is not JSON: ${(err as Error).message}`);
   }
   const list = Array.isArray(v) ? v : [v];
   if (!list.every((x) => x && typeof x === 'object'))
-    throw new ReferenceDataError('send a merchant identifier object, an array of them, or CSV (text/csv)');
+    throw new MatchingError('send a merchant identifier object, an array of them, or CSV (text/csv)');
   return list as Record<string, unknown>[];
 }
 

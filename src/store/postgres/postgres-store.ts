@@ -34,9 +34,9 @@ const APPEND_LOCK = 0x70616e6f;
  */
 export class PostgresStore implements Store {
   readonly dialect = postgresDialect;
-  private grownSinceAnalyze = 0;
   private readonly partitions = new Set<string>();
-  private analyzedAt = 0;
+  /** Per table: its rows (as last known) and the rows added since its statistics were refreshed. */
+  private readonly growth = new Map<string, { rows: number; since: number }>();
 
   private constructor(private readonly pool: pg.Pool) {}
 
@@ -138,7 +138,8 @@ export class PostgresStore implements Store {
         }
       });
       stored.sort((a, b) => a.seq - b.seq);
-      await this.analyzeIfGrown(stored.length, stored.at(-1)?.seq ?? 0);
+      await this.analyzeAfterGrowth('events', stored.length);
+      await this.analyzeAfterGrowth('event_keys', stored.length);
       return { stored, duplicates };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -149,15 +150,23 @@ export class PostgresStore implements Store {
   }
 
   // Bulk loads outrun autovacuum's statistics, and the planner then picks nested loops that take seconds
-  // instead of milliseconds (measured: 2.6 s vs 11 ms for the orders reports). Re-analyze whenever the table
-  // has grown by a tenth since the last time.
-  private async analyzeIfGrown(added: number, lastSeq: number): Promise<void> {
-    this.grownSinceAnalyze += added;
-    if (this.grownSinceAnalyze < Math.max(1000, this.analyzedAt * 0.1)) return;
-    this.grownSinceAnalyze = 0;
-    this.analyzedAt = lastSeq;
-    await this.pool.query('ANALYZE events');
-    await this.pool.query('ANALYZE event_keys');
+  // instead of milliseconds (measured: 2.6 s vs 11 ms for the orders reports; 30 s vs 5.6 s for a matching
+  // pass over 100k transactions). Re-analyze whenever a table has grown by a tenth (and 1,000 rows).
+  async analyzeAfterGrowth(table: string, added: number): Promise<void> {
+    let g = this.growth.get(table);
+    if (!g) {
+      const { rows } = await this.pool.query(
+        'SELECT greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = to_regclass($1)',
+        [table],
+      );
+      g = { rows: Number(rows[0]?.n ?? 0), since: 0 };
+      this.growth.set(table, g);
+    }
+    g.rows += added;
+    g.since += added;
+    if (g.since < Math.max(1000, g.rows * 0.1)) return;
+    g.since = 0;
+    await this.pool.query(`ANALYZE ${postgresDialect.quoteIdent(table)}`);
   }
 
   // The month partitions the staged events need, created (inside the append's transaction) when missing.
