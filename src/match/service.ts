@@ -14,7 +14,7 @@ import { Matcher } from './matcher.js';
 import { MATCH_MIGRATIONS } from './migrations.js';
 import { checkIn, MatchQueries } from './queries.js';
 import { ReferenceData } from './reference.js';
-import { checkTransactionEvent, EVENT_TYPES, SIDES, type Side } from './transaction.js';
+import { checkTransactionEvent, EVENT_TYPES, SIDES } from './transaction.js';
 
 /** Matching's parts for one runtime: shared by its services, its HTTP routes and the CLI. */
 export interface Matching {
