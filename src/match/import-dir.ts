@@ -1,8 +1,8 @@
-import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ImportReport, TransactionImporter } from './importer.js';
-import { parseRecords, recordFormat } from './parse-records.js';
+import { recordFormat } from './parse-records.js';
 import { SIDES, type Side } from './transaction.js';
 
 /**
@@ -37,26 +37,16 @@ export class ImportDirectory {
             continue;
           }
           this.sizes.delete(file);
-          reports.push(...(await this.importFile(side, owner, file, format)));
+          reports.push(...(await this.importFile(side, owner, file)));
         }
       }
     }
     return reports;
   }
 
-  private async importFile(
-    side: Side,
-    owner: string,
-    file: string,
-    format: 'csv' | 'json' | 'ndjson',
-  ): Promise<ImportReport[]> {
-    const content = await readFile(file);
+  private async importFile(side: Side, owner: string, file: string): Promise<ImportReport[]> {
     try {
-      const report = await this.importer.import(side, owner, parseRecords(content.toString('utf8'), format), {
-        origin: 'file',
-        name: path.basename(file),
-        content,
-      });
+      const report = await this.importer.importFile(side, owner, file);
       if (report.error) {
         this.log.warn({ file, error: report.error }, 'import stopped; the file stays for the next scan');
         return [report];

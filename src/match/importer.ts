@@ -1,10 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { BodyItem } from '../collect/body.js';
 import type { Rejection } from '../collect/ingest.js';
 import type { Runtime } from '../runtime.js';
 import type { MatchingConfig } from './config.js';
 import { MatchingError } from './errors.js';
-import type { FileRecord } from './parse-records.js';
+import { type FileRecord, parseRecords, recordFormat } from './parse-records.js';
 import { normalizeRecord, type Side, transactionEvent } from './transaction.js';
 
 // Records per ingest call: a group commit's worth, so a million-row file neither waits on one huge commit
@@ -141,6 +143,18 @@ export class TransactionImporter {
         );
     });
     return { matchGroup, side, owner, records: records.length, accepted, duplicates, rejected };
+  }
+
+  /** Imports one file (.csv, .json or .ndjson); a file whose content was imported before is skipped. */
+  async importFile(side: Side, owner: string, file: string): Promise<ImportReport> {
+    const format = recordFormat(file);
+    if (!format) throw new MatchingError(`${file}: name a .csv, .json or .ndjson file`);
+    const content = await readFile(file);
+    return this.import(side, owner, parseRecords(content.toString('utf8'), format), {
+      origin: 'file',
+      name: path.basename(file),
+      content,
+    });
   }
 
   /** The import log, newest first. */

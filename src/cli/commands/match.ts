@@ -1,17 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Command } from 'commander';
-import { MatchBroker, queueNames } from '../../match/broker.js';
-import { writeDemoFiles } from '../../match/demo-files.js';
-import { MatchingError } from '../../match/errors.js';
-import { parseRecords, recordFormat } from '../../match/parse-records.js';
-import { type Matching, matchingOf } from '../../match/service.js';
 import { SIDES, type Side } from '../../match/transaction.js';
-import type { Runtime } from '../../runtime.js';
 import type { Row } from '../../store/store.js';
-import { createLogger } from '../logger.js';
 import { formatRows } from '../output.js';
-import { CONFIG_OPTION, fail, loadProject, openProject } from '../project.js';
+import { CONFIG_OPTION, fail } from '../project.js';
+import { printTotals, withMatching } from '../with-matching.js';
+import { demoCommands } from './match-demo.js';
 
 type Format = 'table' | 'json' | 'ndjson' | 'csv';
 const FORMAT_OPTION = ['-f, --format <format>', 'table, json, ndjson or csv', 'table'] as const;
@@ -94,19 +88,7 @@ export function matchCommand(): Command {
         if (!(SIDES as readonly string[]).includes(side)) fail(`side must be payment or scheme, not ${side}`);
         let bad = 0;
         for (const file of files) {
-          const format = recordFormat(file);
-          if (!format) fail(`${file}: name a .csv, .json or .ndjson file`);
-          const content = await readFile(file);
-          const r = await m.importer.import(
-            side as Side,
-            owner,
-            parseRecords(content.toString('utf8'), format),
-            {
-              origin: 'file',
-              name: path.basename(file),
-              content,
-            },
-          );
+          const r = await m.importer.importFile(side as Side, owner, file);
           if (r.alreadyImportedAs) {
             process.stdout.write(
               `${file}: already imported as match group ${r.alreadyImportedAs}; nothing done\n`,
@@ -281,124 +263,6 @@ export function matchCommand(): Command {
         process.stdout.write(`${await m.exporter.retry(ids.map(Number))} export(s) will be tried again\n`);
       }),
     );
-  cmd
-    .command('generate')
-    .description(
-      'write a generated loyalty programme: merchants.csv and provider/scheme files in their own columns',
-    )
-    .requiredOption('-o, --out <dir>', 'directory (laid out as an import directory)')
-    .option('-n, --count <n>', 'purchases', (v) => Number(v), 2000)
-    .option('--seed <n>', 'seed (the same seed writes the same files)', (v) => Number(v), 7)
-    .option('--start <date>', 'first day of the purchases', '2026-11-01')
-    .option(...CONFIG_OPTION)
-    .action(async (o: { out: string; count: number; seed: number; start: string; config: string }) => {
-      const { config } = loadProject(o.config);
-      if (!config.matching) fail('matching is not configured: add a matching: section to the project file');
-      const r = await writeDemoFiles(o.out, config.matching, {
-        count: o.count,
-        seed: o.seed,
-        start: Date.parse(`${o.start}T00:00:00Z`),
-      });
-      process.stdout.write(`${r.merchants}\n${r.files.join('\n')}\n`);
-    });
-  cmd
-    .command('demo')
-    .description(
-      "the end-to-end run (Harmonia's quick_work): generate files, add merchants, import, match, export, report",
-    )
-    .option('-n, --count <n>', 'purchases', (v) => Number(v), 2000)
-    .option('--seed <n>', 'seed', (v) => Number(v), 7)
-    .option(...CONFIG_OPTION)
-    .action(async (o: { count: number; seed: number; config: string }) =>
-      withMatching(
-        o.config,
-        async (m, runtime) => {
-          const dir = path.resolve(runtime.baseDir, m.config.importDir ?? './imports');
-          const start = Date.parse('2026-11-01T00:00:00Z');
-          const files = await writeDemoFiles(dir, m.config, { count: o.count, seed: o.seed, start });
-          const added = await m.reference.addMerchantsCsv(await readFile(files.merchants, 'utf8'));
-          process.stdout.write(
-            `1. ${added} merchant identifiers from ${path.relative(process.cwd(), files.merchants)}\n`,
-          );
-          for (const file of files.files) {
-            const [side, owner] = path.relative(dir, file).split(path.sep) as [Side, string];
-            const content = await readFile(file);
-            const r = await m.importer.import(
-              side,
-              owner,
-              parseRecords(content.toString('utf8'), recordFormat(file)!),
-              {
-                origin: 'file',
-                name: path.basename(file),
-                content,
-              },
-            );
-            process.stdout.write(
-              `2. ${path.relative(process.cwd(), file)}: ${r.alreadyImportedAs ? `already imported (group ${r.alreadyImportedAs})` : `group ${r.matchGroup}, ${r.accepted} new, ${r.duplicates} already stored, ${r.rejected.length} rejected`}\n`,
-            );
-          }
-          const run = await m.runOnce();
-          process.stdout.write(`3. matched ${run.matched}, exported ${run.exported}\n`);
-          printTotals(await m.queries.totals());
-          const x = await m.exporter.counts();
-          process.stdout.write(
-            `4. exports: ${Object.entries(x)
-              .map(([k, v]) => `${v} ${k}`)
-              .join(
-                ', ',
-              )}${m.config.rabbitmq ? ` → RabbitMQ queue ${m.config.export.queue}` : ''}${m.exporter.dir ? ` and files in ${path.relative(process.cwd(), m.exporter.dir)}` : ''}\n`,
-          );
-          const [first] = (await m.queries.list({ side: 'payment', status: 'matched', limit: 1 }))
-            .transactions;
-          if (first) {
-            const t = await m.queries.transaction('payment', Number(first.id));
-            process.stdout.write(`   one match: ${JSON.stringify((t as { match?: unknown }).match)}\n`);
-          }
-          process.stdout.write(
-            "   next: panoramix match list --status ambiguous, panoramix match show payment ID, the dashboard's Matching page\n",
-          );
-        },
-        { broker: true },
-      ),
-    );
+  demoCommands(cmd);
   return cmd;
-}
-
-function printTotals(t: Record<string, Record<string, number>>): void {
-  for (const [side, counts] of Object.entries(t))
-    process.stdout.write(
-      `${side}: ${
-        Object.entries(counts)
-          .map(([k, v]) => `${v} ${k}`)
-          .join(', ') || 'none'
-      }\n`,
-    );
-}
-
-/** Opens the project's matching (and RabbitMQ, when the command publishes), runs fn, closes. */
-export async function withMatching(
-  config: string,
-  fn: (m: Matching, runtime: Runtime) => Promise<void>,
-  options: { broker?: boolean } = {},
-): Promise<void> {
-  const runtime = await openProject(config, createLogger('warn'));
-  let broker: MatchBroker | undefined;
-  try {
-    const m = await matchingOf(runtime);
-    if (!m) fail('matching is not configured: add a matching: section to the project file');
-    const rabbit = m.config.rabbitmq;
-    if (options.broker && rabbit) {
-      broker = await MatchBroker.connect(rabbit.url, queueNames(rabbit.prefix, m.config.export.queue)).catch(
-        (err: Error) => fail(`cannot reach RabbitMQ (matching.rabbitmq.url): ${err.message}`),
-      );
-      m.attachBroker(broker);
-    }
-    await fn(m, runtime).catch((err: Error) => {
-      if (err instanceof MatchingError) fail(err.message);
-      throw err;
-    });
-  } finally {
-    await broker?.close();
-    await runtime.close();
-  }
 }
