@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { pino } from 'pino';
+import { parseConfig } from '../../src/config/load.js';
+import { matchingOf } from '../../src/match/service.js';
+import { createRuntime } from '../../src/runtime.js';
+import { createApp } from '../../src/serve/app.js';
+import { serviceUrl } from './services.js';
+
+// What the matching tests share: a project with a matching section, its stores, and transaction rows.
+export const KEY = 'Bearer wk_match_test_key';
+export const MATCHING = (extra = '') => `
+sources:
+  matching: { writeKeys: [wk_match_test_key] }
+matching:
+  providers:
+    visa: { columns: { transaction_id: "Transaction ID", merchant_id: "MID", amount: "Amount" } }
+    amex: {}
+  schemes:
+    iceland: { rules: [auth_code, card, time], window: 60s }
+    spotted: { spotting: true }
+  unmatchedAfter: 3d
+  export: { dir: ./exports, backoff: 1s, maxAttempts: 3 }
+${extra}`;
+
+/**
+ * The setups the suite runs on: DuckDB exporting to files; DuckDB exporting through the real RabbitMQ (when its
+ * URL is set); PostgreSQL (when its URL is set).
+ */
+export function engines(): { name: string; store: (dir: string) => string; rabbitmq?: string }[] {
+  const list: { name: string; store: (dir: string) => string; rabbitmq?: string }[] = [
+    { name: 'duckdb', store: (dir: string) => `store: { path: ${path.join(dir, 'store.duckdb')} }` },
+  ];
+  const rabbit = serviceUrl('rabbitmq');
+  if (rabbit) list.push({ name: 'duckdb, RabbitMQ', store: list[0]!.store, rabbitmq: rabbit });
+  const pg = serviceUrl('postgres');
+  if (pg)
+    list.push({
+      name: 'postgres',
+      store: () => `store: { engine: postgres, url: "${pg}", schema: m_${process.pid}_${Date.now() % 1e8} }`,
+    });
+  return list;
+}
+
+export async function open(storeYaml: string, dir: string, extra = '') {
+  const config = parseConfig(`${storeYaml}\n${MATCHING(extra)}`);
+  const runtime = await createRuntime(config, dir, pino({ level: 'silent' }));
+  const app = await createApp(runtime);
+  const m = (await matchingOf(runtime))!;
+  return { runtime, app, m };
+}
+
+export const PAY_HEADER = 'Transaction ID,feed_type,MID,time,Amount,currency,first_six,last_four,auth_code';
+export const pay = (id: string, mid: string, time: string, amount: string, auth = '111111', last4 = '4242') =>
+  [id, 'settled', mid, time, amount, 'GBP', '424242', last4, auth].join(',');
+export const scheme = (
+  id: string,
+  mids: string[],
+  time: string,
+  amount: string,
+  auth: string | null = '111111',
+  last4 = '4242',
+) => ({
+  transaction_id: id,
+  merchant_ids: mids,
+  time,
+  amount,
+  currency: 'GBP',
+  first_six: '424242',
+  last_four: last4,
+  ...(auth ? { auth_code: auth } : {}),
+});
