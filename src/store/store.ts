@@ -67,7 +67,7 @@ export interface Store extends SqlClient {
   append(events: readonly NewEvent[]): Promise<AppendResult>;
   /** Events with seq > afterSeq, in seq order. */
   readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]>;
-  /** The highest seq stored (0 when empty). */
+  /** The highest committed seq (0 when empty): every event at or below it is visible to readers. */
   lastSeq(): Promise<number>;
   /** Runs fn in one transaction on one connection. */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;

@@ -139,7 +139,7 @@ export class DuckDbStore implements Store {
   }
 
   async lastSeq(): Promise<number> {
-    return this.writer.nextSeq - 1;
+    return this.writer.committedSeq;
   }
 
   async sizeBytes(): Promise<number | null> {

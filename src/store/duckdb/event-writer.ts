@@ -46,7 +46,14 @@ export class EventWriter {
   private lastCommit: Promise<{ ok: boolean; epoch: number }> = Promise.resolve({ ok: true, epoch: 0 });
   private epoch = 0;
   private turn = 0;
-  nextSeq = 1;
+  /** The next seq to assign: staged batches have taken the ones below it, committed or not. */
+  private nextSeq = 1;
+  /**
+   * The last seq whose batch has committed, and so what readers can see: batches commit in seq order, so
+   * everything at or below it is visible. Folds read up to here and move their watermark past it; a staged
+   * seq handed out instead would be skipped for good if its batch were still committing.
+   */
+  committedSeq = 0;
 
   constructor(
     private readonly connections: readonly DuckDBConnection[],
@@ -69,7 +76,8 @@ export class EventWriter {
       for (const h of chunk.getColumnValues(0) as bigint[]) this.keys.add(Number(h));
     }
     const rows = await this.query(c, 'SELECT coalesce(max(seq), 0) AS m FROM events', []);
-    this.nextSeq = Number(rows[0]?.m ?? 0) + 1;
+    this.committedSeq = Number(rows[0]?.m ?? 0);
+    this.nextSeq = this.committedSeq + 1;
   }
 
   /** Stages the events, calls onStaged (the caller may form its next batch), then commits in order. */
@@ -169,6 +177,7 @@ export class EventWriter {
           throw new Error('an earlier commit failed; this batch was staged after it and is not stored');
         }
         await conn.run('COMMIT');
+        this.committedSeq = batch.firstSeq + batch.events.length - 1;
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
         if (batch.epoch === this.epoch) this.fail(batch);

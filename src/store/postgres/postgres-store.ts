@@ -97,6 +97,7 @@ export class PostgresStore implements Store {
     onStaged?.();
     if (events.length === 0) return { stored: [], duplicates: [] };
     const client = await this.pool.connect();
+    let result: AppendResult;
     try {
       await client.query('BEGIN');
       await client.query(
@@ -138,15 +139,18 @@ export class PostgresStore implements Store {
         }
       });
       stored.sort((a, b) => a.seq - b.seq);
-      await this.analyzeAfterGrowth('events', stored.length);
-      await this.analyzeAfterGrowth('event_keys', stored.length);
-      return { stored, duplicates };
+      result = { stored, duplicates };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release();
     }
+    // Only after the release: ANALYZE takes a pooled connection, and appends holding every connection while
+    // waiting for one more would wait for each other forever.
+    await this.analyzeAfterGrowth('events', result.stored.length);
+    await this.analyzeAfterGrowth('event_keys', result.stored.length);
+    return result;
   }
 
   // Bulk loads outrun autovacuum's statistics, and the planner then picks nested loops that take seconds
