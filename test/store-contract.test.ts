@@ -76,6 +76,24 @@ for (const factory of storeFactories()) {
       expect(seqs).toEqual([1, 2, 3, 4]);
     });
 
+    it('stores what text cannot hold (a lone surrogate, NUL) as U+FFFD, and the neighbours with it', async () => {
+      const { store } = await fresh();
+      const r = await store.append([
+        ev('a\ud800', {
+          subject: 'x\u0000y',
+          data: JSON.stringify({ s: 'z\ud800', n: 'n\u0000', big: 1e300, t: 'tab\t"q"' }),
+        }),
+        ev('b'),
+      ]);
+      expect(r.stored).toHaveLength(2);
+      const back = await store.readEvents(0, 10);
+      expect(back.map((e) => [e.id, e.subject])).toEqual([
+        ['a\ufffd', 'x\ufffdy'],
+        ['b', 'o-b'],
+      ]);
+      expect(JSON.parse(back[0]!.data)).toEqual({ s: 'z\ufffd', n: 'n\ufffd', big: 1e300, t: 'tab\t"q"' });
+    });
+
     // Folds (projections, lifecycles, matching) read up to lastSeq and then move their watermark there: a seq
     // reported before its batch is visible would be skipped by them for good.
     it('reports as lastSeq only what readers can already see, while appends are committing', async () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { NewEvent, StoredEvent } from '../../core/event.js';
+import { storable } from '../../core/storable.js';
 import { applyMigrations } from '../migrate.js';
 import type { AppendResult, Migration, Row, SqlClient, Store } from '../store.js';
 import { duckdbDialect } from './duckdb-dialect.js';
@@ -94,7 +95,7 @@ export class DuckDbStore implements Store {
   }
 
   append(events: readonly NewEvent[], onStaged?: () => void): Promise<AppendResult> {
-    return this.writer.append(events, onStaged);
+    return this.writer.append(events.map(storable), onStaged);
   }
 
   async readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]> {

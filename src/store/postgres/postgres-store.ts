@@ -4,6 +4,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { NewEvent, StoredEvent } from '../../core/event.js';
 import { keyHash } from '../../core/key-hash.js';
+import { storable } from '../../core/storable.js';
 import { applyMigrations } from '../migrate.js';
 import type { AppendResult, Migration, Row, SqlClient, Store } from '../store.js';
 import { postgresDialect } from './postgres-dialect.js';
@@ -93,8 +94,9 @@ export class PostgresStore implements Store {
     }
   }
 
-  async append(events: readonly NewEvent[], onStaged?: () => void): Promise<AppendResult> {
+  async append(input: readonly NewEvent[], onStaged?: () => void): Promise<AppendResult> {
     onStaged?.();
+    const events = input.map(storable);
     if (events.length === 0) return { stored: [], duplicates: [] };
     const client = await this.pool.connect();
     let result: AppendResult;
