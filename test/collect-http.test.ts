@@ -117,6 +117,33 @@ describe('POST /v1/events', () => {
     expect(await stored('mix-1')).toBe(1);
   });
 
+  // Epoch milliseconds beyond what a date or a store can hold used to fail the whole commit, neighbours too.
+  it('refuses a time no store can hold, naming the field, and keeps the good events', async () => {
+    const res = await post(
+      JSON.stringify([
+        { id: 'far-1', type: 'ok', time: 1795000000000 },
+        { id: 'far-2', type: 't', time: 1e20 },
+        { id: 'far-3', type: 't', time: -1e15 },
+      ]),
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.json().rejected).toEqual([
+      {
+        index: 1,
+        id: 'far-2',
+        field: 'time',
+        error: 'time must be between the years 0001 and 9999, not 100000000000000000000 (epoch milliseconds)',
+      },
+      {
+        index: 2,
+        id: 'far-3',
+        field: 'time',
+        error: 'time must be between the years 0001 and 9999, not -1000000000000000 (epoch milliseconds)',
+      },
+    ]);
+    expect(await stored('far-1')).toBe(1);
+  });
+
   it('answers 400 when nothing in the request is an event', async () => {
     const res = await post(JSON.stringify([{ type: 'x' }, 'text']));
     expect(res.statusCode).toBe(400);

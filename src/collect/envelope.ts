@@ -1,6 +1,6 @@
 import type { Mapping } from '../config/schema.js';
 import type { NewEvent } from '../core/event.js';
-import { parseEventTime } from '../core/time.js';
+import { eventTimeProblem, parseEventTime } from '../core/time.js';
 
 /** Why one event was refused: the field and a sentence. */
 export interface EventProblem {
@@ -78,12 +78,7 @@ export function toEvent(
   let time = receivedAt;
   if (timeValue !== undefined && timeValue !== null) {
     time = parseEventTime(timeValue);
-    if (Number.isNaN(time)) {
-      return bad(
-        timeField,
-        `must be an RFC 3339 timestamp such as 2026-11-24T10:00:00Z, not ${JSON.stringify(timeValue)}`,
-      );
-    }
+    if (Number.isNaN(time)) return bad(timeField, eventTimeProblem(timeValue));
   }
 
   let data: unknown;
