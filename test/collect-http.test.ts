@@ -144,6 +144,34 @@ describe('POST /v1/events', () => {
     expect(await stored('far-1')).toBe(1);
   });
 
+  it('refuses a payload too deeply nested to serialize, as that line only', async () => {
+    // Its own app: the shared one's 2 KB body limit is smaller than such a payload.
+    const big = await testApp(`sources:\n  web:\n    writeKeys: [${KEY}]\n`);
+    const deep = `{"id":"deep-2","type":"t","data":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const res = await big.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: [JSON.stringify({ id: 'deep-1', type: 'ok' }), deep].join('\n'),
+      headers: { 'content-type': 'application/x-ndjson', ...auth },
+    });
+    const [{ n }] = await big.runtime.store.query("SELECT count(*) AS n FROM events WHERE id = 'deep-1'");
+    const held = await big.runtime.store.query('SELECT count(*) AS n FROM panoramix_quarantine');
+    await big.app.close();
+    await big.runtime.close();
+    expect(n).toBe(1);
+    expect(held[0]!.n).toBe(1); // kept with its bytes, like any refused input
+    expect(res.statusCode).toBe(200);
+    expect(res.json().rejected).toEqual([
+      {
+        index: 1,
+        line: 2,
+        id: 'deep-2',
+        field: 'data',
+        error: 'data is nested too deeply to store (thousands of levels)',
+      },
+    ]);
+  });
+
   it('answers 400 when nothing in the request is an event', async () => {
     const res = await post(JSON.stringify([{ type: 'x' }, 'text']));
     expect(res.statusCode).toBe(400);

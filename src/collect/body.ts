@@ -106,7 +106,7 @@ function parseLines(body: Buffer, maxEvents: number): BodyItem[] | BodyFailure {
     if (index >= maxEvents) return tooMany(countLines(body), maxEvents);
     let item: BodyItem;
     try {
-      item = { index, line, value: JSON.parse(trimmed) };
+      item = { index, line, value: JSON.parse(trimmed), raw: trimmed };
     } catch (err) {
       item = {
         index,

@@ -88,10 +88,15 @@ export function toEvent(
     data = o.data;
     if (data === undefined) data = rest(o, [...CLOUDEVENT_ATTRIBUTES]);
   }
-  return {
-    ok: true,
-    event: { source, id: idText, type, subject, time, data: JSON.stringify(data ?? null), receivedAt },
-  };
+  let text: string;
+  try {
+    text = JSON.stringify(data ?? null);
+  } catch (err) {
+    // JSON.stringify recurses: a payload nested a few thousand levels deep exhausts the stack.
+    if (err instanceof RangeError) return bad('data', 'is nested too deeply to store (thousands of levels)');
+    throw err;
+  }
+  return { ok: true, event: { source, id: idText, type, subject, time, data: text, receivedAt } };
 }
 
 function read(o: Record<string, unknown>, field: string): unknown {

@@ -105,7 +105,7 @@ export class Ingest {
       field?: string,
     ) => {
       if (!this.quarantine) return;
-      const raw = item.raw ?? JSON.stringify(item.value ?? null);
+      const raw = item.raw ?? rawText(item.value);
       const type =
         item.value && typeof item.value === 'object'
           ? (item.value as Record<string, unknown>).type
@@ -163,7 +163,14 @@ export class Ingest {
         }
         return refuse(401, `a write key is required for source "${source}" (Authorization: Bearer KEY)`);
       }
-      let result = (read ?? this.readerFor(source))(item.value, source, receivedAt);
+      let result: ReturnType<EventReader>;
+      try {
+        result = (read ?? this.readerFor(source))(item.value, source, receivedAt);
+      } catch (err) {
+        // A reader's failure on one input refuses that input, never the request and its other events.
+        reject(undefined, `could not be read as an event: ${(err as Error).message}`, 'envelope');
+        continue;
+      }
       if (!result.ok) {
         reject(result.field, result.error, 'envelope');
         continue;
@@ -251,6 +258,16 @@ export class Ingest {
 
 function refuse(status: number, error: string): IngestOutcome {
   return { status, accepted: 0, duplicates: 0, rejected: [], error };
+}
+
+// The input as JSON text for the quarantine; a value too deeply nested for JSON.stringify is described instead.
+function rawText(v: unknown): string {
+  try {
+    return JSON.stringify(v ?? null);
+  } catch (err) {
+    if (err instanceof RangeError) return '"(not kept: nested too deeply to serialize)"';
+    throw err;
+  }
 }
 
 function sourceOf(v: unknown): string | undefined {
