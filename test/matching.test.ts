@@ -7,6 +7,7 @@ import { MatchBroker, queueNames } from '../src/match/broker.js';
 import { Matcher } from '../src/match/matcher.js';
 import type { Matching } from '../src/match/service.js';
 import type { Runtime } from '../src/runtime.js';
+import { BrokerBatcher } from '../src/sources/broker-batch.js';
 import { engines, KEY, open, PAY_HEADER, pay, scheme } from './support/matching.js';
 import { tempDir } from './support/temp.js';
 
@@ -329,6 +330,35 @@ for (const engine of engines())
       expect(ok.json()).toMatchObject({ accepted: 2, rejected: [{ index: 2, field: 'data.date' }] });
       await step();
       expect((await payment('ev1'))?.status).toBe('matched');
+    });
+
+    // A bad transaction stored from a broker would fail every later fold (its amount cannot be cast): brokers
+    // apply the same contracts, and quarantine what fails them.
+    it('takes transactions from a broker source with the same checks', async () => {
+      const settled: string[] = [];
+      const message = (data: unknown, id: string) => ({
+        body: Buffer.from(JSON.stringify({ id, type: 'payment_transaction', data })),
+        ack: () => settled.push(`ack ${id}`),
+        nack: () => settled.push(`nack ${id}`),
+      });
+      const batcher = new BrokerBatcher(runtime, 'matching', 10, 10);
+      const good = {
+        provider: 'visa',
+        transaction_id: 'bq1',
+        merchant_id: 'M2',
+        time: '2026-11-13T11:00:00',
+      };
+      batcher.push(message({ ...good, amount: '3.00', currency: 'GBP' }, 'bq-1'));
+      batcher.push(message({ ...good, transaction_id: 'bq2', amount: 'lots', currency: 'GBP' }, 'bq-2'));
+      await batcher.drain();
+      expect(settled).toEqual(['ack bq-1', 'ack bq-2']);
+      expect(batcher.stats).toMatchObject({ stored: 1, quarantined: 1 });
+      const held = await runtime.store.query(
+        "SELECT reason, field FROM panoramix_quarantine WHERE raw LIKE '%bq-2%'",
+      );
+      expect(held).toEqual([{ reason: 'schema', field: 'data.amount' }]);
+      await step();
+      expect((await payment('bq1'))?.status).toBe('pending');
     });
 
     it.runIf(engine.name === 'postgres')('runs passes of two workers one after the other', async () => {

@@ -96,9 +96,15 @@ export class BrokerBatcher {
         });
         continue;
       }
-      const r = read(value, source, now);
+      const envelope = read(value, source, now);
+      if (!envelope.ok) {
+        held.push({ source, raw, reason: 'envelope', field: envelope.field, error: envelope.error });
+        continue;
+      }
+      // The types' contracts (a matching transaction's fields) hold on every intake, brokers too.
+      const r = runtime.ingest.check(envelope);
       if (!r.ok) {
-        held.push({ source, raw, reason: 'envelope', field: r.field, error: r.error });
+        held.push({ source, raw, reason: 'schema', field: r.field, error: r.error, type: envelope.event.type });
         continue;
       }
       const v = runtime.ingest.verdict(r.event);
