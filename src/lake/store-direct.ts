@@ -63,7 +63,7 @@ export async function writeDirect(
             ? 'NULL'
             : `'${String(table.fixed[f]).replaceAll("'", "''")}'`
           : q(f);
-      return CASTS[t] ? `CAST(${value} AS ${CASTS[t]}) AS ${q(f)}` : `${value} AS ${q(f)}`;
+      return CASTS[t] ? `TRY_CAST(${value} AS ${CASTS[t]}) AS ${q(f)}` : `${value} AS ${q(f)}`;
     });
   if (
     parts.length > 0 &&

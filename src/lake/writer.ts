@@ -21,6 +21,7 @@ const STAGE_TYPES: Record<LakeType, string> = {
   date: 'VARCHAR',
 };
 // Decimals and dates arrive as text from drivers; they get their type when written, exactly.
+// TRY_CAST: a value that is not a number or a date is written as NULL instead of failing every later run.
 const OUT_CAST: Partial<Record<LakeType, string>> = { decimal: 'DECIMAL(38, 10)', date: 'DATE' };
 
 /** One partition written: its key and location, rows and bytes, and its values (for ALTER TABLE ADD PARTITION). */
@@ -92,7 +93,7 @@ export class PartitionWriter {
       : [{}];
     const columns = Object.entries(table.fields).filter(([f]) => !parts.includes(f));
     const select = columns
-      .map(([f, t]) => (OUT_CAST[t] ? `CAST(${q(f)} AS ${OUT_CAST[t]}) AS ${q(f)}` : q(f)))
+      .map(([f, t]) => (OUT_CAST[t] ? `TRY_CAST(${q(f)} AS ${OUT_CAST[t]}) AS ${q(f)}` : q(f)))
       .join(', ');
     const written: WrittenPartition[] = [];
     for (const tuple of tuples) {

@@ -27,7 +27,7 @@ export function parseMeasure(text: string, d: SqlDialect): Measure {
   let arg = compileExpr(inner, d);
   // A bare data.x is JSON text; min and max of it compare as numbers (text(data.x) or timestamp(data.x) say otherwise).
   if ((kind === 'min' || kind === 'max') && e.args[0]!.kind === 'path') {
-    arg = { sql: `CAST(${arg.sql} AS ${d.types.double})`, type: 'double' };
+    arg = { sql: d.tryCast(arg.sql, 'double'), type: 'double' };
   }
   const type: ColumnType =
     kind === 'count' || kind === 'count_distinct' ? 'bigint' : kind === 'sum' ? 'double' : arg.type;

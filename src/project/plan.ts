@@ -77,7 +77,8 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
     const partialMeasure = (m: (typeof measures)[number]) => {
       const a = m.arg?.sql ?? '*';
       if (m.kind === 'count') return `count(${a})`;
-      if (m.kind === 'sum') return `sum(CAST(${a} AS ${d.types.double}))`;
+      if (m.kind === 'sum')
+        return `sum(${m.arg?.type === 'text' ? d.tryCast(a, 'double') : `CAST(${a} AS ${d.types.double})`})`;
       return `${m.kind}(${a})`;
     };
     const mergeMeasure = (m: (typeof measures)[number]) =>

@@ -104,7 +104,14 @@ export class BrokerBatcher {
       // The types' contracts (a matching transaction's fields) hold on every intake, brokers too.
       const r = runtime.ingest.check(envelope);
       if (!r.ok) {
-        held.push({ source, raw, reason: 'schema', field: r.field, error: r.error, type: envelope.event.type });
+        held.push({
+          source,
+          raw,
+          reason: 'schema',
+          field: r.field,
+          error: r.error,
+          type: envelope.event.type,
+        });
         continue;
       }
       const v = runtime.ingest.verdict(r.event);

@@ -32,10 +32,22 @@ export async function applyMigrations(store: Store, migrations: readonly Migrati
   }
 }
 
-// Migrations are our own DDL (never user input): split on semicolons that end a line.
+// Migrations are our own DDL (never user input): split on semicolons that end a line, except inside a
+// dollar-quoted body ($fn$ … $fn$), whose statements belong to the function being created.
 function splitStatements(ddl: string): string[] {
-  return ddl
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const statements: string[] = [];
+  const tokens = /\$[A-Za-z_]*\$|;\s*(?:\n|$)/g;
+  let start = 0;
+  let quote: string | null = null;
+  for (let m = tokens.exec(ddl); m; m = tokens.exec(ddl)) {
+    if (m[0].startsWith('$')) {
+      if (quote === null) quote = m[0];
+      else if (quote === m[0]) quote = null;
+    } else if (quote === null) {
+      statements.push(ddl.slice(start, m.index));
+      start = m.index + m[0].length;
+    }
+  }
+  statements.push(ddl.slice(start));
+  return statements.map((s) => s.trim()).filter(Boolean);
 }

@@ -36,6 +36,11 @@ export interface SqlDialect {
   pick(value: string, order: readonly string[], dir: 'latest' | 'first', cond: string): string;
   /** SQL for the exact seconds from timestamp `from` to `to` (millisecond precision), as a double. */
   secondsBetween(from: string, to: string): string;
+  /**
+   * A text expression converted to a column type, NULL where a value is not one: one event's "lots" in a
+   * numeric field must not fail the rebuild of every view over the events.
+   */
+  tryCast(text: string, to: ColumnType): string;
 }
 
 /** Column types shared by projections, reports and lake tables. */

@@ -119,7 +119,13 @@ function call(fn: string, args: Compiled[], d: SqlDialect): Compiled {
       return { sql: num(args[0]!, d), type: 'double' };
     case 'int':
       arity(1);
-      return { sql: `CAST(${args[0]!.sql} AS ${d.types.bigint})`, type: 'bigint' };
+      return {
+        sql:
+          args[0]!.type === 'text'
+            ? d.tryCast(args[0]!.sql, 'bigint')
+            : `CAST(${args[0]!.sql} AS ${d.types.bigint})`,
+        type: 'bigint',
+      };
     case 'text':
       arity(1);
       return { sql: text(args[0]!, d), type: 'text' };
@@ -144,13 +150,14 @@ function call(fn: string, args: Compiled[], d: SqlDialect): Compiled {
 function coerce(c: Compiled, to: ColumnType, d: SqlDialect): Compiled {
   if (c.type === to || c.sql === 'NULL') return { sql: c.sql, type: to };
   if (to === 'text') return { sql: text(c, d), type: 'text' };
-  if (c.type === 'text' || (to === 'double' && c.type === 'bigint'))
-    return { sql: `CAST(${c.sql} AS ${d.types[to]})`, type: to };
+  if (c.type === 'text') return { sql: d.tryCast(c.sql, to), type: to };
+  if (to === 'double' && c.type === 'bigint') return { sql: `CAST(${c.sql} AS ${d.types[to]})`, type: to };
   return c;
 }
 
 function num(c: Compiled, d: SqlDialect): string {
-  return c.type === 'bigint' || c.type === 'double' ? c.sql : `CAST(${c.sql} AS ${d.types.double})`;
+  if (c.type === 'bigint' || c.type === 'double') return c.sql;
+  return c.type === 'text' ? d.tryCast(c.sql, 'double') : `CAST(${c.sql} AS ${d.types.double})`;
 }
 
 function text(c: Compiled, d: SqlDialect): string {

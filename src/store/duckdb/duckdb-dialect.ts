@@ -1,4 +1,15 @@
-import type { SqlDialect } from '../store.js';
+import type { ColumnType, SqlDialect } from '../store.js';
+
+const duckdbTypes: Readonly<Record<ColumnType, string>> = {
+  text: 'VARCHAR',
+  integer: 'INTEGER',
+  bigint: 'BIGINT',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  timestamp: 'TIMESTAMPTZ',
+  date: 'DATE',
+  json: 'JSON',
+};
 
 /** DuckDB's SQL: JSON through the bundled json extension, TIMESTAMPTZ in microseconds. */
 export const duckdbDialect: SqlDialect = {
@@ -9,21 +20,13 @@ export const duckdbDialect: SqlDialect = {
     `json_extract_string(${column}, [${keys.map((k) => quoteLiteral(jsonPath([k]))).join(', ')}])`,
   jsonTextElements: (column, path) =>
     `unnest(json_extract_string(${column}, ${quoteLiteral(`${jsonPath(path)}[*]`)}))`,
-  types: {
-    text: 'VARCHAR',
-    integer: 'INTEGER',
-    bigint: 'BIGINT',
-    double: 'DOUBLE',
-    boolean: 'BOOLEAN',
-    timestamp: 'TIMESTAMPTZ',
-    date: 'DATE',
-    json: 'JSON',
-  },
+  types: duckdbTypes,
   epochSeconds: (expr) => `epoch(${expr})`,
   // arg_max over a struct key keeps one candidate per group (array_agg … ORDER BY kept them all: 19 GB at 10M rows).
   pick: (value, order, dir, cond) =>
     `${dir === 'latest' ? 'arg_max' : 'arg_min'}(${value}, struct_pack(${order.map((o, i) => `k${i} := ${o}`).join(', ')})) FILTER (WHERE ${cond})`,
   secondsBetween: (from, to) => `((epoch_ms(${to}) - epoch_ms(${from})) / 1000.0)`,
+  tryCast: (text, to) => `TRY_CAST(${text} AS ${duckdbTypes[to]})`,
 };
 
 // A JSON path literal built from validated identifiers: each key is quoted, so no key can escape it.

@@ -1,4 +1,5 @@
 import type { Migration } from '../store.js';
+import { TRY_CAST_TYPES } from './postgres-dialect.js';
 
 /**
  * PostgreSQL's events table, partitioned by month of event time. A primary key on a partitioned table must
@@ -27,5 +28,25 @@ export const POSTGRES_EVENT_MIGRATIONS: readonly Migration[] = [
          CREATE INDEX IF NOT EXISTS events_type_time ON events (type, time);
          CREATE INDEX IF NOT EXISTS events_subject ON events (subject);
          CREATE INDEX IF NOT EXISTS events_source_id ON events (source, id)`,
+  },
+  {
+    component: 'events',
+    version: 2,
+    name: 'pmx_try_<type>(text): a cast that answers NULL instead of failing, for views over event data',
+    up: Object.entries(TRY_CAST_TYPES)
+      .map(
+        ([type, t]) => `CREATE OR REPLACE FUNCTION pmx_try_${type}(v TEXT) RETURNS ${t!.sql}
+           LANGUAGE plpgsql ${t!.volatility} PARALLEL SAFE AS $fn$
+           BEGIN
+             IF v IS NULL${t!.shape ? ` OR v !~ '${t!.shape}'` : ''} THEN RETURN NULL; END IF;
+             ${t!.fast ? `IF v ~ '${t!.fast}' THEN RETURN CAST(v AS ${t!.sql}); END IF;` : ''}
+             BEGIN
+               RETURN CAST(${t!.guarded ?? 'v'} AS ${t!.sql});
+             EXCEPTION WHEN data_exception THEN
+               RETURN NULL;
+             END;
+           END $fn$;`,
+      )
+      .join('\n'),
   },
 ];
