@@ -221,6 +221,47 @@ describe('Mars intake and the lifecycle API', () => {
     expect((await app.inject('/v1/lifecycles/nope/funnel')).statusCode).toBe(404);
   });
 
+  it('refuses odd Mars events one by one, each with the field at fault, and keeps the good ones', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/event/bulk',
+      payload: {
+        events: [
+          { app_id: 'news', message_id: 'odd-1', event: 'queued', created_at: '2026-11-24T10:00:00Z' },
+          { app_id: 'news', message_id: 42, event: 'sent' },
+          { app_id: 'news', message_id: 'odd-3', event: ['sent'] },
+          { app_id: 'news', message_id: 'odd-4', event: 'sent', created_at: 1e20 },
+          { app_id: 'news', message_id: 'odd-5', event: 'sent', created_at: 'soon' },
+          null,
+          7,
+        ],
+      },
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      rejected: [
+        { index: 1, field: 'message_id', error: 'message_id must be a string, not the number 42' },
+        { index: 2, field: 'event', error: 'event must be a string, not an array' },
+        {
+          index: 3,
+          field: 'created_at',
+          error:
+            'created_at must be between the years 0001 and 9999, not 100000000000000000000 (epoch milliseconds)',
+        },
+        {
+          index: 4,
+          field: 'created_at',
+          error: 'created_at must be an RFC 3339 timestamp such as 2026-11-24T10:00:00Z, not "soon"',
+        },
+        { index: 5, error: 'an event must be a JSON object, not null' },
+        { index: 6, error: 'an event must be a JSON object, not the number 7' },
+      ],
+    });
+  });
+
   it('generates test traffic on /api/create_event when enabled, through the normal intake', async () => {
     const res = await app.inject({ method: 'POST', url: '/api/create_event' });
     expect(res.statusCode).toBe(200);

@@ -130,6 +130,15 @@ export class Ingest {
         hold(item, caller.kind === 'source' ? caller.source : undefined, 'unparseable', item.error);
         continue;
       }
+      if (item.value === null || typeof item.value !== 'object' || Array.isArray(item.value)) {
+        // Said before anything else: "source is required" would send the sender after the wrong fault.
+        const error = `an event must be a JSON object, not ${describeJson(item.value)}`;
+        rejected.push({ index: item.index, ...(item.line ? { line: item.line } : {}), error });
+        const from = caller.kind === 'source' ? caller.source : 'unknown';
+        this.counters.rejected(from, 'envelope', 1);
+        hold(item, caller.kind === 'source' ? caller.source : undefined, 'envelope', error);
+        continue;
+      }
       const named = sourceOf(item.value);
       const source = named ?? (caller.kind === 'source' ? caller.source : undefined);
       const reject = (field: string | undefined, error: string, reason: QuarantineReason) => {

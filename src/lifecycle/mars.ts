@@ -1,5 +1,6 @@
 import type { EnvelopeResult } from '../collect/envelope.js';
-import { toEvent } from '../collect/envelope.js';
+import { describeJson, toEvent } from '../collect/envelope.js';
+import { eventTimeProblem, parseEventTime } from '../core/time.js';
 
 /**
  * Reads a Mars event ({app_id, message_id, event, created_at}) as an envelope: the message id is the subject,
@@ -13,10 +14,15 @@ export function fromMars(input: unknown, source: string, receivedAt: number): En
   }
   const m = input as Record<string, unknown>;
   for (const f of ['message_id', 'event'] as const) {
-    if (typeof m[f] !== 'string' || m[f] === '')
+    if (m[f] === undefined || m[f] === null || m[f] === '')
       return { ok: false, field: f, error: `${f} is required (a string)` };
+    if (typeof m[f] !== 'string')
+      return { ok: false, field: f, error: `${f} must be a string, not ${describeJson(m[f])}` };
   }
   const { message_id, event, created_at, id, source: _source, ...rest } = m;
+  // Checked under its own name: the envelope would report it as `time`, a field Mars's senders never wrote.
+  if (created_at !== undefined && created_at !== null && Number.isNaN(parseEventTime(created_at)))
+    return { ok: false, field: 'created_at', error: `created_at ${eventTimeProblem(created_at)}` };
   return toEvent(
     {
       id: id ?? `${message_id}:${event}:${created_at ?? ''}`,
