@@ -7,8 +7,7 @@ import { MatchBroker, queueNames } from '../src/match/broker.js';
 import { Matcher } from '../src/match/matcher.js';
 import type { Matching } from '../src/match/service.js';
 import type { Runtime } from '../src/runtime.js';
-import { BrokerBatcher } from '../src/sources/broker-batch.js';
-import { engines, KEY, open, PAY_HEADER, pay, scheme } from './support/matching.js';
+import { engines, KEY, matchStep, open, PAY_HEADER, pay, paymentOf, scheme } from './support/matching.js';
 import { tempDir } from './support/temp.js';
 
 for (const engine of engines())
@@ -28,17 +27,8 @@ for (const engine of engines())
       post(`/v1/match/import/payment/visa?name=${name}`, `${PAY_HEADER}\n${rows.join('\n')}\n`, 'text/csv');
     const importSchemes = (rows: object[], owner = 'iceland') =>
       post(`/v1/match/import/scheme/${owner}`, JSON.stringify(rows), 'application/json');
-    const payment = async (transactionId: string) => {
-      const r = await runtime.store.query('SELECT id, status FROM match_payments WHERE transaction_id = $1', [
-        transactionId,
-      ]);
-      return r[0] ? { id: Number(r[0].id), status: String(r[0].status) } : undefined;
-    };
-    const step = async (now?: Date) => {
-      await runtime.committer.drain();
-      await m.folder.fold();
-      return m.matcher.pass(now ? { now } : {});
-    };
+    const payment = (transactionId: string) => paymentOf(runtime, transactionId);
+    const step = (now?: Date) => matchStep(runtime, m, now);
 
     let broker: MatchBroker | undefined;
     const exported: { id: number; payment: string }[] = [];
@@ -284,81 +274,6 @@ for (const engine of engines())
       ]);
       const q = (await app.inject({ url: '/v1/quarantine' })).json();
       expect(JSON.stringify(q)).toContain('twelve');
-    });
-
-    it('takes transactions from the event API with the same checks', async () => {
-      const ok = await post(
-        '/v1/events',
-        JSON.stringify([
-          {
-            source: 'matching',
-            id: 'ev-1',
-            type: 'payment_transaction',
-            data: {
-              provider: 'visa',
-              transaction_id: 'ev1',
-              merchant_id: 'M2',
-              time: '2026-11-13T10:00:00',
-              amount: '8.00',
-              currency: 'GBP',
-              auth_code: '808080',
-            },
-          },
-          {
-            source: 'matching',
-            id: 'ev-2',
-            type: 'scheme_transaction',
-            data: {
-              scheme: 'iceland',
-              transaction_id: 'ev1s',
-              merchant_ids: ['M2'],
-              time: '2026-11-13T10:00:30',
-              amount: '8.00',
-              currency: 'GBP',
-              auth_code: '808080',
-            },
-          },
-          {
-            source: 'matching',
-            id: 'ev-3',
-            type: 'payment_transaction',
-            data: { provider: 'visa', transaction_id: 'ev3' },
-          },
-        ]),
-        'application/json',
-      );
-      expect(ok.json()).toMatchObject({ accepted: 2, rejected: [{ index: 2, field: 'data.date' }] });
-      await step();
-      expect((await payment('ev1'))?.status).toBe('matched');
-    });
-
-    // A bad transaction stored from a broker would fail every later fold (its amount cannot be cast): brokers
-    // apply the same contracts, and quarantine what fails them.
-    it('takes transactions from a broker source with the same checks', async () => {
-      const settled: string[] = [];
-      const message = (data: unknown, id: string) => ({
-        body: Buffer.from(JSON.stringify({ id, type: 'payment_transaction', data })),
-        ack: () => settled.push(`ack ${id}`),
-        nack: () => settled.push(`nack ${id}`),
-      });
-      const batcher = new BrokerBatcher(runtime, 'matching', 10, 10);
-      const good = {
-        provider: 'visa',
-        transaction_id: 'bq1',
-        merchant_id: 'M2',
-        time: '2026-11-13T11:00:00',
-      };
-      batcher.push(message({ ...good, amount: '3.00', currency: 'GBP' }, 'bq-1'));
-      batcher.push(message({ ...good, transaction_id: 'bq2', amount: 'lots', currency: 'GBP' }, 'bq-2'));
-      await batcher.drain();
-      expect(settled).toEqual(['ack bq-1', 'ack bq-2']);
-      expect(batcher.stats).toMatchObject({ stored: 1, quarantined: 1 });
-      const held = await runtime.store.query(
-        "SELECT reason, field FROM panoramix_quarantine WHERE raw LIKE '%bq-2%'",
-      );
-      expect(held).toEqual([{ reason: 'schema', field: 'data.amount' }]);
-      await step();
-      expect((await payment('bq1'))?.status).toBe('pending');
     });
 
     it.runIf(engine.name === 'postgres')('runs passes of two workers one after the other', async () => {

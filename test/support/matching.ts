@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
-import { matchingOf } from '../../src/match/service.js';
-import { createRuntime } from '../../src/runtime.js';
+import { type Matching, matchingOf } from '../../src/match/service.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { createApp } from '../../src/serve/app.js';
 import { serviceUrl } from './services.js';
 
@@ -47,6 +47,21 @@ export async function open(storeYaml: string, dir: string, extra = '') {
   const app = await createApp(runtime);
   const m = (await matchingOf(runtime))!;
   return { runtime, app, m };
+}
+
+/** A payment transaction's row id and status, by its transaction id. */
+export async function paymentOf(runtime: Runtime, transactionId: string) {
+  const r = await runtime.store.query('SELECT id, status FROM match_payments WHERE transaction_id = $1', [
+    transactionId,
+  ]);
+  return r[0] ? { id: Number(r[0].id), status: String(r[0].status) } : undefined;
+}
+
+/** What the services do after a commit, at once: fold what was stored, then one matching pass. */
+export async function matchStep(runtime: Runtime, m: Matching, now?: Date) {
+  await runtime.committer.drain();
+  await m.folder.fold();
+  return m.matcher.pass(now ? { now } : {});
 }
 
 export const PAY_HEADER = 'Transaction ID,feed_type,MID,time,Amount,currency,first_six,last_four,auth_code';
