@@ -20,15 +20,17 @@ export function fromMars(input: unknown, source: string, receivedAt: number): En
       return { ok: false, field: f, error: `${f} must be a string, not ${describeJson(m[f])}` };
   }
   const { message_id, event, created_at, id, source: _source, ...rest } = m;
-  // Checked under its own name: the envelope would report it as `time`, a field Mars's senders never wrote.
-  if (created_at !== undefined && created_at !== null && Number.isNaN(parseEventTime(created_at)))
+  // Read here, under its own name (the envelope would report it as `time`, a field Mars's senders never
+  // wrote), and handed on as epoch milliseconds so it is parsed once.
+  const at = created_at === undefined || created_at === null ? undefined : parseEventTime(created_at);
+  if (at !== undefined && Number.isNaN(at))
     return { ok: false, field: 'created_at', error: `created_at ${eventTimeProblem(created_at)}` };
   return toEvent(
     {
       id: id ?? `${message_id}:${event}:${created_at ?? ''}`,
       type: event,
       subject: message_id,
-      ...(created_at !== undefined ? { time: created_at } : {}),
+      ...(at !== undefined ? { time: at } : {}),
       data: rest,
     },
     source,
