@@ -45,6 +45,38 @@ for (const factory of storeFactories()) {
       expect(await store.lastSeq()).toBe(3);
     });
 
+    it('keeps every column of every event apart: null and empty subjects, any text, each receipt time', async () => {
+      const { store } = await fresh();
+      const odd = [
+        ev('a', { subject: null }),
+        ev('b', { subject: '' }),
+        ev('c', { subject: 's', type: 'ordér ✓ 🚀', source: 'wéb' }),
+        ev('d', {
+          id: 'd,with\ttabs\nand;separators|\u001e',
+          data: JSON.stringify({ t: '\u0001\u001e"\\' }),
+        }),
+      ];
+      const many = Array.from({ length: 5000 }, (_, i) =>
+        ev(`m${i}`, {
+          receivedAt: Date.parse('2026-11-24T10:00:01Z') + i,
+          time: Date.UTC(2026, i % 3, 1 + (i % 28), 0, 0, 0, i),
+        }),
+      );
+      await store.append([odd[0]!]);
+      await store.append([...odd.slice(1), ...many]);
+      const back = await store.readEvents(0, 10_000);
+      expect(back.length).toBe(5004);
+      expect(back.map((e) => e.seq)).toEqual(back.map((_, i) => i + 1));
+      const sent = [...odd, ...many];
+      for (let i = 0; i < sent.length; i++) {
+        expect({ ...back[i]!, data: JSON.parse(back[i]!.data) }).toEqual({
+          ...sent[i],
+          seq: i + 1,
+          data: JSON.parse(sent[i]!.data),
+        });
+      }
+    });
+
     it('stores a retried (source, id) once, within a batch and across batches', async () => {
       const { store } = await fresh();
       await store.append([ev('a'), ev('b')]);

@@ -20,9 +20,8 @@ class RecordingSink implements EventSink {
   private seq = 0;
   private release: (() => void)[] = [];
 
-  async append(events: readonly NewEvent[], onStaged?: () => void): Promise<AppendResult> {
+  async append(events: readonly NewEvent[]): Promise<AppendResult> {
     this.batches.push(events.map((e) => e.id));
-    onStaged?.();
     await new Promise<void>((r) => this.release.push(r));
     if (this.failNext) {
       this.failNext = false;

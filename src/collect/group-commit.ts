@@ -4,17 +4,9 @@ import { Percentiles } from './percentiles.js';
 
 /** Where the committer writes: the store (embedded) or the log (server mode). */
 export interface EventSink {
-  /**
-   * Durably appends; resolves after the commit. A sink that pipelines calls onStaged once the batch no
-   * longer needs the committer's attention (its commit is under way), so the next batch can form.
-   */
-  append(events: readonly NewEvent[], onStaged?: () => void): Promise<AppendResult>;
+  /** Durably appends; resolves after the commit. */
+  append(events: readonly NewEvent[]): Promise<AppendResult>;
 }
-
-// Batches whose commits may be under way at once. The DuckDB sink can overlap two (staging one while the
-// other commits), but measured on 2 cores two concurrent DuckDB commits were slower than one at a time
-// (npm run bench -- ingest: 5.2k vs 8.7k single-event req/s), so the committer keeps one.
-const MAX_IN_FLIGHT = 1;
 
 /** Thrown by submit when the queue is full; the caller answers 503 with Retry-After. */
 export class QueueFullError extends Error {
@@ -46,7 +38,9 @@ interface Pending {
 
 /**
  * Writes events from concurrent requests together: while one commit is in flight, new submissions
- * gather, and the next commit takes them all (up to maxBatch). A submission resolves only after its
+ * gather, and the next commit takes them all (up to maxBatch). One commit at a time: a slower commit
+ * makes the next one larger instead of queueing behind it (two at once were measured slower on 2 cores,
+ * npm run bench -- ingest: 5.2k vs 8.7k single-event req/s). A submission resolves only after its
  * events are durable, so an acknowledgement always means stored.
  */
 export class GroupCommitter {
@@ -86,7 +80,6 @@ export class GroupCommitter {
 
   private commitStartedAt = 0;
   private inFlightBatch: Pending[] = [];
-  private wake: (() => void) | undefined;
 
   /** Per source, the age in ms of its oldest event accepted but not yet durable. */
   oldestPendingBySource(now = Date.now()): Record<string, number> {
@@ -119,7 +112,6 @@ export class GroupCommitter {
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ events, enqueuedAt: Date.now(), resolve, reject });
       this.queued += events.length;
-      this.wake?.();
       if (!this.committing) {
         this.committing = true;
         setImmediate(() => void this.loop());
@@ -134,18 +126,7 @@ export class GroupCommitter {
   }
 
   private async loop(): Promise<void> {
-    const running: { done: Promise<void>; settled: boolean }[] = [];
-    while (this.queue.length > 0 || running.length > 0) {
-      while (running[0]?.settled) running.shift();
-      if (this.queue.length === 0 || running.length >= MAX_IN_FLIGHT) {
-        if (running.length === 0) continue;
-        // Wake for whichever comes first: the oldest commit ending, or (with a free slot) a new submission.
-        const waits: Promise<unknown>[] = [running[0]!.done];
-        if (running.length < MAX_IN_FLIGHT) waits.push(new Promise<void>((r) => (this.wake = r)));
-        await Promise.race(waits);
-        this.wake = undefined;
-        continue;
-      }
+    while (this.queue.length > 0) {
       const batch: Pending[] = [];
       let n = 0;
       while (
@@ -159,39 +140,30 @@ export class GroupCommitter {
       this.queued -= n;
       this.inFlight += n;
       this.inFlightBatch = batch;
-      let staged!: () => void;
-      const stagedNow = new Promise<void>((resolve) => {
-        staged = resolve;
-      });
-      const entry = { done: Promise.resolve(), settled: false };
-      entry.done = this.commit(batch, n, staged).finally(() => {
+      try {
+        await this.commit(batch, n); // meanwhile arrivals gather into the next batch
+      } finally {
         this.inFlight -= n;
-        entry.settled = true;
-      });
-      running.push(entry);
-      // The next batch forms once this one is staged: meanwhile arrivals gather into it.
-      await stagedNow;
+      }
     }
     this.committing = false;
     this.inFlightBatch = [];
     for (const d of this.drained.splice(0)) d();
   }
 
-  private async commit(batch: Pending[], n: number, staged: () => void): Promise<void> {
+  private async commit(batch: Pending[], n: number): Promise<void> {
     const all: NewEvent[] =
       batch.length === 1 ? (batch[0]!.events as NewEvent[]) : batch.flatMap((p) => p.events);
     this.commitStartedAt = Date.now();
     const t0 = performance.now();
     let result: AppendResult;
     try {
-      result = await this.sink.append(all, staged);
+      result = await this.sink.append(all);
     } catch (err) {
       this.stats.failedCommits++;
       this.stats.lastError = (err as Error).message;
       for (const p of batch) p.reject(err);
       return;
-    } finally {
-      staged();
     }
     const ms = performance.now() - t0;
     this.stats.commitLatencyMs.add(ms);

@@ -61,8 +61,7 @@ export class NatsLog {
   }
 
   /** The collector's sink: durable once JetStream acknowledged every chunk. Seqs come later, from workers. */
-  async append(events: readonly NewEvent[], onStaged?: () => void): Promise<AppendResult> {
-    onStaged?.();
+  async append(events: readonly NewEvent[]): Promise<AppendResult> {
     const acks: Promise<unknown>[] = [];
     let chunk = '';
     for (const e of events) {

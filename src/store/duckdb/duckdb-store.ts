@@ -10,8 +10,6 @@ import { DUCKDB_EVENT_MIGRATIONS } from './duckdb-migrations.js';
 import { fromDuckRow, toDuckValue } from './duckdb-values.js';
 import { EventWriter } from './event-writer.js';
 
-// Commits in flight at once: one connection each (see EventWriter); the group committer matches it.
-const WRITER_CONNECTIONS = 2;
 const CHECKPOINT_THRESHOLD = '256MB';
 
 /** Options of the embedded store. */
@@ -28,9 +26,9 @@ export class DuckDbStore implements Store {
 
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly writerConnections: DuckDBConnection[],
+    private readonly writerConnection: DuckDBConnection,
   ) {
-    this.writer = new EventWriter(writerConnections, (c, sql, params) => runQuery(c, sql, params));
+    this.writer = new EventWriter(writerConnection, (c, sql, params) => runQuery(c, sql, params));
   }
 
   /** Opens (creating when needed) the store file, applies the event migrations and loads the key set. */
@@ -43,9 +41,7 @@ export class DuckDbStore implements Store {
     const instance = await DuckDBInstance.create(options.path, {
       checkpoint_threshold: CHECKPOINT_THRESHOLD,
     });
-    const writers: DuckDBConnection[] = [];
-    for (let i = 0; i < WRITER_CONNECTIONS; i++) writers.push(await instance.connect());
-    const store = new DuckDbStore(instance, writers);
+    const store = new DuckDbStore(instance, await instance.connect());
     await store.migrate(DUCKDB_EVENT_MIGRATIONS);
     await store.writer.load();
     return store;
@@ -94,8 +90,8 @@ export class DuckDbStore implements Store {
     });
   }
 
-  append(events: readonly NewEvent[], onStaged?: () => void): Promise<AppendResult> {
-    return this.writer.append(events.map(storable), onStaged);
+  append(events: readonly NewEvent[]): Promise<AppendResult> {
+    return this.writer.append(events.map(storable));
   }
 
   async readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -152,7 +148,7 @@ export class DuckDbStore implements Store {
   async close(): Promise<void> {
     await this.writer.idle();
     for (const c of this.idle.splice(0)) c.closeSync();
-    for (const c of this.writerConnections) c.closeSync();
+    this.writerConnection.closeSync();
     this.instance.closeSync();
   }
 

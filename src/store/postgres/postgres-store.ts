@@ -94,8 +94,7 @@ export class PostgresStore implements Store {
     }
   }
 
-  async append(input: readonly NewEvent[], onStaged?: () => void): Promise<AppendResult> {
-    onStaged?.();
+  async append(input: readonly NewEvent[]): Promise<AppendResult> {
     const events = input.map(storable);
     if (events.length === 0) return { stored: [], duplicates: [] };
     const client = await this.pool.connect();
