@@ -7,6 +7,7 @@ import { keyHash } from '../../core/key-hash.js';
 import { storable } from '../../core/storable.js';
 import { applyMigrations } from '../migrate.js';
 import type { AppendResult, Migration, Row, SqlClient, Store } from '../store.js';
+import { MonthPartitions, splitByMonths } from './month-partitions.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { POSTGRES_EVENT_MIGRATIONS } from './postgres-migrations.js';
 
@@ -35,11 +36,13 @@ const APPEND_LOCK = 0x70616e6f;
  */
 export class PostgresStore implements Store {
   readonly dialect = postgresDialect;
-  private readonly partitions = new Set<string>();
+  private readonly months: MonthPartitions;
   /** Per table: its rows (as last known) and the rows added since its statistics were refreshed. */
   private readonly growth = new Map<string, { rows: number; since: number }>();
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(private readonly pool: pg.Pool) {
+    this.months = new MonthPartitions(pool, APPEND_LOCK);
+  }
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     if (options.schema) {
@@ -97,8 +100,29 @@ export class PostgresStore implements Store {
   async append(input: readonly NewEvent[]): Promise<AppendResult> {
     const events = input.map(storable);
     if (events.length === 0) return { stored: [], duplicates: [] };
+    // Nearly always one run. Several commit one after another: if a later one fails, the earlier ones stay
+    // stored, the caller is told the append failed, and its retry finds them as duplicates.
+    const runs = splitByMonths(events);
+    const stored: StoredEvent[] = [];
+    const duplicates: number[] = [];
+    let offset = 0;
+    for (const run of runs) {
+      await this.months.ensure(run);
+      const r = await this.appendRun(run);
+      stored.push(...r.stored);
+      for (const d of r.duplicates) duplicates.push(offset + d);
+      offset += run.length;
+    }
+    // Only with no connection held: ANALYZE takes a pooled connection, and appends holding every connection
+    // while waiting for one more would wait for each other forever.
+    await this.analyzeAfterGrowth('events', stored.length);
+    await this.analyzeAfterGrowth('event_keys', stored.length);
+    return { stored, duplicates };
+  }
+
+  // One transaction: COPY into a staging table, then insert what is new under the append lock.
+  private async appendRun(events: readonly NewEvent[]): Promise<AppendResult> {
     const client = await this.pool.connect();
-    let result: AppendResult;
     try {
       await client.query('BEGIN');
       await client.query(
@@ -110,7 +134,6 @@ export class PostgresStore implements Store {
         client.query(copyFrom('COPY pmx_staging FROM STDIN WITH (FORMAT csv)')),
       );
       await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
-      await this.ensurePartitions(client);
       const res = await client.query(
         `WITH firsts AS (
            SELECT DISTINCT ON (source, id) * FROM pmx_staging ORDER BY source, id, ord
@@ -140,18 +163,13 @@ export class PostgresStore implements Store {
         }
       });
       stored.sort((a, b) => a.seq - b.seq);
-      result = { stored, duplicates };
+      return { stored, duplicates };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release();
     }
-    // Only after the release: ANALYZE takes a pooled connection, and appends holding every connection while
-    // waiting for one more would wait for each other forever.
-    await this.analyzeAfterGrowth('events', result.stored.length);
-    await this.analyzeAfterGrowth('event_keys', result.stored.length);
-    return result;
   }
 
   // Bulk loads outrun autovacuum's statistics, and the planner then picks nested loops that take seconds
@@ -172,23 +190,6 @@ export class PostgresStore implements Store {
     if (g.since < Math.max(1000, g.rows * 0.1)) return;
     g.since = 0;
     await this.pool.query(`ANALYZE ${postgresDialect.quoteIdent(table)}`);
-  }
-
-  // The month partitions the staged events need, created (inside the append's transaction) when missing.
-  private async ensurePartitions(client: pg.PoolClient): Promise<void> {
-    const { rows } = await client.query(
-      "SELECT DISTINCT to_char(date_trunc('month', time AT TIME ZONE 'UTC'), 'YYYY_MM') AS m FROM pmx_staging",
-    );
-    for (const { m } of rows as { m: string }[]) {
-      if (this.partitions.has(m)) continue;
-      const [y, mo] = m.split('_').map(Number) as [number, number];
-      const from = new Date(Date.UTC(y, mo - 1, 1)).toISOString();
-      const to = new Date(Date.UTC(y, mo, 1)).toISOString();
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${postgresDialect.quoteIdent(`events_${m}`)} PARTITION OF events FOR VALUES FROM ('${from}') TO ('${to}')`,
-      );
-      this.partitions.add(m);
-    }
   }
 
   async readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]> {
