@@ -264,6 +264,11 @@ for (const engine of engines())
         pay('bad1', 'M1', '2026-11-12T10:00:00', 'twelve'),
         pay('ok2', 'M1', '2026-11-31T10:00:00', '1.00'),
         pay('ok3', 'M1', '2026-11-12T10:01:00', '2.00'),
+        // Clocks past 23:59 and the year 0000 were taken, became a time the stores cannot hold, and failed
+        // the whole commit with every neighbour in it.
+        pay('bad3', 'M1', '2026-11-12T25:00:00', '1.00'),
+        pay('bad4', 'M1', '2026-11-12T10:61:00', '1.00'),
+        pay('bad5', 'M1', '0000-01-01T10:00:00', '1.00'),
       ]);
       expect(res.statusCode, res.body).toBe(201);
       const body = res.json();
@@ -271,6 +276,9 @@ for (const engine of engines())
       expect(body.rejected).toEqual([
         expect.objectContaining({ line: 3, field: 'Amount', error: expect.stringContaining('"twelve"') }),
         expect.objectContaining({ line: 4, field: 'time', error: expect.stringContaining('not a date') }),
+        ...[6, 7, 8].map((line) =>
+          expect.objectContaining({ line, field: 'time', error: expect.stringContaining('not a date') }),
+        ),
       ]);
       const q = (await app.inject({ url: '/v1/quarantine' })).json();
       expect(JSON.stringify(q)).toContain('twelve');

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { NewEvent } from '../core/event.js';
+import { eventTimeProblem, parseEventTime } from '../core/time.js';
 import type { Quarantine, QuarantineInput, QuarantineReason } from '../quarantine/quarantine.js';
 import { recordFlags } from '../schemas/flags.js';
 import type { TrackingPlan, Verdict } from '../schemas/tracking-plan.js';
@@ -67,7 +68,7 @@ export class Ingest {
   check(read: ReturnType<typeof toEvent>): ReturnType<typeof toEvent> {
     if (!read.ok) return read;
     const contract = this.contracts.get(read.event.type);
-    return contract ? contract(read.event) : read;
+    return storableTime(contract ? contract(read.event) : read);
   }
 
   /** What the tracking plan says of an event (accept when there is no plan): replays ask it too. */
@@ -192,6 +193,11 @@ export class Ingest {
           continue;
         }
       }
+      result = storableTime(result);
+      if (!result.ok) {
+        reject(result.field, result.error, 'envelope');
+        continue;
+      }
       if (checking) {
         const v = this.plan!.check(result.event);
         if (v.action === 'reject') {
@@ -263,6 +269,15 @@ export class Ingest {
       };
     }
   }
+}
+
+/**
+ * The last word on an event's time, whichever reader made it: a time the stores cannot hold (NaN, or outside
+ * the years 0001–9999) fails the write of every event committed with it, so it is refused here, alone.
+ */
+function storableTime(read: ReturnType<typeof toEvent>): ReturnType<typeof toEvent> {
+  if (!read.ok || !Number.isNaN(parseEventTime(read.event.time))) return read;
+  return { ok: false, field: 'time', error: `time ${eventTimeProblem(read.event.time)}` };
 }
 
 function refuse(status: number, error: string): IngestOutcome {

@@ -202,7 +202,7 @@ function readTime(
     return { ok: true, time: `${value}T00:00:00`, hasTime: false };
   }
   const m = DATE_TIME.exec(value);
-  if (!m || !validDate(m[1]!))
+  if (!m || !validDate(m[1]!) || !validClock(m[2]!))
     return {
       ok: false,
       field: time ? 'time' : 'date',
@@ -224,8 +224,15 @@ function validDate(ymd: string): boolean {
   const y = Number(ymd.slice(0, 4));
   const m = Number(ymd.slice(5, 7));
   const d = Number(ymd.slice(8, 10));
-  if (m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH[m - 1]!) return false;
+  // Year 0000 is not an event time (the stores hold 0001 to 9999).
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH[m - 1]!) return false;
   return m !== 2 || d < 29 || (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0));
+}
+
+// HH:MM or HH:MM:SS on a 24-hour clock: 25:00 or 10:61 became a time of NaN, which failed the whole commit.
+function validClock(hms: string): boolean {
+  const [h, m, sec = 0] = hms.split(':').map(Number) as [number, number, number?];
+  return h <= 23 && m <= 59 && sec <= 59;
 }
 
 function truthy(v: unknown): boolean {
