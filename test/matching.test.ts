@@ -336,5 +336,19 @@ for (const engine of engines())
       const unknown = await post('/v1/match/import/payment/nobody?name=x.csv', `${PAY_HEADER}\n`, 'text/csv');
       expect(unknown.statusCode).toBe(404);
       expect(unknown.json().error).toContain('nobody is not a payment provider');
+      // A bad query parameter is a 400 that names it (a date used to reach SQL's cast and answer 500).
+      for (const [url, error] of [
+        ['/v1/match/counts?from=banana', 'from must be a date such as 2026-11-24, not "banana"'],
+        ['/v1/match/counts?to=2026-02-30', 'to must be a date such as 2026-11-24, not "2026-02-30"'],
+        ['/v1/match/transactions?day=tuesday', 'day must be a date such as 2026-11-24, not "tuesday"'],
+        ['/v1/match/transactions?limit=abc', 'limit must be a whole number from 1 to 1000, not "abc"'],
+        ['/v1/match/exports?offset=-1', 'offset must be a whole number from 0 to 1000000000, not "-1"'],
+      ]) {
+        const res = await app.inject({ url: url! });
+        expect([res.statusCode, res.json().error]).toEqual([400, error]);
+      }
+      const day = await app.inject({ url: '/v1/match/transactions?day=2026-11-02&limit=5' });
+      expect(day.statusCode).toBe(200);
+      expect(day.json().transactions.length).toBeGreaterThan(0);
     });
   });

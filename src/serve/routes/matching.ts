@@ -140,18 +140,27 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
   }));
   app.get('/v1/match/counts', read, async (req) => {
     const q = req.query as { scheme?: string; from?: string; to?: string };
-    return { counts: await m.queries.counts(q) };
+    const from = dayParam('from', q.from);
+    const to = dayParam('to', q.to);
+    return {
+      counts: await m.queries.counts({
+        ...(q.scheme ? { scheme: q.scheme } : {}),
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+      }),
+    };
   });
   app.get('/v1/match/transactions', read, async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const side = sideOf(q.side ?? 'payment');
+    const day = dayParam('day', q.day);
     const out = await m.queries.list({
       side,
       ...(q.status ? { status: q.status } : {}),
       ...(q.scheme ? { scheme: q.scheme } : {}),
-      ...(q.day ? { day: q.day } : {}),
-      limit: Number(q.limit ?? 50),
-      offset: Number(q.offset ?? 0),
+      ...(day ? { day } : {}),
+      limit: countParam('limit', q.limit, 50, 1, 1000),
+      offset: countParam('offset', q.offset, 0, 0, 1e9),
     });
     if (side === 'payment' && q.candidates !== undefined && q.candidates !== '0') {
       const c = await m.queries.candidates(out.transactions.map((t) => Number(t.id)));
@@ -166,7 +175,11 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
   });
   app.get('/v1/match/exports', read, async (req) => {
     const q = req.query as { status?: string; limit?: string; offset?: string };
-    return m.queries.exports(q.status, Number(q.limit ?? 100), Number(q.offset ?? 0));
+    return m.queries.exports(
+      q.status,
+      countParam('limit', q.limit, 100, 1, 1000),
+      countParam('offset', q.offset, 0, 0, 1e9),
+    );
   });
 
   // Changes.
@@ -203,6 +216,31 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
     const ids = Array.isArray(b.ids) ? b.ids.map(Number).filter(Number.isInteger) : undefined;
     return { retried: await m.exporter.retry(ids) };
   });
+}
+
+// Query parameters are checked here, so a bad one is a 400 that names it, not a failed cast in SQL (a 500).
+function dayParam(name: string, value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Number.NaN;
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value)
+    throw new MatchingError(`${name} must be a date such as 2026-11-24, not ${JSON.stringify(value)}`);
+  return value;
+}
+
+function countParam(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new MatchingError(
+      `${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`,
+    );
+  return n;
 }
 
 function merchantRows(text: string): Record<string, unknown>[] {
