@@ -8,6 +8,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NewEvent } from '../core/event.js';
+import { parseEventTime } from '../core/time.js';
 import type { AppendResult } from '../store/store.js';
 
 /** Where the log lives. */
@@ -94,11 +95,48 @@ export class NatsLog {
   }
 }
 
-/** Decodes one log message back into events. */
-export function decodeEvents(data: Uint8Array): NewEvent[] {
-  return new TextDecoder()
-    .decode(data)
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as NewEvent);
+/** A line of a log message that is not an event: kept by the worker in the quarantine, never retried. */
+export interface UndecodableLine {
+  readonly raw: string;
+  readonly error: string;
+  readonly source?: string;
+}
+
+/**
+ * Decodes one log message back into events, line by line. Only collectors publish here, but a line that is
+ * not an event (another version's format, a hand-published test message) must not fail its batch: the
+ * batch would be redelivered and fail again for ever, holding back every good event fetched with it.
+ */
+export function decodeMessage(data: Uint8Array): { events: NewEvent[]; bad: UndecodableLine[] } {
+  const events: NewEvent[] = [];
+  const bad: UndecodableLine[] = [];
+  for (const line of new TextDecoder().decode(data).split('\n')) {
+    if (line.trim() === '') continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (err) {
+      bad.push({ raw: line, error: `not JSON: ${(err as Error).message}` });
+      continue;
+    }
+    const problem = eventShapeProblem(v);
+    if (problem === null) events.push(v as NewEvent);
+    else {
+      const source = (v as { source?: unknown } | null)?.source;
+      bad.push({ raw: line, error: problem, ...(typeof source === 'string' ? { source } : {}) });
+    }
+  }
+  return { events, bad };
+}
+
+// What the collector publishes: a whole NewEvent, with a time the stores can hold.
+function eventShapeProblem(v: unknown): string | null {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'not a JSON object';
+  const e = v as Record<string, unknown>;
+  for (const k of ['source', 'id', 'type', 'data'] as const)
+    if (typeof e[k] !== 'string') return `${k} is not a string`;
+  if (e.subject !== null && typeof e.subject !== 'string') return 'subject is not a string or null';
+  if (Number.isNaN(parseEventTime(e.time))) return 'time is not an event time (epoch milliseconds)';
+  if (typeof e.receivedAt !== 'number' || !Number.isFinite(e.receivedAt)) return 'receivedAt is not a number';
+  return null;
 }

@@ -1,6 +1,6 @@
 import type { Runtime } from '../runtime.js';
 import { addHealthCheck } from '../serve/routes/status.js';
-import { decodeEvents, type NatsLog } from './nats-log.js';
+import { decodeMessage, type NatsLog } from './nats-log.js';
 
 /**
  * `panoramix work`: pulls batches from the log, writes them through this process's group commit to the
@@ -23,9 +23,27 @@ export async function runLogWorker(
         const msgs = [];
         for await (const m of batch) msgs.push(m);
         if (msgs.length === 0) continue;
-        const events = msgs.flatMap((m) => decodeEvents(m.data));
-        const result = await store.submit(events);
+        const decoded = msgs.map((m) => decodeMessage(m.data));
+        const events = decoded.flatMap((d) => d.events);
+        const bad = decoded.flatMap((d) => d.bad);
+        const result = events.length ? await store.submit(events) : { stored: [] };
         stored += result.stored.length;
+        // Kept, with their bytes, before the messages are acknowledged: a crash in between keeps them twice,
+        // never loses them (the events are stored once whatever happens).
+        if (bad.length) {
+          await runtime.quarantine.put(
+            bad.map((b) => ({
+              source: b.source ?? 'unknown',
+              raw: b.raw,
+              reason: 'unparseable' as const,
+              error: `a log message line is not an event: ${b.error}`,
+            })),
+          );
+          runtime.logger.warn(
+            { lines: bad.length },
+            'log worker: lines that are not events were quarantined',
+          );
+        }
         for (const m of msgs) m.ack();
         lastError = null;
       } catch (err) {
