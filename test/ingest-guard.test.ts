@@ -41,6 +41,9 @@ describe('the shared ingest path', () => {
         [2, 'time'],
         [3, 'time'],
       ]);
+      expect(outcome.rejected[0]!.error).toBe(
+        'time must be an RFC 3339 timestamp or epoch milliseconds, not NaN',
+      );
       expect(outcome.rejected[2]!.error).toBe(
         'time must be between the years 0001 and 9999, not 10000000000000000 (epoch milliseconds)',
       );

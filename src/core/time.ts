@@ -15,6 +15,8 @@ export function parseEventTime(value: unknown): number {
 /** Why a value is not an event time, for an error that says `<field> must be …`. */
 export function eventTimeProblem(value: unknown): string {
   const t = parseTime(value);
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return `must be an RFC 3339 timestamp or epoch milliseconds, not ${value}`;
   if (Number.isNaN(t))
     return `must be an RFC 3339 timestamp such as 2026-11-24T10:00:00Z, not ${JSON.stringify(value)}`;
   const shown = typeof value === 'number' ? `${value} (epoch milliseconds)` : JSON.stringify(value);
