@@ -12,26 +12,33 @@ export interface BuiltinReport {
 // seen, so rerunning a past window gives the same answer.
 function ordersAsOf(d: SqlDialect): string {
   const text = (path: string) => d.jsonText('data', [path]);
+  const types = `('product_ordered', 'order_accepted', 'order_fulfilled', 'order_cancelled')`;
   // Only orders with a status event inside the window can have their latest change (as of the end) in it:
-  // the semi-join keeps the work proportional to the window, not to the whole history.
+  // the semi-join keeps the work proportional to the window, not to the whole history. The two engines get
+  // there differently (measured, 1-day window): DuckDB scans the history, and a type filter on that scan
+  // compared every event's type (113 ms at 1M orders against 35 ms), so it filters by the semi-join alone,
+  // picks types from the few rows left and fetches the orders' first events by seq. PostgreSQL reaches the
+  // touched orders' events through its subject index, where the type filter costs nothing, and reading `e`
+  // twice would materialize it into a sequential scan (74 ms at 100k orders against 53 ms).
+  const duck = d.name === 'duckdb';
+  const firstEvents = duck
+    ? `seq IN (SELECT seq FROM e WHERE type = 'product_ordered')`
+    : `type = 'product_ordered' AND time <= $2 AND subject IN (SELECT subject FROM touched)`;
   return `WITH touched AS (
       SELECT DISTINCT subject FROM events
-       WHERE type IN ('product_ordered', 'order_accepted', 'order_fulfilled', 'order_cancelled')
-         AND time >= $1 AND time <= $2 AND subject IS NOT NULL
+       WHERE type IN ${types} AND time >= $1 AND time <= $2 AND subject IS NOT NULL
     ), e AS (
       SELECT subject AS order_id, type, time, seq FROM events
-       WHERE type IN ('product_ordered', 'order_accepted', 'order_fulfilled', 'order_cancelled')
-         AND time <= $2 AND subject IN (SELECT subject FROM touched)
+       WHERE ${duck ? '' : `type IN ${types} AND `}time <= $2 AND subject IN (SELECT subject FROM touched)
     ), created AS (
       SELECT subject AS order_id, min(time) AS created_ts,
              ${d.pick(text('customer_id'), ['time', 'seq'], 'first', 'TRUE')} AS customer_id,
              ${d.pick(text('name'), ['time', 'seq'], 'first', 'TRUE')} AS product
-        FROM events
-       WHERE type = 'product_ordered' AND time <= $2 AND subject IN (SELECT subject FROM touched)
+        FROM events WHERE ${firstEvents}
        GROUP BY subject
     ), latest AS (
       SELECT order_id, ${d.pick('type', ['time', 'seq'], 'latest', 'TRUE')} AS last_type, max(time) AS updated_ts
-        FROM e GROUP BY order_id
+        FROM e${duck ? ` WHERE type IN ${types}` : ''} GROUP BY order_id
     ), orders AS (
       SELECT c.order_id, c.customer_id, c.product, c.created_ts, l.updated_ts,
              CASE WHEN l.last_type = 'product_ordered' THEN 'CREATED' ELSE upper(substr(l.last_type, 7)) END AS status
