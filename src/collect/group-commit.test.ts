@@ -36,7 +36,10 @@ class RecordingSink implements EventSink {
   }
 }
 
-const tick = () => new Promise((r) => setImmediate(r));
+// Lets the committer run: it may wait a few event-loop turns for more submissions before a commit.
+const tick = async () => {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+};
 
 describe('GroupCommitter', () => {
   it('writes the submissions that arrive during a commit together in the next one', async () => {
@@ -54,6 +57,26 @@ describe('GroupCommitter', () => {
     sink.finishAll();
     const results = await second;
     expect(results.map((r) => r.stored.map((e) => e.id))).toEqual([['b'], ['c', 'd'], ['e']]);
+  });
+
+  it('waits a moment for the clients it just answered, and commits them with the ones already waiting', async () => {
+    const sink = new RecordingSink();
+    const c = new GroupCommitter(sink, { queueLimit: 1000, maxBatch: 1000 });
+    const round1 = ['a', 'b', 'c', 'd'].map((id) => c.submit([ev(id)]));
+    await tick();
+    expect(sink.batches).toEqual([['a', 'b', 'c', 'd']]);
+    const early = [c.submit([ev('e')]), c.submit([ev('f')])]; // arrived during the commit
+    sink.finishAll();
+    await Promise.all(round1);
+    await new Promise((r) => setImmediate(r)); // the answered clients come back a turn later
+    const late = [c.submit([ev('g')]), c.submit([ev('h')])];
+    await tick();
+    expect(sink.batches).toEqual([
+      ['a', 'b', 'c', 'd'],
+      ['e', 'f', 'g', 'h'],
+    ]);
+    sink.finishAll();
+    await Promise.all([...early, ...late]);
   });
 
   it('answers only after the commit, and refuses with QueueFullError when the queue is full', async () => {

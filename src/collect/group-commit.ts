@@ -8,6 +8,10 @@ export interface EventSink {
   append(events: readonly NewEvent[]): Promise<AppendResult>;
 }
 
+// How long gather() may wait, in event-loop turns, and up to how many waiting events it does.
+const GATHER_TURNS = 4;
+const GATHER_BELOW_EVENTS = 1000;
+
 /** Thrown by submit when the queue is full; the caller answers 503 with Retry-After. */
 export class QueueFullError extends Error {
   constructor(
@@ -79,6 +83,7 @@ export class GroupCommitter {
   }
 
   private commitStartedAt = 0;
+  private lastBatchRequests = 0;
   private inFlightBatch: Pending[] = [];
 
   /** Per source, the age in ms of its oldest event accepted but not yet durable. */
@@ -127,6 +132,7 @@ export class GroupCommitter {
 
   private async loop(): Promise<void> {
     while (this.queue.length > 0) {
+      await this.gather();
       const batch: Pending[] = [];
       let n = 0;
       while (
@@ -140,6 +146,7 @@ export class GroupCommitter {
       this.queued -= n;
       this.inFlight += n;
       this.inFlightBatch = batch;
+      this.lastBatchRequests = batch.length;
       try {
         await this.commit(batch, n); // meanwhile arrivals gather into the next batch
       } finally {
@@ -149,6 +156,21 @@ export class GroupCommitter {
     this.committing = false;
     this.inFlightBatch = [];
     for (const d of this.drained.splice(0)) d();
+  }
+
+  /**
+   * PostgreSQL's commit_delay, for small requests: the clients answered by the last commit are sending their
+   * next requests right now, so wait a few event-loop turns (microseconds) for them and commit everything
+   * together, instead of a commit for the half that arrived during the last one and another for the rest.
+   * Only while few events wait (then a commit's fixed cost dominates). Measured with 50 clients sending
+   * single events (npm run bench -- ingest): batches of 25 → 38 requests, 16.0k → 18.9k requests/s.
+   */
+  private async gather(): Promise<void> {
+    const expected = this.queue.length + this.lastBatchRequests * 0.8;
+    for (let turn = 0; turn < GATHER_TURNS; turn++) {
+      if (this.queue.length >= expected || this.queued >= GATHER_BELOW_EVENTS) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   private async commit(batch: Pending[], n: number): Promise<void> {
