@@ -99,4 +99,21 @@ describe('configuration', () => {
     }
     expect(err).toBe('panoramix: bad.yaml:3:3: server: unknown setting "bodyLimt"\n');
   });
+
+  it('refuses an option value it cannot read, naming the option (it used to run with NaN)', () => {
+    const refused = (args: string[]) => {
+      try {
+        run(args, tempDir());
+      } catch (e) {
+        return String((e as { stderr: string }).stderr);
+      }
+      return 'ran';
+    };
+    expect(refused(['generate', 'orders', '--count', 'lots'])).toBe(
+      "error: option '-n, --count <n>' argument 'lots' is invalid. Not a whole number (0, 1, 2, …).\n",
+    );
+    expect(refused(['match', 'list', '--status', 'nonsense'])).toContain(
+      "argument 'nonsense' is invalid. Allowed choices are pending, matched, ambiguous, unmatched, unknown_merchant.",
+    );
+  });
 });

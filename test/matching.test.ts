@@ -342,6 +342,10 @@ for (const engine of engines())
         ['/v1/match/counts?to=2026-02-30', 'to must be a date such as 2026-11-24, not "2026-02-30"'],
         ['/v1/match/transactions?day=tuesday', 'day must be a date such as 2026-11-24, not "tuesday"'],
         ['/v1/match/transactions?limit=abc', 'limit must be a whole number from 1 to 1000, not "abc"'],
+        [
+          '/v1/match/transactions?status=nonsense',
+          'status must be one of pending, matched, ambiguous, unmatched, unknown_merchant, not "nonsense"',
+        ],
         ['/v1/match/exports?offset=-1', 'offset must be a whole number from 0 to 1000000000, not "-1"'],
       ]) {
         const res = await app.inject({ url: url! });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import type { NewEvent } from '../../core/event.js';
 import { ordersGenerator } from '../../generate/orders.js';
+import { wholeNumber } from '../arguments.js';
 import { createLogger } from '../logger.js';
 import { openProject } from '../project.js';
 import { runServer } from '../run-server.js';
@@ -12,9 +13,9 @@ const EXAMPLE = path.resolve(import.meta.dirname, '../../../examples/orders/pano
 export function demoCommand(): Command {
   return new Command('demo')
     .description('start the orders example (examples/orders) with generated order events, and serve it')
-    .option('-n, --orders <n>', 'orders to generate', (v) => Number(v), 5000)
-    .option('-s, --seed <seed>', 'random seed', (v) => Number(v), 42)
-    .option('-p, --port <port>', 'port to listen on', (v) => Number(v), 8080)
+    .option('-n, --orders <n>', 'orders to generate', wholeNumber, 5000)
+    .option('-s, --seed <seed>', 'random seed', wholeNumber, 42)
+    .option('-p, --port <port>', 'port to listen on', wholeNumber, 8080)
     .action(async (opts: { orders: number; seed: number; port: number }) => {
       const logger = createLogger();
       const runtime = await openProject(EXAMPLE, logger);

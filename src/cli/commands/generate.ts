@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { GENERATORS } from '../../generate/index.js';
+import { wholeNumber } from '../arguments.js';
 import { fail } from '../project.js';
 
 /** `panoramix generate KIND`: reproducible random events as NDJSON, for demos, tests and benchmarks. */
@@ -8,8 +9,8 @@ export function generateCommand(): Command {
   return new Command('generate')
     .description(`write reproducible random events as NDJSON (kinds: ${Object.keys(GENERATORS).join(', ')})`)
     .argument('<kind>', 'what to generate')
-    .option('-n, --count <n>', 'how many orders, messages or transactions', (v) => Number(v), 1000)
-    .option('-s, --seed <seed>', 'random seed: the same seed gives the same events', (v) => Number(v), 1)
+    .option('-n, --count <n>', 'how many orders, messages or transactions', wholeNumber, 1000)
+    .option('-s, --seed <seed>', 'random seed: the same seed gives the same events', wholeNumber, 1)
     .option('--start <time>', 'time of the first event (ISO); default: --count × ~4 s before now')
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(async (kind: string, opts: { count: number; seed: number; start?: string; out?: string }) => {

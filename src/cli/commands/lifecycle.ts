@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { lifecycleTrackers } from '../../lifecycle/service.js';
 import type { LifecycleTracker } from '../../lifecycle/tracker.js';
+import { wholeNumber } from '../arguments.js';
 import { createLogger } from '../logger.js';
 import { formatRows } from '../output.js';
 import { CONFIG_OPTION, fail, openProject } from '../project.js';
@@ -52,7 +53,7 @@ export function lifecycleCommand(): Command {
     .option(...CONFIG_OPTION)
     .option('--app <app>', 'only this app')
     .option('--at <time>', 'judge deadlines at this time (ISO); default now')
-    .option('-l, --limit <n>', 'at most this many', (v) => Number(v), 50)
+    .option('-l, --limit <n>', 'at most this many', wholeNumber, 50)
     .option('-f, --format <format>', 'table, json, ndjson or csv', 'table')
     .action(
       async (

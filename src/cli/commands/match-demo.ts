@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { writeDemoFiles } from '../../match/demo-files.js';
 import type { Side } from '../../match/transaction.js';
+import { wholeNumber } from '../arguments.js';
 import { CONFIG_OPTION, fail, loadProject } from '../project.js';
 import { printTotals, withMatching } from '../with-matching.js';
 
@@ -14,8 +15,8 @@ export function demoCommands(cmd: Command): void {
       'write a generated loyalty programme: merchants.csv and provider/scheme files in their own columns',
     )
     .requiredOption('-o, --out <dir>', 'directory (laid out as an import directory)')
-    .option('-n, --count <n>', 'purchases', (v) => Number(v), 2000)
-    .option('--seed <n>', 'seed (the same seed writes the same files)', (v) => Number(v), 7)
+    .option('-n, --count <n>', 'purchases', wholeNumber, 2000)
+    .option('--seed <n>', 'seed (the same seed writes the same files)', wholeNumber, 7)
     .option('--start <date>', 'first day of the purchases', '2026-11-01')
     .option(...CONFIG_OPTION)
     .action(async (o: { out: string; count: number; seed: number; start: string; config: string }) => {
@@ -33,8 +34,8 @@ export function demoCommands(cmd: Command): void {
     .description(
       "the end-to-end run (Harmonia's quick_work): generate files, add merchants, import, match, export, report",
     )
-    .option('-n, --count <n>', 'purchases', (v) => Number(v), 2000)
-    .option('--seed <n>', 'seed', (v) => Number(v), 7)
+    .option('-n, --count <n>', 'purchases', wholeNumber, 2000)
+    .option('--seed <n>', 'seed', wholeNumber, 7)
     .option(...CONFIG_OPTION)
     .action(async (o: { count: number; seed: number; config: string }) =>
       withMatching(

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { Command } from 'commander';
+import { Argument, Command, Option } from 'commander';
+import { STATUSES } from '../../match/queries.js';
 import { SIDES, type Side } from '../../match/transaction.js';
 import type { Row } from '../../store/store.js';
+import { wholeNumber } from '../arguments.js';
 import { formatRows } from '../output.js';
 import { CONFIG_OPTION, fail } from '../project.js';
 import { printTotals, withMatching } from '../with-matching.js';
@@ -60,7 +62,7 @@ export function matchCommand(): Command {
     .command('list')
     .option('--provider <slug>')
     .option('--scheme <slug>')
-    .option('-l, --limit <n>', 'at most this many', (v) => Number(v), 100)
+    .option('-l, --limit <n>', 'at most this many', wholeNumber, 100)
     .option(...CONFIG_OPTION)
     .option(...FORMAT_OPTION)
     .action(
@@ -153,10 +155,10 @@ export function matchCommand(): Command {
   cmd
     .command('list')
     .description('transactions by status, with the best candidates of payments')
-    .option('--side <side>', 'payment or scheme', 'payment')
-    .option('--status <status>', 'pending, matched, ambiguous, unmatched or unknown_merchant', 'ambiguous')
+    .addOption(new Option('--side <side>', 'payment or scheme').choices(SIDES).default('payment'))
+    .addOption(new Option('--status <status>', 'what to list').choices(STATUSES).default('ambiguous'))
     .option('--scheme <slug>')
-    .option('-l, --limit <n>', 'at most this many', (v) => Number(v), 20)
+    .option('-l, --limit <n>', 'at most this many', wholeNumber, 20)
     .option(...CONFIG_OPTION)
     .option(...FORMAT_OPTION)
     .action(
@@ -203,12 +205,12 @@ export function matchCommand(): Command {
     .description(
       'one transaction: its fields, raw record, and its match with the rules that decided it (or its candidates)',
     )
-    .argument('<side>', 'payment or scheme')
-    .argument('<id>', 'transaction id (as listed)')
+    .addArgument(new Argument('<side>', 'payment or scheme').choices(SIDES))
+    .argument('<id>', 'transaction id (as listed)', wholeNumber)
     .option(...CONFIG_OPTION)
-    .action(async (side: Side, id: string, o: { config: string }) =>
+    .action(async (side: Side, id: number, o: { config: string }) =>
       withMatching(o.config, async (m) => {
-        const t = await m.queries.transaction(side, Number(id));
+        const t = await m.queries.transaction(side, id);
         if (!t) fail(`no ${side} transaction ${id}`);
         process.stdout.write(`${JSON.stringify(t, null, 2)}\n`);
       }),
@@ -230,13 +232,13 @@ export function matchCommand(): Command {
   cmd
     .command('force')
     .description('force-match a payment transaction, with a scheme transaction or alone (recorded as forced)')
-    .argument('<paymentId>')
-    .argument('[schemeTransactionId]')
+    .argument('<paymentId>', 'payment transaction id (as listed)', wholeNumber)
+    .argument('[schemeTransactionId]', 'scheme transaction id (none: the payment alone)', wholeNumber)
     .requiredOption('--by <name>', 'who decided (recorded with the match)')
     .option(...CONFIG_OPTION)
-    .action(async (paymentId: string, schemeId: string | undefined, o: { by: string; config: string }) =>
+    .action(async (paymentId: number, schemeId: number | undefined, o: { by: string; config: string }) =>
       withMatching(o.config, async (m) => {
-        const id = await m.matcher.forceMatch(Number(paymentId), schemeId ? Number(schemeId) : null, o.by);
+        const id = await m.matcher.forceMatch(paymentId, schemeId ?? null, o.by);
         process.stdout.write(
           `matched transaction ${id} (forced by ${o.by}); it is exported with the next run\n`,
         );
@@ -245,7 +247,9 @@ export function matchCommand(): Command {
   const exportsCmd = cmd.command('exports').description('the export outbox');
   exportsCmd
     .command('list')
-    .option('--status <status>', 'PENDING, EXPORTED or EXPORT_FAILED')
+    .addOption(
+      new Option('--status <status>', 'which exports').choices(['PENDING', 'EXPORTED', 'EXPORT_FAILED']),
+    )
     .option(...CONFIG_OPTION)
     .option(...FORMAT_OPTION)
     .action(async (o: { status?: string; config: string; format: Format }) =>

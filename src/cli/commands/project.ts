@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { ColumnFilter } from '../../project/projection-reader.js';
 import { projectionEngine } from '../../project/service.js';
+import { wholeNumber } from '../arguments.js';
 import { createLogger } from '../logger.js';
 import { formatRows, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
 import { CONFIG_OPTION, fail, openProject } from '../project.js';
@@ -54,7 +55,7 @@ export function projectCommand(): Command {
     .option(...CONFIG_OPTION)
     .option('--where <filter...>', 'column=value filters (equality)')
     .option('--sort <columns>', 'columns to sort by, - for descending, e.g. -updated_ts')
-    .option('-l, --limit <n>', 'rows to print', (v) => Number(v), 20)
+    .option('-l, --limit <n>', 'rows to print', wholeNumber, 20)
     .option('-f, --format <format>', `output: ${OUTPUT_FORMATS.join(', ')}`, 'table')
     .action(
       async (

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { QuarantineFilter } from '../../quarantine/quarantine.js';
 import { replayQuarantine } from '../../quarantine/replay.js';
+import { wholeNumber } from '../arguments.js';
 import { createLogger } from '../logger.js';
 import { formatRows, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
 import { CONFIG_OPTION, fail, openProject } from '../project.js';
@@ -32,7 +33,7 @@ export function quarantineCommand(): Command {
       .option('--type <type>', 'only this event type')
       .option('--from <time>', 'last seen at or after (ISO)')
       .option('--to <time>', 'last seen before (ISO)')
-      .option('-l, --limit <n>', 'at most this many', (v) => Number(v));
+      .option('-l, --limit <n>', 'at most this many', wholeNumber);
   filters(cmd.command('list').description('held inputs, newest first'))
     .option('-f, --format <format>', `output: ${OUTPUT_FORMATS.join(', ')}`, 'table')
     .action(async (o: Opts) =>

@@ -3,6 +3,7 @@ import { parseDuration } from '../../core/time.js';
 import { GENERATORS } from '../../generate/index.js';
 import { type FileFormat, readEvents } from '../../replay/read-events.js';
 import { replay } from '../../replay/replayer.js';
+import { positiveNumber, wholeNumber } from '../arguments.js';
 import { fail } from '../project.js';
 
 /** `panoramix replay FILE`: sends a file of events (or a generator's output) to a running Panoramix. */
@@ -18,19 +19,19 @@ export function replayCommand(): Command {
       '--generate <kind>',
       `send generated events instead of a file (${Object.keys(GENERATORS).join(', ')})`,
     )
-    .option('-n, --count <n>', 'with --generate: how many', (v) => Number(v), 1000)
-    .option('-s, --seed <seed>', 'with --generate: random seed', (v) => Number(v), 1)
-    .option('--batch <n>', 'events per request when not paced', (v) => Number(v), 500)
+    .option('-n, --count <n>', 'with --generate: how many', wholeNumber, 1000)
+    .option('-s, --seed <seed>', 'with --generate: random seed', wholeNumber, 1)
+    .option('--batch <n>', 'events per request when not paced', wholeNumber, 500)
     .option(
       '--speed <factor>',
       "pace by the events' timestamps, this many times faster than real time",
-      (v) => Number(v),
+      positiveNumber,
     )
     .option('--delay <duration>', 'pace by a fixed delay between events, e.g. 200ms')
     .option('--max-wait <duration>', 'longest wait between paced events', '5s')
     .option('--time-field <field>', 'field holding the event time', 'time')
     .option('--retime', 'shift timestamps so the last event is now (so old data looks recent)')
-    .option('--retries <n>', 'retries per request on 503 or network errors', (v) => Number(v), 8)
+    .option('--retries <n>', 'retries per request on 503 or network errors', wholeNumber, 8)
     .action(async (file: string | undefined, o: Record<string, string | number | boolean | undefined>) => {
       if (!file && !o.generate) fail('give a file, or --generate KIND');
       const maxWaitMs = parseDuration(String(o.maxWait));

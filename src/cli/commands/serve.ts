@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { becomeLeader } from '../../log/leader.js';
 import { startServices } from '../../services.js';
+import { wholeNumber } from '../arguments.js';
 import { createLogger } from '../logger.js';
 import { CONFIG_OPTION, fail, loadProject, openProject } from '../project.js';
 import { runServer } from '../run-server.js';
@@ -12,7 +13,7 @@ export function serveCommand(): Command {
       'server mode: run the HTTP collector and API; accepted events go to the NATS log (needs log: and a PostgreSQL store)',
     )
     .option(...CONFIG_OPTION)
-    .option('-p, --port <port>', 'port to listen on (overrides server.port)', (v) => Number(v))
+    .option('-p, --port <port>', 'port to listen on (overrides server.port)', wholeNumber)
     .option('--host <host>', 'address to listen on (overrides server.host)')
     .action(async (opts: { config: string; port?: number; host?: string }) => {
       const runtime = await openProject(opts.config, createLogger(), 'serve');
@@ -32,7 +33,7 @@ export function batchCommand(): Command {
       'server mode: run scheduled reports and lake runs; one leader at a time through a PostgreSQL advisory lock, with takeover',
     )
     .option(...CONFIG_OPTION)
-    .option('--poll <ms>', 'how often a follower checks whether the leader is gone', (v) => Number(v), 2000)
+    .option('--poll <ms>', 'how often a follower checks whether the leader is gone', wholeNumber, 2000)
     .action(async (opts: { config: string; poll: number }) => {
       const logger = createLogger();
       const { config } = loadProject(opts.config);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { wholeNumber } from '../arguments.js';
 import { createLogger } from '../logger.js';
 import { CONFIG_OPTION, openProject } from '../project.js';
 import { runServer } from '../run-server.js';
@@ -8,7 +9,7 @@ export function startCommand(): Command {
   return new Command('start')
     .description('run everything in one process: collector, store, projections, API, schedules')
     .option(...CONFIG_OPTION)
-    .option('-p, --port <port>', 'port to listen on (overrides server.port)', (v) => Number(v))
+    .option('-p, --port <port>', 'port to listen on (overrides server.port)', wholeNumber)
     .option('--host <host>', 'address to listen on (overrides server.host)')
     .action(async (opts: { config: string; port?: number; host?: string }) => {
       const runtime = await openProject(opts.config, createLogger());

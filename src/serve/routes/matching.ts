@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MatchingError } from '../../match/errors.js';
 import { parseRecords, recordFormat } from '../../match/parse-records.js';
+import { STATUSES } from '../../match/queries.js';
 import { type Matching, matchingOf } from '../../match/service.js';
 import { SIDES, type Side } from '../../match/transaction.js';
 import type { Runtime } from '../../runtime.js';
@@ -156,7 +157,7 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
     const day = dayParam('day', q.day);
     const out = await m.queries.list({
       side,
-      ...(q.status ? { status: q.status } : {}),
+      ...(q.status ? { status: statusParam(q.status) } : {}),
       ...(q.scheme ? { scheme: q.scheme } : {}),
       ...(day ? { day } : {}),
       limit: countParam('limit', q.limit, 50, 1, 1000),
@@ -225,6 +226,11 @@ function dayParam(name: string, value: string | undefined): string | undefined {
   if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value)
     throw new MatchingError(`${name} must be a date such as 2026-11-24, not ${JSON.stringify(value)}`);
   return value;
+}
+
+function statusParam(value: string): string {
+  if ((STATUSES as readonly string[]).includes(value)) return value;
+  throw new MatchingError(`status must be one of ${STATUSES.join(', ')}, not ${JSON.stringify(value)}`);
 }
 
 function countParam(
