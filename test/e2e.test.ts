@@ -100,6 +100,26 @@ describe('configuration', () => {
     expect(err).toBe('panoramix: bad.yaml:3:3: server: unknown setting "bodyLimt"\n');
   });
 
+  it('says why it could not do what was asked: a missing file, a server that is not there', async () => {
+    const dir = tempDir();
+    const failure = (args: string[]) => {
+      try {
+        run(args, dir);
+      } catch (e) {
+        return String((e as { stderr: string }).stderr);
+      }
+      return 'ran';
+    };
+    expect(failure(['replay', 'nofile.json'])).toBe(
+      "panoramix: ENOENT: no such file or directory, open 'nofile.json'\n",
+    );
+    fs.writeFileSync(path.join(dir, 'one.json'), '{"id":"a","type":"t"}\n');
+    const port = await freePort();
+    expect(failure(['replay', 'one.json', '--url', `http://127.0.0.1:${port}`, '--retries', '0'])).toContain(
+      `could not reach http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
+  });
+
   it('refuses an option value it cannot read, naming the option (it used to run with NaN)', () => {
     const refused = (args: string[]) => {
       try {

@@ -40,6 +40,10 @@ const program = new Command()
 for (const make of COMMANDS) program.addCommand(make());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`panoramix: ${(err as Error)?.stack ?? err}\n`);
+  const e = err as NodeJS.ErrnoException | undefined;
+  // A system call's failure (a missing file, a refused connection) is the user's to fix and its message says
+  // what and where; anything else is a bug, and its stack is what a report needs.
+  const text = e && typeof e.code === 'string' && e.syscall ? e.message : (e?.stack ?? String(err));
+  process.stderr.write(`panoramix: ${text}\n`);
   process.exit(1);
 });

@@ -80,12 +80,14 @@ async function send(
       status = res.status;
       text = await res.text();
     } catch (err) {
-      text = (err as Error).message;
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED 127.0.0.1:8080, a DNS error) is its cause.
+      const cause = (err as Error & { cause?: Error }).cause;
+      text = `could not reach ${o.url}: ${cause?.message ?? (err as Error).message}`;
     }
     // Retrying is safe: the (source, id) key stores each event once however often it is sent.
     if (status === 0 || status === 503 || status === 429 || status >= 500) {
       if (attempt >= o.retries)
-        throw new Error(`giving up after ${attempt + 1} attempts: ${status || ''} ${text}`.trim());
+        throw new Error(`giving up after ${attempt + 1} attempts: ${status ? `${status} ` : ''}${text}`);
       await sleep(Math.min(10_000, 200 * 2 ** attempt));
       continue;
     }
