@@ -40,7 +40,7 @@ export function projectCommand(): Command {
       await withEngine(opts.config, async (runtime) => {
         const engine = await projectionEngine(runtime);
         if (!engine.plans.has(name))
-          fail(`no projection named ${name}; projections: ${[...engine.plans.keys()].join(', ')}`);
+          fail(`no projection named ${name}; projections: ${[...engine.plans.keys()].join(', ') || 'none'}`);
         process.stderr.write(`rebuilding ${name} from ${await runtime.store.lastSeq()} events…\n`);
         const v = await engine.rebuild(name);
         process.stdout.write(
@@ -67,7 +67,9 @@ export function projectCommand(): Command {
         await withEngine(opts.config, async (runtime) => {
           const engine = await projectionEngine(runtime);
           if (!engine.plans.has(name))
-            fail(`no projection named ${name}; projections: ${[...engine.plans.keys()].join(', ')}`);
+            fail(
+              `no projection named ${name}; projections: ${[...engine.plans.keys()].join(', ') || 'none'}`,
+            );
           if ((await engine.stale()).includes(name)) await engine.rebuild(name);
           await engine.fold();
           const filters: Record<string, ColumnFilter[]> = {};
