@@ -1,3 +1,4 @@
+import zlib from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/runtime.js';
@@ -226,6 +227,40 @@ describe('POST /v1/events', () => {
     expect(res2.json().error).toBe(
       'request holds 6 events; the limit is 5 events per request (server.maxEventsPerRequest)',
     );
+  });
+
+  it('reads gzip, deflate and br bodies, and names what it cannot decode', async () => {
+    const lines = (p: string) =>
+      Buffer.from(
+        `${JSON.stringify({ id: `${p}-1`, type: 't' })}\n${JSON.stringify({ id: `${p}-2`, type: 't' })}`,
+      );
+    const ndjson = { 'content-type': 'application/x-ndjson' };
+    for (const [encoding, body] of [
+      ['gzip', zlib.gzipSync(lines('gz'))],
+      ['deflate', zlib.deflateSync(lines('df'))],
+      ['br', zlib.brotliCompressSync(lines('br'))],
+    ] as const) {
+      const res = await post(body, { ...ndjson, 'content-encoding': encoding });
+      expect([res.statusCode, res.json().accepted], encoding).toEqual([200, 2]);
+    }
+    expect(await stored('gz-2')).toBe(1);
+    const zstd = await post(lines('zs'), { ...ndjson, 'content-encoding': 'zstd' });
+    expect([zstd.statusCode, zstd.json().error]).toEqual([
+      415,
+      'Content-Encoding "zstd" is not supported; send gzip, deflate, br or none',
+    ]);
+    const corrupt = await post(lines('bad'), { ...ndjson, 'content-encoding': 'gzip' });
+    expect(corrupt.statusCode).toBe(400);
+    expect(corrupt.json().error).toContain('the body is not valid gzip (Content-Encoding)');
+    // The limit counts what the body decompresses to: 100 KB of zeros gzip to about 100 bytes.
+    const bomb = zlib.gzipSync(JSON.stringify({ id: 'bomb', type: 't', data: '0'.repeat(100_000) }));
+    expect(bomb.length).toBeLessThan(2048);
+    const res = await post(bomb, { 'content-encoding': 'gzip' });
+    expect([res.statusCode, res.json().error]).toEqual([
+      413,
+      'body is larger than the limit of 2048 bytes (server.bodyLimit)',
+    ]);
+    expect(await stored('bomb')).toBe(0);
   });
 
   it('requires a write key (401), refuses an unknown key (401) and another source key (403)', async () => {

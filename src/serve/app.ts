@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Runtime } from '../runtime.js';
+import { decodeRequestBodies } from './request-encoding.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventReadRoutes } from './routes/events-read.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -43,6 +44,7 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
   // Bodies arrive raw: the collector decodes UTF-8 and parses itself, so it can say which line failed.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  decodeRequestBodies(app);
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({
