@@ -117,6 +117,17 @@ export const serverSchema = z
     maxCommitBatch: z.number().int().positive().default(20_000),
     /** Tokens that may read (projections, queries, reports, events). Empty: reads are open, with a warning. */
     readTokens: z.array(z.string().min(8, 'a read token must be at least 8 characters')).default([]),
+    /** Web pages that may send events from a browser (CORS on the ingest routes): origins, or "*" for any. */
+    corsOrigins: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^(\*|https?:\/\/[^/\s]+)$/,
+            'an origin is "*" or scheme://host[:port], such as https://shop.example.com (no path)',
+          ),
+      )
+      .default([]),
   })
   .strict();
 

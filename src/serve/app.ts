@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Runtime } from '../runtime.js';
+import { allowBrowserIngest } from './cors.js';
 import { decodeRequestBodies } from './request-encoding.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventReadRoutes } from './routes/events-read.js';
@@ -10,7 +11,7 @@ import { matchingRoutes } from './routes/matching.js';
 import { projectionRoutes } from './routes/projections.js';
 import { quarantineRoutes } from './routes/quarantine.js';
 import { reportRoutes } from './routes/reports.js';
-import { segmentRoutes } from './routes/segment.js';
+import { SEGMENT_PATHS, segmentRoutes } from './routes/segment.js';
 import { statusRoutes } from './routes/status.js';
 
 /** A feature's HTTP routes: registered by the app factory with the runtime. */
@@ -60,6 +61,13 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
+  // Before the routes, so its hook applies to them.
+  allowBrowserIngest(app, runtime.config.server.corsOrigins, [
+    '/v1/events',
+    ...SEGMENT_PATHS.map(([path]) => path),
+    '/api/event',
+    '/api/event/bulk',
+  ]);
   for (const feature of FEATURES) await feature(app, runtime);
   return app;
 }

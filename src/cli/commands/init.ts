@@ -40,6 +40,8 @@ server:
   # Tokens that may read projections, queries, reports and events (Authorization: Bearer TOKEN).
   readTokens:
     - ${token}
+  # Web pages that may send events from a browser (analytics.js, fetch): their origins, or "*" for any.
+  # corsOrigins: [https://shop.example.com]
 
 # Each source is a producer with its own write keys (Authorization: Bearer KEY, or Basic KEY: as Segment sends).
 sources:

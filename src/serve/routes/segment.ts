@@ -3,6 +3,24 @@ import { bodyKind, parseBody } from '../../collect/body.js';
 import { fromSegment, SEGMENT_CALLS, type SegmentCall } from '../../collect/segment.js';
 import type { RoutePlugin } from '../app.js';
 
+/**
+ * The paths Segment's libraries post to, and the call each one is: the HTTP Tracking API's (/v1/track …
+ * /v1/batch) and the one-letter ones analytics.js uses in browsers (/v1/t, /v1/p, … and /v1/b for batches).
+ */
+export const SEGMENT_PATHS: readonly (readonly [string, SegmentCall | undefined])[] = [
+  ...SEGMENT_CALLS.flatMap((call) => [
+    [`/v1/${call}`, call] as const,
+    [`/v1/${call.charAt(0)}`, call] as const,
+  ]),
+  ['/v1/batch', undefined],
+  ['/v1/b', undefined],
+];
+
+// analytics.js posts JSON as text/plain, which a browser sends without a CORS preflight.
+function isSegmentJson(contentType: string | undefined): boolean {
+  return bodyKind(contentType) === 'json' || /^text\/plain\b/i.test(contentType ?? '');
+}
+
 /** Segment's HTTP Tracking API (/v1/track … /v1/batch), so Segment libraries can point here unchanged. */
 export const segmentRoutes: RoutePlugin = (app, runtime) => {
   const handle = async (call: SegmentCall | undefined, body: Buffer, authorization: string | undefined) => {
@@ -42,10 +60,13 @@ export const segmentRoutes: RoutePlugin = (app, runtime) => {
       retryAfter: outcome.retryAfterSeconds,
     };
   };
-  for (const call of [...SEGMENT_CALLS, undefined]) {
-    app.post(`/v1/${call ?? 'batch'}`, async (req, reply) => {
-      if (bodyKind(req.headers['content-type']) !== 'json') {
-        return reply.code(415).send({ success: false, error: 'Segment calls must be application/json' });
+  for (const [path, call] of SEGMENT_PATHS) {
+    app.post(path, async (req, reply) => {
+      if (!isSegmentJson(req.headers['content-type'])) {
+        return reply.code(415).send({
+          success: false,
+          error: 'Segment calls must be application/json (or text/plain, as analytics.js sends)',
+        });
       }
       const r = await handle(
         call,
