@@ -24,8 +24,10 @@ export function allowBrowserIngest(
     return true;
   };
   const set = new Set(paths);
-  app.addHook('onRequest', async (req, reply) => {
+  // A callback hook, not an async one: it runs on every request, ingest's hot path included.
+  app.addHook('onRequest', (req, reply, done) => {
     if (req.method === 'POST' && set.has(req.routeOptions.url ?? '')) headers(req, reply);
+    done();
   });
   for (const path of paths) {
     app.options(path, async (req, reply) => {

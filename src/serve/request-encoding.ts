@@ -15,16 +15,19 @@ const DECODERS: Record<string, () => Transform> = {
  * cannot expand past it; a body that does not decompress is a 400, an encoding we do not read a 415.
  */
 export function decodeRequestBodies(app: FastifyInstance): void {
-  app.addHook('preParsing', async (req, _reply, payload) => {
-    const encoding = String(req.headers['content-encoding'] ?? '')
-      .trim()
-      .toLowerCase();
-    if (encoding === '' || encoding === 'identity') return payload;
+  // A callback hook, not an async one: it runs on every request, ingest's hot path included.
+  app.addHook('preParsing', (req, _reply, payload, done) => {
+    const header = req.headers['content-encoding'];
+    if (header === undefined) return done(null, payload);
+    const encoding = header.trim().toLowerCase();
+    if (encoding === '' || encoding === 'identity') return done(null, payload);
     const make = DECODERS[encoding];
     if (!make) {
-      throw Object.assign(
-        new Error(`Content-Encoding "${encoding}" is not supported; send gzip, deflate, br or none`),
-        { statusCode: 415 },
+      return done(
+        Object.assign(
+          new Error(`Content-Encoding "${encoding}" is not supported; send gzip, deflate, br or none`),
+          { statusCode: 415 },
+        ),
       );
     }
     const decoded = make() as Transform & { receivedEncodedLength: number };
@@ -40,6 +43,6 @@ export function decodeRequestBodies(app: FastifyInstance): void {
         err.message = `the body is not valid ${encoding} (Content-Encoding): ${err.message}`;
       }
     });
-    return (payload as Readable).pipe(decoded);
+    done(null, (payload as Readable).pipe(decoded));
   });
 }
