@@ -13,25 +13,29 @@ export function monthOf(ms: number): string {
   return `${String(d.getUTCFullYear()).padStart(4, '0')}_${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
+/** A run of a batch's events, in order, and the distinct months they fall in. */
+export interface MonthRun {
+  readonly events: NewEvent[];
+  readonly months: Set<string>;
+}
+
 /**
  * Splits a batch, in order, into runs that each touch at most `max` distinct months. Nearly every batch is
  * one run; a batch whose times are spread over centuries becomes several appends instead of one that fails.
  */
-export function splitByMonths(events: readonly NewEvent[], max = MONTHS_PER_TRANSACTION): NewEvent[][] {
-  const runs: NewEvent[][] = [];
-  let run: NewEvent[] = [];
-  let months = new Set<string>();
+export function splitByMonths(events: readonly NewEvent[], max = MONTHS_PER_TRANSACTION): MonthRun[] {
+  const runs: MonthRun[] = [];
+  let run: MonthRun = { events: [], months: new Set() };
   for (const e of events) {
     const m = monthOf(e.time);
-    if (!months.has(m) && months.size >= max) {
+    if (!run.months.has(m) && run.months.size >= max) {
       runs.push(run);
-      run = [];
-      months = new Set();
+      run = { events: [], months: new Set() };
     }
-    months.add(m);
-    run.push(e);
+    run.months.add(m);
+    run.events.push(e);
   }
-  if (run.length) runs.push(run);
+  if (run.events.length) runs.push(run);
   return runs;
 }
 
@@ -60,8 +64,8 @@ export class MonthPartitions {
     private readonly lockId: number,
   ) {}
 
-  async ensure(events: readonly NewEvent[]): Promise<void> {
-    const missing = [...new Set(events.map((e) => monthOf(e.time)))].filter((m) => !this.known.has(m));
+  async ensure(months: ReadonlySet<string>): Promise<void> {
+    const missing = [...months].filter((m) => !this.known.has(m));
     for (let i = 0; i < missing.length; i += MONTHS_PER_TRANSACTION) {
       const part = missing.slice(i, i + MONTHS_PER_TRANSACTION);
       const client = await this.pool.connect();

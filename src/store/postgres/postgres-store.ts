@@ -107,11 +107,11 @@ export class PostgresStore implements Store {
     const duplicates: number[] = [];
     let offset = 0;
     for (const run of runs) {
-      await this.months.ensure(run);
-      const r = await this.appendRun(run);
+      await this.months.ensure(run.months);
+      const r = await this.appendRun(run.events);
       stored.push(...r.stored);
       for (const d of r.duplicates) duplicates.push(offset + d);
-      offset += run.length;
+      offset += run.events.length;
     }
     // Only with no connection held: ANALYZE takes a pooled connection, and appends holding every connection
     // while waiting for one more would wait for each other forever.
