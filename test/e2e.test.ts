@@ -9,6 +9,15 @@ const KEY = 'wk_e2e_key_0123';
 const TOKEN = 'rt_e2e_token_0123';
 const run = (args: string[], cwd?: string) =>
   execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
+// What a command that must fail printed on stderr ('ran' when it did not fail).
+const stderrOf = (args: string[], cwd: string) => {
+  try {
+    run(args, cwd);
+  } catch (e) {
+    return String((e as { stderr: string }).stderr);
+  }
+  return 'ran';
+};
 
 describe('end to end over a real socket', () => {
   const dir = tempDir();
@@ -102,14 +111,7 @@ describe('configuration', () => {
 
   it('says why it could not do what was asked: a missing file, a server that is not there', async () => {
     const dir = tempDir();
-    const failure = (args: string[]) => {
-      try {
-        run(args, dir);
-      } catch (e) {
-        return String((e as { stderr: string }).stderr);
-      }
-      return 'ran';
-    };
+    const failure = (args: string[]) => stderrOf(args, dir);
     expect(failure(['replay', 'nofile.json'])).toBe(
       "panoramix: ENOENT: no such file or directory, open 'nofile.json'\n",
     );
@@ -121,14 +123,7 @@ describe('configuration', () => {
   });
 
   it('refuses an option value it cannot read, naming the option (it used to run with NaN)', () => {
-    const refused = (args: string[]) => {
-      try {
-        run(args, tempDir());
-      } catch (e) {
-        return String((e as { stderr: string }).stderr);
-      }
-      return 'ran';
-    };
+    const refused = (args: string[]) => stderrOf(args, tempDir());
     expect(refused(['generate', 'orders', '--count', 'lots'])).toBe(
       "error: option '-n, --count <n>' argument 'lots' is invalid. Not a whole number (0, 1, 2, …).\n",
     );
