@@ -100,13 +100,9 @@ describe('configuration', () => {
     expect(out).toBe('answer\n42\n');
 
     fs.writeFileSync(path.join(dir, 'bad.yaml'), 'server:\n  port: 8080\n  bodyLimt: 5mb\n');
-    let err = '';
-    try {
-      run(['sql', 'SELECT 1', '--config', 'bad.yaml'], dir);
-    } catch (e) {
-      err = String((e as { stderr: string }).stderr);
-    }
-    expect(err).toBe('panoramix: bad.yaml:3:3: server: unknown setting "bodyLimt"\n');
+    expect(stderrOf(['sql', 'SELECT 1', '--config', 'bad.yaml'], dir)).toBe(
+      'panoramix: bad.yaml:3:3: server: unknown setting "bodyLimt"\n',
+    );
   });
 
   it('says why it could not do what was asked: a missing file, a server that is not there', async () => {
