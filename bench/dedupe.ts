@@ -3,12 +3,10 @@
 // next to a JS Set of the same key hashes (which V8 caps at 2^24 entries, so it is measured at 10 million).
 import { keyHash } from '../src/core/key-hash.js';
 import { KeySet } from '../src/store/duckdb/key-set.js';
+import { opt, quick } from './_args.js';
 import { fmt, printComparison } from './_report.js';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const i = args.indexOf('--keys');
-const n = i >= 0 ? Number(args[i + 1]) : quick ? 5_000_000 : 100_000_000;
+const n = opt('keys', quick ? 5_000_000 : 100_000_000);
 const baselineN = Math.min(n, 10_000_000);
 
 function heapMb(): number {

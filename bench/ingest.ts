@@ -6,14 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { opt, quick } from './_args.js';
 import { fmt, median, printComparison } from './_report.js';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
 const seconds = opt('seconds', quick ? 3 : 10);
 const runs = opt('runs', quick ? 1 : 3);
 const KEY = 'wk_bench_key_0123';

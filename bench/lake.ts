@@ -12,12 +12,9 @@ import { parseConfig } from '../src/config/load.js';
 import type { NewEvent } from '../src/core/event.js';
 import { extractAndLoad } from '../src/lake/extract-load.js';
 import { createRuntime } from '../src/runtime.js';
+import { opt, quick } from './_args.js';
 import { fmt, printComparison } from './_report.js';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const opt = (name: string, def: number) =>
-  args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : def;
 const n = opt('events', quick ? 1_000_000 : 10_000_000);
 const rowsN = opt('rows', quick ? 200_000 : 2_000_000);
 const mariaUrl = process.env.PANORAMIX_TEST_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/test';

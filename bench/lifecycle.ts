@@ -14,12 +14,9 @@ import { messagesGenerator } from '../src/generate/messages.js';
 import { lifecycleService, lifecycleTrackers } from '../src/lifecycle/service.js';
 import { createRuntime } from '../src/runtime.js';
 import { createApp } from '../src/serve/app.js';
+import { opt, quick } from './_args.js';
 import { fmt, median, printComparison } from './_report.js';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const opt = (name: string, def: number) =>
-  args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : def;
 const messages = opt('messages', quick ? 50_000 : 1_000_000);
 const seconds = quick ? 5 : 10;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'panoramix-bench-'));

@@ -15,12 +15,9 @@ import type { FileRecord } from '../src/match/parse-records.js';
 import { matchingOf } from '../src/match/service.js';
 import type { Side } from '../src/match/transaction.js';
 import { createRuntime } from '../src/runtime.js';
+import { opt, quick } from './_args.js';
 import { fmt, median, printComparison } from './_report.js';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const opt = (name: string, def: number) =>
-  args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : def;
 // ~0.988 payment and ~0.988 scheme transactions per purchase: 1,013,000 purchases give ≈1M a side.
 const count = opt('count', quick ? 50_000 : 1_013_000);
 const runs = opt('runs', quick ? 1 : 3);

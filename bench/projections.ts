@@ -12,12 +12,9 @@ import { Random } from '../src/generate/random.js';
 import { projectionEngine } from '../src/project/service.js';
 import { createRuntime } from '../src/runtime.js';
 import { createApp } from '../src/serve/app.js';
+import { opt, quick } from './_args.js';
 import { fmt, median, printComparison } from './_report.js';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const opt = (name: string, def: number) =>
-  args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : def;
 const n = opt('events', quick ? 1_000_000 : 10_000_000);
 const runs = opt('runs', quick ? 1 : 3);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'panoramix-bench-'));

@@ -11,12 +11,9 @@ import type { NewEvent } from '../src/core/event.js';
 import { ordersGenerator } from '../src/generate/orders.js';
 import { ReportRunner } from '../src/report/runner.js';
 import { createRuntime } from '../src/runtime.js';
+import { opt, quick } from './_args.js';
 import { fmt, median, printComparison } from './_report.js';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const opt = (name: string, def: number) =>
-  args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : def;
 const orders = opt('orders', quick ? 100_000 : 1_000_000);
 const runs = opt('runs', quick ? 1 : 3);
 const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';

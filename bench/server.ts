@@ -10,14 +10,10 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { exited, freePort, spawnCli, waitForHttp } from '../test/support/process.js';
+import { opt, quick } from './_args.js';
 import { printComparison } from './_report.js';
 
-const args = process.argv.slice(2);
-const n = args.includes('--events')
-  ? Number(args[args.indexOf('--events') + 1])
-  : args.includes('--quick')
-    ? 50_000
-    : 200_000;
+const n = opt('events', quick ? 50_000 : 200_000);
 const pgUrl = process.env.PANORAMIX_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const natsUrl = process.env.PANORAMIX_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const KEY = 'wk_bench_server_key';
