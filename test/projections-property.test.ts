@@ -183,6 +183,13 @@ for (const factory of storeFactories())
           state: (await reader.read('state', { limit: 10_000, sort: [{ column: 'subject' }] })).rows,
         };
         expect(merged, `round ${round}, ${stream.length} events, cut at ${cut}`).toEqual(expected);
+        // A read naming the key takes the keyed merge (two index lookups): the same row as the full merge, or none.
+        for (const subject of ['s1', `s${rnd.int(1, 12)}`, 's99']) {
+          const keyed = await reader.read('state', { filters: { subject: [{ op: 'eq', value: subject }] } });
+          expect(keyed.rows, `round ${round}, key ${subject}`).toEqual(
+            expected.state.filter((r) => r.subject === subject),
+          );
+        }
         // And the speed layer really carried the events after the cut.
         const f = (await reader.read('state', { limit: 1 })).freshness;
         expect(f.watermark + f.speedEvents).toBe(stored.length);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/store.js';
 import type { QueryConfig } from './config.js';
-import { NotReadyError, type ProjectionEngine } from './engine.js';
+import { isVersionOf, NotReadyError, type ProjectionEngine } from './engine.js';
 import type { OutputColumn } from './plan.js';
 import type {
   ColumnFilter,
@@ -94,8 +94,37 @@ export class ProjectionReaderImpl implements ProjectionReader {
       .digest('hex')
       .slice(0, 12);
     const offset = query.cursor ? decodeCursor(query.cursor, fingerprint) : 0;
-    const text = `SELECT * FROM (${v.mergedSql}) p${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${sort.length ? ` ORDER BY ${sort.join(', ')}` : ''} LIMIT ${bind(limit + 1)} OFFSET ${bind(offset)}`;
+    const text = `SELECT * FROM (${this.keyedMerge(v, query, known, bind) ?? v.mergedSql}) p${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${sort.length ? ` ORDER BY ${sort.join(', ')}` : ''} LIMIT ${bind(limit + 1)} OFFSET ${bind(offset)}`;
     return { text, params, limit, offset, fingerprint };
+  }
+
+  // When every key of a latest projection is asked for by equality, each side of the merge is read through its
+  // key index (filtered before the UNION, so the engines look the key up instead of scanning whole tables); the
+  // outer WHERE still applies every filter, so the answer is the full merged query's.
+  private keyedMerge(
+    v: VersionRow,
+    query: ProjectionQuery,
+    known: ReadonlyMap<string, OutputColumn>,
+    bind: (value: unknown) => string,
+  ): string | undefined {
+    const plan = this.engine.plans.get(v.name);
+    if (!plan || plan.keyColumns.length === 0 || !isVersionOf(v, plan)) return undefined;
+    const conds: string[] = [];
+    for (const key of plan.keyColumns) {
+      const f = query.filters?.[key];
+      if (f?.length !== 1 || f[0]!.op !== 'eq') return undefined;
+      conds.push(
+        `${this.engine.store.dialect.quoteIdent(key)} = ${bind(typed(f[0]!.value, known.get(key)))}`,
+      );
+    }
+    const [batch, speed] = v.tables;
+    if (!batch || !speed) return undefined;
+    const where = conds.join(' AND ');
+    return plan.mergedSql({
+      batch: `(SELECT * FROM ${batch} WHERE ${where}) kb`,
+      speed: `(SELECT * FROM ${speed} WHERE ${where}) ks`,
+      pairs: [],
+    });
   }
 
   async runQuery(name: string, params: Readonly<Record<string, unknown>>): Promise<ProjectionAnswer> {
