@@ -91,14 +91,15 @@ export class ProjectionEngine {
     for (const t of all) await this.store.exec(`DROP TABLE IF EXISTS ${t}`);
     await this.store.exec(`CREATE TABLE ${tables.batch} AS ${plan.partialSql(0, w)}`);
     await this.store.exec(`CREATE TABLE ${tables.speed} AS ${plan.partialSql(w, w)}`);
-    for (const [t, suffix] of [
-      [tables.batch, 'b'],
-      [tables.speed, 's'],
-    ] as const) {
-      if (plan.keyColumns.length === 0) break;
-      const index = this.store.dialect.quoteIdent(`proj_${plan.name}_${version}_${suffix}_k`);
-      const cols = plan.keyColumns.map((c) => this.store.dialect.quoteIdent(c)).join(', ');
-      await this.store.exec(`CREATE INDEX ${index} ON ${t} (${cols})`);
+    if (plan.keyColumns.length > 0) {
+      const q = (s: string) => this.store.dialect.quoteIdent(s);
+      const cols = plan.keyColumns.map(q).join(', ');
+      await this.store.exec(
+        `CREATE INDEX ${q(`proj_${plan.name}_${version}_b_k`)} ON ${tables.batch} (${cols})`,
+      );
+      await this.store.exec(
+        `CREATE INDEX ${q(`proj_${plan.name}_${version}_s_k`)} ON ${tables.speed} (${cols})`,
+      );
     }
     for (const [i, pairs] of plan.pairs.entries()) {
       await this.store.exec(`CREATE TABLE ${tables.pairs[i]!.batch} AS ${pairs(0, w)}`);
