@@ -1,3 +1,4 @@
+import { destinationsService } from './destinations/service.js';
 import { lakeService } from './lake/service.js';
 import { lifecycleService } from './lifecycle/service.js';
 import { runLogWorker } from './log/worker.js';
@@ -22,6 +23,7 @@ const SERVICES: readonly { run: Service; roles: readonly Role[] }[] = [
   { run: sourcesService, roles: ['all', 'serve'] },
   { run: lakeService, roles: ['all', 'batch'] },
   { run: matchingService, roles: ['all', 'work', 'batch'] },
+  { run: destinationsService, roles: ['all', 'batch'] },
 ];
 
 /** Starts the background work of this process's role; each service registers its stop with runtime.onClose. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { destinationsSchema } from '../destinations/config.js';
 import { lakeSchema } from '../lake/config.js';
 import { lifecyclesSchema } from '../lifecycle/config.js';
 import { matchingSchema } from '../match/config.js';
@@ -145,6 +146,8 @@ export const configSchema = z
     lake: lakeSchema.optional(),
     /** Payment/loyalty transaction matching (Harmonia). */
     matching: matchingSchema.optional(),
+    /** Where events are pushed: webhooks and brokers, each with its own durable cursor (docs/destinations.md). */
+    destinations: destinationsSchema,
     /** Server mode: the NATS JetStream log between collectors (`serve`) and workers (`work`). */
     log: z
       .object({

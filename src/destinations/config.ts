@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { parseByteSize } from '../config/byte-size.js';
+import { parseDuration } from '../core/time.js';
+
+const duration = z
+  .string()
+  .refine((s) => !Number.isNaN(parseDuration(s)), 'must be a duration such as 500ms, 10s or 1h')
+  .transform((s) => parseDuration(s));
+
+const bytes = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : parseByteSize(v);
+  if (!Number.isFinite(n) || n <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (write e.g. 1mb or 512kb)` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+export const webhookSchema = z
+  .object({
+    url: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL'),
+    /** Sent with every request (an API key, a tenant); the signature and idempotency headers are ours. */
+    headers: z.record(z.string(), z.string()).default({}),
+    /** json: one array of events per request; ndjson: one event per line. */
+    format: z.enum(['json', 'ndjson']).default('json'),
+    /** A request not answered in this time is a failure, retried. */
+    timeout: duration.default(10_000),
+    /** Signs each body: X-Panoramix-Signature: sha256=HEX(HMAC-SHA256(secret, body)). */
+    secret: z.string().min(16, 'a signing secret must be at least 16 characters').optional(),
+  })
+  .strict();
+
+export const natsDestinationSchema = z
+  .object({
+    url: z.string().regex(/^nats:\/\//, 'must be a nats:// URL'),
+    /** The subject each event is published on; {source} and {type} are replaced by the event's. */
+    subject: z.string().min(1),
+    /** Publish through JetStream and wait for its acknowledgement (the subject must be in a stream). */
+    jetstream: z.boolean().default(false),
+  })
+  .strict();
+
+export const rabbitmqDestinationSchema = z
+  .object({
+    url: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL'),
+    exchange: z.string().min(1),
+    /** The routing key of each message; {source} and {type} are replaced by the event's. */
+    routingKey: z.string().default('{type}'),
+  })
+  .strict();
+
+export const kafkaDestinationSchema = z
+  .object({
+    brokers: z.array(z.string()).min(1),
+    topic: z.string().min(1),
+  })
+  .strict();
+
+export const destinationSchema = z
+  .object({
+    webhook: webhookSchema.optional(),
+    nats: natsDestinationSchema.optional(),
+    rabbitmq: rabbitmqDestinationSchema.optional(),
+    /** Untested against a live broker: none runs on these machines. */
+    kafka: kafkaDestinationSchema.optional(),
+    /** Which events go: only these sources and types (omitted: all). */
+    filter: z
+      .object({ sources: z.array(z.string()).optional(), types: z.array(z.string()).optional() })
+      .strict()
+      .default({}),
+    /** A batch goes when it holds `count` events or `bytes`, or when its first event has waited `wait`. */
+    batch: z
+      .object({
+        count: z.number().int().positive().max(100_000).default(500),
+        bytes: bytes.default(1024 * 1024),
+        wait: duration.default(200),
+      })
+      .strict()
+      .default({ count: 500, bytes: 1024 * 1024, wait: 200 }),
+    /** Waits between failed attempts: capped exponential backoff with jitter. */
+    retry: z
+      .object({ initial: duration.default(500), max: duration.default(300_000) })
+      .strict()
+      .default({ initial: 500, max: 300_000 }),
+    /** Failing without a success for this long pauses the destination until it is resumed by hand. */
+    pauseAfter: duration.default(86_400_000),
+    /** Where a new destination's cursor starts: after the events already stored (latest), or at the first. */
+    start: z.enum(['latest', 'earliest']).default('latest'),
+    /** How often an idle destination looks for new events when no commit in this process wakes it. */
+    poll: duration.default(500),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    const kinds = KINDS.filter((k) => d[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a destination needs exactly one of ${KINDS.join(', ')}${kinds.length ? ` (has ${kinds.join(' and ')})` : ''}`,
+      });
+    }
+  });
+
+export const KINDS = ['webhook', 'nats', 'rabbitmq', 'kafka'] as const;
+export type DestinationKind = (typeof KINDS)[number];
+
+export const destinationsSchema = z
+  .record(
+    z
+      .string()
+      .regex(
+        /^[A-Za-z_][A-Za-z0-9_.-]*$/,
+        'must start with a letter or _ and hold only letters, digits, _, . and -',
+      ),
+    destinationSchema,
+  )
+  .default({});
+
+export type DestinationConfig = z.infer<typeof destinationSchema>;
+export type WebhookConfig = z.infer<typeof webhookSchema>;
+
+/** The kind of a validated destination (exactly one is set). */
+export function kindOf(d: DestinationConfig): DestinationKind {
+  return KINDS.find((k) => d[k] !== undefined)!;
+}

@@ -1,0 +1,236 @@
+import type { Logger } from 'pino';
+import { Backoff } from '../core/backoff.js';
+import type { StoredEvent } from '../core/event.js';
+import type { Store } from '../store/store.js';
+import type { DestinationConfig } from './config.js';
+import type { DestinationMetrics } from './metrics.js';
+import { eventText } from './payload.js';
+import type { Outcome, Sender } from './sender.js';
+import type { DestinationState, DestinationStates } from './state.js';
+
+/** A Retry-After longer than this is taken as this: a receiver's typo must not stall a destination for days. */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/** What a loop is doing, for /status and the CLI. */
+export type LoopActivity = 'starting' | 'idle' | 'waiting for a batch' | 'delivering' | 'retrying' | 'paused';
+
+/**
+ * One destination's delivery loop: reads the events after its cursor, sends them in batches, and moves the
+ * cursor only after the receiver has them (at least once). Each destination has its own loop and its own
+ * sender, so a receiver that hangs holds only its own loop: ingest and other destinations never wait for it.
+ */
+export class DestinationLoop {
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private wakeUp: ((byHand: boolean) => void) | undefined;
+  private done: Promise<void> = Promise.resolve();
+  private readonly backoff: Backoff;
+  /** The cursor the buffered batch starts after, and the seq read up to (filtered-out events included). */
+  private cursor = -1;
+  private readTo = -1;
+  private batch: { events: StoredEvent[]; texts: string[]; bytes: number; full: boolean } = empty();
+  /** After a failure the same batch is retried as it was, so its Idempotency-Key stays the same. */
+  private frozen = false;
+  private loopError: string | null = null;
+  activity: LoopActivity = 'starting';
+  state: DestinationState | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly config: DestinationConfig,
+    private readonly store: Store,
+    private readonly states: DestinationStates,
+    private readonly sender: Sender,
+    private readonly metrics: DestinationMetrics,
+    private readonly log: Logger,
+  ) {
+    this.backoff = new Backoff({
+      initialMs: config.retry.initial,
+      maxMs: config.retry.max,
+      multiplier: 2,
+      jitter: 0.5,
+      // A delivery that succeeds ends the incident: the next failure starts again from the initial wait.
+      stableAfterMs: 0,
+    });
+  }
+
+  start(): void {
+    this.done = this.run();
+  }
+
+  /**
+   * New events (a commit), or a change made by hand (pause, resume, replay): look now instead of at the next
+   * poll. A wait before a retry ends only by hand, or the backoff would not hold back.
+   */
+  wake(byHand = false): void {
+    this.wakeUp?.(byHand);
+  }
+
+  /** A problem of the loop itself (the store), not of the receiver. */
+  get error(): string | null {
+    return this.loopError;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake(true);
+    await this.done;
+    await this.sender.close().catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.cycle();
+        this.loopError = null;
+      } catch (err) {
+        if (this.stopped) break;
+        this.loopError = (err as Error).message;
+        this.log.error({ err, destination: this.name }, 'destination loop failed; trying again');
+        await this.sleep(this.backoff.next());
+      }
+    }
+  }
+
+  private async cycle(): Promise<void> {
+    const st = await this.states.get(this.name);
+    if (!st) throw new Error(`destination ${this.name} has no state row`);
+    this.state = st;
+    if (st.paused) {
+      this.activity = 'paused';
+      this.reset(st.cursor);
+      return this.sleep(this.config.poll);
+    }
+    if (st.cursor !== this.cursor) this.reset(st.cursor); // a replay, or first time round
+    if (!this.frozen) await this.fill();
+    if (this.batch.events.length === 0) {
+      // Everything read was filtered out: the cursor moves past it, nothing is sent.
+      if (this.readTo > this.cursor)
+        return this.moved(await this.states.advance(this.name, this.cursor, this.readTo, null, new Date()));
+      this.activity = 'idle';
+      return this.sleep(this.config.poll);
+    }
+    const waitLeft = this.batch.events[0]!.receivedAt + this.config.batch.wait - Date.now();
+    if (!this.batch.full && !this.frozen && waitLeft > 0) {
+      this.activity = 'waiting for a batch';
+      return this.sleep(waitLeft);
+    }
+    await this.deliver();
+  }
+
+  private async deliver(): Promise<void> {
+    const { events, texts } = this.batch;
+    const retry = this.frozen;
+    this.activity = retry ? 'retrying' : 'delivering';
+    if (retry) this.metrics.retries.inc({ destination: this.name });
+    const key = `${this.name}:${events[0]!.seq}-${events[events.length - 1]!.seq}`;
+    const outcome = await this.sender.send({ destination: this.name, events, texts, key }, this.abort.signal);
+    if (this.stopped) return; // an attempt cut short by the stop: the cursor stays, the next start resends
+    await this.settle(outcome);
+  }
+
+  private async settle(outcome: Outcome): Promise<void> {
+    const now = new Date();
+    const labels = { destination: this.name };
+    const n = this.batch.events.length;
+    if (outcome.kind === 'delivered') {
+      this.metrics.delivered.inc(labels, n);
+      this.backoff.succeeded();
+      return this.moved(await this.states.advance(this.name, this.cursor, this.readTo, outcome.status, now));
+    }
+    if (outcome.kind === 'refused') {
+      this.metrics.deadLetters.inc(labels, n);
+      this.log.warn(
+        { destination: this.name, status: outcome.status, events: n },
+        'destination refused events; kept as dead letters',
+      );
+      const letters = this.batch.events.map((e) => ({
+        seq: e.seq,
+        source: e.source,
+        eventId: e.id,
+        status: outcome.status,
+        response: outcome.response,
+      }));
+      this.backoff.succeeded();
+      return this.moved(await this.states.deadLetter(this.name, this.cursor, this.readTo, letters, now));
+    }
+    this.metrics.failed.inc(labels);
+    this.frozen = true;
+    const since = await this.states.failed(this.name, outcome.status, outcome.error, now);
+    if (now.getTime() - since.getTime() >= this.config.pauseAfter) {
+      const reason = `failing since ${since.toISOString()}: ${outcome.error}`.slice(0, 500);
+      await this.states.pause(this.name, reason);
+      this.log.error({ destination: this.name, reason }, 'destination paused after failing too long');
+      return;
+    }
+    const wait =
+      outcome.retryAfterMs !== undefined
+        ? Math.min(outcome.retryAfterMs, MAX_RETRY_AFTER_MS)
+        : this.backoff.next();
+    this.log.warn({ destination: this.name, error: outcome.error, retryInMs: wait }, 'delivery failed');
+    await this.sleep(wait, false);
+  }
+
+  // Reads events after readTo into the batch until it is full or there are no more.
+  private async fill(): Promise<void> {
+    const { count, bytes } = this.config.batch;
+    const { sources, types } = this.config.filter;
+    const b = this.batch;
+    while (!b.full) {
+      const page = await this.store.readEvents(this.readTo, count);
+      for (const e of page) {
+        if ((sources && !sources.includes(e.source)) || (types && !types.includes(e.type))) {
+          this.readTo = e.seq;
+          continue;
+        }
+        const text = eventText(e);
+        if (b.events.length > 0 && b.bytes + text.length > bytes) {
+          b.full = true;
+          break;
+        }
+        b.events.push(e);
+        b.texts.push(text);
+        b.bytes += text.length + 1;
+        this.readTo = e.seq;
+        if (b.events.length >= count) {
+          b.full = true;
+          break;
+        }
+      }
+      if (page.length < count) break;
+    }
+  }
+
+  // After a cursor move: on success the next batch starts where this one ended; else the state is read again.
+  private moved(ok: boolean): void {
+    if (ok) this.reset(this.readTo);
+    else this.reset(-1);
+  }
+
+  private reset(cursor: number): void {
+    this.cursor = cursor;
+    this.readTo = cursor;
+    this.batch = empty();
+    this.frozen = false;
+  }
+
+  // Sleeps ms, or until woken (by a commit or a change by hand) when wakeable.
+  private sleep(ms: number, wakeable = true): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = (byHand) => {
+        if (wakeable || byHand) done();
+      };
+    });
+  }
+}
+
+function empty() {
+  return { events: [] as StoredEvent[], texts: [] as string[], bytes: 0, full: false };
+}

@@ -1,0 +1,87 @@
+import type { Runtime } from '../runtime.js';
+import { addHealthCheck } from '../serve/routes/status.js';
+import { DestinationAdmin } from './admin.js';
+import { DestinationLoop } from './loop.js';
+import { DestinationMetrics } from './metrics.js';
+import { openSender } from './open-sender.js';
+
+/** Destinations of one runtime: the admin operations, and the delivery loops when this process runs them. */
+export interface Destinations {
+  readonly admin: DestinationAdmin;
+  readonly loops: ReadonlyMap<string, DestinationLoop>;
+  /** Tells this process's loop of a change made by hand, so it acts now. */
+  wake(name: string): void;
+}
+
+const instances = new WeakMap<Runtime, Promise<Destinations | undefined>>();
+
+/** The runtime's destinations (undefined when none are configured); the tables are migrated once. */
+export function destinationsOf(runtime: Runtime): Promise<Destinations | undefined> {
+  let d = instances.get(runtime);
+  if (!d) {
+    d = setUp(runtime);
+    instances.set(runtime, d);
+  }
+  return d;
+}
+
+async function setUp(runtime: Runtime): Promise<Destinations | undefined> {
+  const configs = runtime.config.destinations;
+  if (Object.keys(configs).length === 0) return undefined;
+  const admin = await DestinationAdmin.open(runtime.store, configs);
+  const loops = new Map<string, DestinationLoop>();
+  return { admin, loops, wake: (name) => loops.get(name)?.wake(true) };
+}
+
+/**
+ * Starts one delivery loop per destination (roles start and batch: one process delivers each destination).
+ * Commits in this process wake the loops; otherwise they poll.
+ */
+export async function destinationsService(runtime: Runtime): Promise<void> {
+  const d = await destinationsOf(runtime);
+  if (!d) return;
+  const log = runtime.logger.child({ component: 'destinations' });
+  const metrics = new DestinationMetrics(runtime.telemetry.registry, () => d.admin.lag());
+  const loops = d.loops as Map<string, DestinationLoop>;
+  for (const [name, config] of Object.entries(d.admin.configs)) {
+    const loop = new DestinationLoop(
+      name,
+      config,
+      runtime.store,
+      d.admin.states,
+      await openSender(config),
+      metrics,
+      log,
+    );
+    loops.set(name, loop);
+    loop.start();
+  }
+  const unsubscribe = runtime.committer.onCommit(() => {
+    for (const loop of loops.values()) loop.wake();
+  });
+  // A receiver that is down does not make /status unhealthy: /status decides whether the collector gets
+  // traffic, and a destination must never stop ingest. Only a loop that cannot reach the store does.
+  addHealthCheck(runtime, async () => {
+    const broken = [...loops.values()].filter((l) => l.error !== null);
+    return {
+      name: 'destinations',
+      ok: broken.length === 0,
+      detail: Object.fromEntries(
+        [...loops.values()].map((l) => [
+          l.name,
+          {
+            activity: l.activity,
+            cursor: l.state?.cursor ?? null,
+            failingSince: l.state?.failingSince?.toISOString() ?? null,
+            lastError: l.error ?? l.state?.lastError ?? null,
+          },
+        ]),
+      ),
+    };
+  });
+  runtime.onClose(async () => {
+    unsubscribe();
+    await Promise.all([...loops.values()].map((l) => l.stop()));
+    loops.clear();
+  });
+}
