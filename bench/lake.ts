@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { pino } from 'pino';
+import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
 import type { NewEvent } from '../src/core/event.js';
 import { extractAndLoad } from '../src/lake/extract-load.js';
-import { createRuntime } from '../src/runtime.js';
 import { opt, quick } from './_args.js';
 import { fmt, printComparison } from './_report.js';
 

@@ -9,12 +9,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
+import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
 import { generateTransactions, loyaltyWorld } from '../src/generate/transactions.js';
 import type { FileRecord } from '../src/match/parse-records.js';
 import { matchingOf } from '../src/match/service.js';
 import type { Side } from '../src/match/transaction.js';
-import { createRuntime } from '../src/runtime.js';
 import { opt, quick } from './_args.js';
 import { fmt, median, printComparison } from './_report.js';
 

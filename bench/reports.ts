@@ -6,11 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
+import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
 import type { NewEvent } from '../src/core/event.js';
 import { ordersGenerator } from '../src/generate/orders.js';
 import { ReportRunner } from '../src/report/runner.js';
-import { createRuntime } from '../src/runtime.js';
 import { opt, quick } from './_args.js';
 import { fmt, median, printComparison } from './_report.js';
 

@@ -1,15 +1,16 @@
 import type { Logger } from 'pino';
 import { GroupCommitter } from './collect/group-commit.js';
 import { Ingest } from './collect/ingest.js';
+import { ingestionLag } from './collect/ingestion-lag.js';
 import { WriteKeys } from './collect/write-keys.js';
 import type { Config } from './config/schema.js';
+import { Health, upIf } from './core/health.js';
+import { Telemetry } from './core/telemetry.js';
 import { NatsLog } from './log/nats-log.js';
-import { registerTransactionContracts } from './match/service.js';
 import type { ProjectionReader } from './project/projection-reader.js';
 import { Quarantine } from './quarantine/quarantine.js';
 import { FLAG_MIGRATIONS } from './schemas/flags.js';
 import { TrackingPlan } from './schemas/tracking-plan.js';
-import { Telemetry } from './serve/telemetry.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -30,6 +31,8 @@ export interface Runtime {
   readonly ingest: Ingest;
   readonly keys: WriteKeys;
   readonly telemetry: Telemetry;
+  /** The health of every part of the process (what /status reports); features add their checks. */
+  readonly health: Health;
   /** Inputs that could not be accepted, kept for inspection and replay. */
   readonly quarantine: Quarantine;
   readonly logger: Logger;
@@ -41,15 +44,20 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Builds a runtime from a configuration: opens the store, wires the committer and ingest path. */
-export async function createRuntime(
+/**
+ * Builds the core of a runtime from a configuration: opens the store, wires the committer and ingest path,
+ * and checks the store and the queue. Features are added by the composition (src/compose.ts `createRuntime`),
+ * so that this module imports none of them.
+ */
+export async function createCoreRuntime(
   config: Config,
   baseDir: string,
   logger: Logger,
   role: Role = 'all',
 ): Promise<Runtime> {
   const store = await openStore(config.store, baseDir);
-  const telemetry = new Telemetry();
+  const health = new Health();
+  const telemetry = new Telemetry(health);
   const options = {
     queueLimit: config.server.queueLimit,
     maxBatch: config.server.maxCommitBatch,
@@ -66,7 +74,7 @@ export async function createRuntime(
   const plan = new TrackingPlan(config.schemas, baseDir);
   if (!plan.empty) await store.migrate(FLAG_MIGRATIONS);
   const ingest = new Ingest(config, keys, ingestCommitter, telemetry, quarantine, plan, store);
-  if (config.matching) registerTransactionContracts(ingest, config.matching);
+  addCoreChecks(health, store, committer, config, telemetry);
   const closers: (() => Promise<void> | void)[] = [];
   for (const [name, s] of Object.entries(config.sources)) {
     if (s.writeKeys.length === 0)
@@ -82,6 +90,7 @@ export async function createRuntime(
     ingest,
     keys,
     telemetry,
+    health,
     quarantine,
     logger,
     startedAt: Date.now(),
@@ -94,4 +103,35 @@ export async function createRuntime(
       await store.close();
     },
   };
+}
+
+/** The store (a ping), the queue (depth and last commit error) and the ingestion lag per source. */
+function addCoreChecks(
+  health: Health,
+  store: Store,
+  committer: GroupCommitter,
+  config: Config,
+  telemetry: Telemetry,
+): void {
+  health.add('store', async () => {
+    const t0 = performance.now();
+    await store.query('SELECT 1 AS ok');
+    return {
+      status: 'up',
+      detail: { engine: store.dialect.name, pingMs: Math.round((performance.now() - t0) * 100) / 100 },
+    };
+  });
+  health.add('queue', () => {
+    const lastError = committer.stats.lastError;
+    return {
+      status: upIf(committer.depth < config.server.queueLimit && lastError === null),
+      detail: {
+        depth: committer.depth,
+        limit: config.server.queueLimit,
+        lastError,
+        oldestPendingMs: committer.oldestPendingAgeMs(),
+      },
+    };
+  });
+  health.add('ingestion lag', () => ({ status: 'up', detail: ingestionLag(committer, telemetry) }));
 }

@@ -354,4 +354,35 @@ describe('status, stats and metrics', () => {
     expect(metrics).toMatch(/panoramix_events_rejected_total\{source="web",reason="envelope"\} \d+/);
     expect(metrics).toMatch(/panoramix_ingest_delay_seconds\{source="web",quantile="0.5"\} \d+/);
   });
+
+  it("measures each runtime's recent commit rate from its own samples, never another's", async () => {
+    const busy = await testApp('');
+    const idle = await testApp('');
+    try {
+      const event = (id: string) => ({
+        source: 'web',
+        id,
+        type: 'rate',
+        subject: null,
+        time: Date.now(),
+        data: '{}',
+        receivedAt: Date.now(),
+      });
+      await busy.runtime.committer.submit(Array.from({ length: 50 }, (_, i) => event(`rate-${i}`)));
+      // Over a second since the last sample: this read takes a new one, of 50 committed events.
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await busy.app.inject('/api/q/stats')).json().rates.committedPerSecondRecent).toBeGreaterThan(
+        0,
+      );
+      // The idle runtime committed nothing: its rate is 0, not measured against the busy one's 50.
+      const idleStats = (await idle.app.inject('/api/q/stats')).json();
+      expect(idleStats.events.committed).toBe(0);
+      expect(idleStats.rates.committedPerSecondRecent).toBe(0);
+    } finally {
+      for (const { app, runtime } of [busy, idle]) {
+        await app.close();
+        await runtime.close();
+      }
+    }
+  });
 });

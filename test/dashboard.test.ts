@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
 import type { NewEvent } from '../src/core/event.js';
 import { messagesGenerator } from '../src/generate/messages.js';
@@ -15,7 +16,7 @@ import {
 import { extractAndLoad } from '../src/lake/extract-load.js';
 import { lifecycleTrackers } from '../src/lifecycle/service.js';
 import { projectionEngine } from '../src/project/service.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
+import type { Runtime } from '../src/runtime.js';
 import { createApp } from '../src/serve/app.js';
 import { startServices } from '../src/services.js';
 import { describeWith } from './support/services.js';

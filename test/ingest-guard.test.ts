@@ -4,8 +4,8 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { EventReader } from '../src/collect/ingest.js';
+import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
-import { createRuntime } from '../src/runtime.js';
 
 // Every intake has its own reader (CloudEvents, Segment, Mars, matching files, brokers). Whatever a reader
 // gets wrong about a time, the event must be refused alone: a time the stores cannot hold used to fail the

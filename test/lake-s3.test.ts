@@ -5,9 +5,9 @@ import { parquetReadObjects } from 'hyparquet';
 import { pino } from 'pino';
 import S3rver from 's3rver';
 import { expect, it } from 'vitest';
+import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
 import { extractAndLoad } from '../src/lake/extract-load.js';
-import { createRuntime } from '../src/runtime.js';
 import { tempDir } from './support/temp.js';
 
 // An S3-compatible server started by the test (s3rver runs offline); credentials come from the environment.

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { messagesGenerator } from '../src/generate/messages.js';
 import { Random } from '../src/generate/random.js';
-import { lifecycleTrackers } from '../src/lifecycle/service.js';
+import { lifecycleService, lifecycleTrackers } from '../src/lifecycle/service.js';
 import { LifecycleTracker } from '../src/lifecycle/tracker.js';
 import type { Runtime } from '../src/runtime.js';
 import { testApp } from './support/runtime.js';
@@ -270,5 +270,40 @@ describe('Mars intake and the lifecycle API', () => {
       "SELECT count(DISTINCT subject) AS n FROM events WHERE subject LIKE 'msg-%'",
     )) as [{ n: number }];
     expect(n).toBe(5);
+  });
+});
+
+describe('lifecycle health', () => {
+  it('reports a failing tracker in /status even when a later tracker folds fine', async () => {
+    const { app, runtime } = await testApp(
+      'lifecycles:\n  first: { key: subject, stages: [queued, sent] }\n  second: { key: subject, stages: [queued, sent] }\n',
+    );
+    try {
+      await lifecycleService(runtime);
+      const lifecycles = async () =>
+        (await app.inject('/status')).json().checks.find((c: { name: string }) => c.name === 'lifecycles');
+      const folded = async (names: string[]) => {
+        const deadline = Date.now() + 5000;
+        let check = await lifecycles();
+        while (names.some((n) => check.detail.behindBy[n] !== 0) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+          check = await lifecycles();
+        }
+        return check;
+      };
+      await runtime.committer.submit([ev('1', 'm1', 'queued', 0)]);
+      expect((await folded(['first', 'second'])).ok).toBe(true);
+      // The first tracker's records are gone: its folds fail, and the second's succeed right after each.
+      await runtime.store.exec(`DROP TABLE ${(await lifecycleTrackers(runtime)).get('first')!.table}`);
+      await runtime.committer.submit([ev('2', 'm1', 'sent', 1)]);
+      const check = await folded(['second']);
+      expect(check.detail.behindBy).toEqual({ first: 1, second: 0 });
+      expect(check.ok).toBe(false);
+      expect(check.status).toBe('down');
+      expect(check.lastError).toMatch(/first/);
+    } finally {
+      await app.close();
+      await runtime.close();
+    }
   });
 });

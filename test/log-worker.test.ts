@@ -2,9 +2,9 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
+import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
 import { runLogWorker } from '../src/log/worker.js';
-import { createRuntime } from '../src/runtime.js';
 import { describeWith, serviceUrl } from './support/services.js';
 import { tempDir } from './support/temp.js';
 

@@ -2,13 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
 import type { NewEvent } from '../src/core/event.js';
 import { ordersGenerator } from '../src/generate/orders.js';
 import { ReportRunner } from '../src/report/runner.js';
 import { listRuns } from '../src/report/runs.js';
 import { ReportScheduler } from '../src/report/scheduler.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
+import type { Runtime } from '../src/runtime.js';
 import { serviceUrl } from './support/services.js';
 import { tempDir } from './support/temp.js';
 

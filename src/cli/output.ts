@@ -1,4 +1,5 @@
-import type { Row, SqlValue } from '../store/store.js';
+import { cell, toCsv } from '../core/csv.js';
+import type { Row } from '../store/store.js';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'ndjson', 'csv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -9,25 +10,6 @@ export function formatRows(rows: readonly Row[], format: OutputFormat): string {
   if (format === 'ndjson') return rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
   if (format === 'csv') return toCsv(rows);
   return toTable(rows);
-}
-
-/** RFC 4180 CSV with a header line. */
-export function toCsv(rows: readonly Row[], columns = rows[0] ? Object.keys(rows[0]) : []): string {
-  const lines = [columns.map(csvField).join(',')];
-  for (const r of rows) lines.push(columns.map((c) => csvField(cell(r[c] ?? null))).join(','));
-  return lines.join('\n') + '\n';
-}
-
-function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-/** A value as text: timestamps in ISO UTC, nested values as JSON, NULL as empty. */
-export function cell(v: SqlValue): string {
-  if (v === null) return '';
-  if (v instanceof Date) return v.toISOString();
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
 }
 
 function toTable(rows: readonly Row[]): string {

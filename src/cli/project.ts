@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { createRuntime } from '../compose.js';
 import { ConfigError, type LoadedConfig, loadConfig } from '../config/load.js';
-import { createRuntime, type Role, type Runtime } from '../runtime.js';
+import type { Role, Runtime } from '../runtime.js';
 
 /** The --config option every command shares. */
 export const CONFIG_OPTION = [

@@ -1,5 +1,5 @@
+import { upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
-import { addHealthCheck } from '../serve/routes/status.js';
 import { DestinationAdmin } from './admin.js';
 import { DestinationLoop } from './loop.js';
 import { DestinationMetrics } from './metrics.js';
@@ -61,11 +61,10 @@ export async function destinationsService(runtime: Runtime): Promise<void> {
   });
   // A receiver that is down does not make /status unhealthy: /status decides whether the collector gets
   // traffic, and a destination must never stop ingest. Only a loop that cannot reach the store does.
-  addHealthCheck(runtime, async () => {
+  runtime.health.add('destinations', () => {
     const broken = [...loops.values()].filter((l) => l.error !== null);
     return {
-      name: 'destinations',
-      ok: broken.length === 0,
+      status: upIf(broken.length === 0),
       detail: Object.fromEntries(
         [...loops.values()].map((l) => [
           l.name,

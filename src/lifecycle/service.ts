@@ -1,5 +1,5 @@
+import { upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
-import { addHealthCheck } from '../serve/routes/status.js';
 import { LifecycleTracker } from './tracker.js';
 
 const FOLD_DELAY_MS = 100;
@@ -26,7 +26,8 @@ export async function lifecycleService(runtime: Runtime): Promise<void> {
   const map = await lifecycleTrackers(runtime);
   if (map.size === 0) return;
   const log = runtime.logger.child({ component: 'lifecycles' });
-  let lastError: string | null = null;
+  // Per tracker: one tracker's successful fold says nothing about another's failure.
+  const failing = new Map<string, string>();
   let folding: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   const fold = () => {
@@ -35,9 +36,9 @@ export async function lifecycleService(runtime: Runtime): Promise<void> {
       for (const t of map.values()) {
         try {
           await t.fold();
-          lastError = null;
+          failing.delete(t.name);
         } catch (err) {
-          lastError = (err as Error).message;
+          failing.set(t.name, (err as Error).message);
           log.error({ err, lifecycle: t.name }, 'lifecycle fold failed; the next commit retries');
         }
       }
@@ -55,11 +56,17 @@ export async function lifecycleService(runtime: Runtime): Promise<void> {
     }
   }, DAY_MS);
   expire.unref();
-  addHealthCheck(runtime, async () => {
+  runtime.health.add('lifecycles', async () => {
     const lag: Record<string, number> = {};
     const last = await runtime.store.lastSeq();
     for (const t of map.values()) lag[t.name] = last - (await t.foldedSeq());
-    return { name: 'lifecycles', ok: lastError === null, detail: { behindBy: lag, lastError } };
+    const [first] = failing;
+    const lastError = first ? `${first[0]}: ${first[1]}` : null;
+    return {
+      status: upIf(failing.size === 0),
+      detail: { behindBy: lag, lastError, failing: Object.fromEntries(failing) },
+      lastError,
+    };
   });
   runtime.onClose(async () => {
     clearInterval(expire);

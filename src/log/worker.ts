@@ -1,5 +1,5 @@
+import { upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
-import { addHealthCheck } from '../serve/routes/status.js';
 import { decodeMessage, type NatsLog } from './nats-log.js';
 
 /**
@@ -64,9 +64,9 @@ export async function runLogWorker(
       .catch(() => undefined);
   }, 5000);
   lagTimer.unref();
-  addHealthCheck(runtime, async () => {
+  runtime.health.add('log worker', async () => {
     const lag = await log.pending().catch(() => null);
-    return { name: 'log worker', ok: lastError === null, detail: { stored, lag, lastError } };
+    return { status: upIf(lastError === null), detail: { stored, lag, lastError }, lastError };
   });
   return async () => {
     clearInterval(lagTimer);

@@ -1,8 +1,9 @@
 import type { QuarantineInput } from '../quarantine/quarantine.js';
 import type { Runtime } from '../runtime.js';
+import type { MatchingConfig } from './config.js';
 import { MatchingError } from './errors.js';
+import type { TransactionImporter } from './importer.js';
 import type { FileRecord } from './parse-records.js';
-import type { Matching } from './service.js';
 import type { Side } from './transaction.js';
 
 /**
@@ -13,7 +14,7 @@ import type { Side } from './transaction.js';
  */
 export async function importFromQueue(
   runtime: Runtime,
-  m: Matching,
+  m: { readonly config: MatchingConfig; readonly importer: TransactionImporter },
   side: Side,
   batch: { body: Buffer }[],
 ): Promise<void> {

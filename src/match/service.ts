@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { Gauge } from 'prom-client';
-import type { Ingest } from '../collect/ingest.js';
+import { upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
-import { addHealthCheck } from '../serve/routes/status.js';
 import { MatchBroker, queueNames } from './broker.js';
 import type { MatchingConfig } from './config.js';
 import { Exporter } from './exporter.js';
@@ -14,7 +13,7 @@ import { Matcher } from './matcher.js';
 import { MATCH_MIGRATIONS } from './migrations.js';
 import { checkIn, MatchQueries } from './queries.js';
 import { ReferenceData } from './reference.js';
-import { checkTransactionEvent, EVENT_TYPES, SIDES } from './transaction.js';
+import { SIDES } from './transaction.js';
 
 /** Matching's parts for one runtime: shared by its services, its HTTP routes and the CLI. */
 export interface Matching {
@@ -34,11 +33,6 @@ export interface Matching {
 }
 
 const instances = new WeakMap<Runtime, Promise<Matching | undefined>>();
-
-/** Makes transaction events sent through any intake pass the same checks as imported ones. */
-export function registerTransactionContracts(ingest: Ingest, config: MatchingConfig): void {
-  for (const side of SIDES) ingest.contract(EVENT_TYPES[side], (e) => checkTransactionEvent(side, e, config));
-}
 
 /** Matching for a runtime (undefined when the configuration has no `matching` section), set up once. */
 export function matchingOf(runtime: Runtime): Promise<Matching | undefined> {
@@ -270,9 +264,8 @@ export async function matchingService(runtime: Runtime): Promise<void> {
       for (const [status, n] of Object.entries(await m.exporter.counts())) this.set({ status }, n);
     },
   });
-  addHealthCheck(runtime, async () => ({
-    name: 'matching',
-    ok: errors.size === 0 && (!rabbit || m.broker() !== undefined),
+  runtime.health.add('matching', async () => ({
+    status: upIf(errors.size === 0 && (!rabbit || m.broker() !== undefined)),
     detail: {
       rabbitmq: rabbit ? (m.broker() ? 'connected' : 'disconnected') : 'not configured',
       checkins: await m.queries.checkins(),

@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
+import { upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
-import { addHealthCheck } from '../serve/routes/status.js';
 import { ProjectionEngine } from './engine.js';
 import { planProjection } from './plan.js';
 import { ProjectionReaderImpl } from './reader.js';
@@ -69,10 +69,10 @@ export async function projectionService(runtime: Runtime): Promise<void> {
         .catch((err: Error) => log.error({ err, projection: name }, 'initial build failed'));
     }
   });
-  addHealthCheck(runtime, async () => ({
-    name: 'projections',
-    ok: lastError === null,
+  runtime.health.add('projections', () => ({
+    status: upIf(lastError === null),
     detail: { projections: engine.plans.size, lastError },
+    lastError,
   }));
   runtime.onClose(async () => {
     for (const s of schedules) s.stop();

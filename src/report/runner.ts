@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { toCsv } from '../cli/output.js';
+import { toCsv } from '../core/csv.js';
 import { parseDuration } from '../core/time.js';
 import type { Runtime } from '../runtime.js';
 import type { Row } from '../store/store.js';

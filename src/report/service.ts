@@ -1,5 +1,4 @@
 import type { Runtime } from '../runtime.js';
-import { addHealthCheck } from '../serve/routes/status.js';
 import { ReportRunner } from './runner.js';
 import { ReportScheduler } from './scheduler.js';
 
@@ -32,11 +31,7 @@ export async function reportService(runtime: Runtime): Promise<void> {
     ticking = scheduler.tick(new Date());
   }, 1000);
   timer.unref();
-  addHealthCheck(runtime, async () => ({
-    name: 'reports',
-    ok: true,
-    detail: { scheduled: scheduler.upcoming() },
-  }));
+  runtime.health.add('reports', () => ({ status: 'up', detail: { scheduled: scheduler.upcoming() } }));
   runtime.onClose(async () => {
     clearInterval(timer);
     await ticking;

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Runtime } from '../runtime.js';
 import { allowBrowserIngest } from './cors.js';
 import { decodeRequestBodies } from './request-encoding.js';
+import type { RoutePlugin } from './route-plugin.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventReadRoutes } from './routes/events-read.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -13,9 +14,6 @@ import { quarantineRoutes } from './routes/quarantine.js';
 import { reportRoutes } from './routes/reports.js';
 import { SEGMENT_PATHS, segmentRoutes } from './routes/segment.js';
 import { statusRoutes } from './routes/status.js';
-
-/** A feature's HTTP routes: registered by the app factory with the runtime. */
-export type RoutePlugin = (app: FastifyInstance, runtime: Runtime) => void | Promise<void>;
 
 /** Route plugins of every feature, in registration order. Features add one line here. */
 const FEATURES: readonly RoutePlugin[] = [

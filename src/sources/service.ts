@@ -1,5 +1,5 @@
+import { upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
-import { addHealthCheck } from '../serve/routes/status.js';
 import type { SourceStats } from './broker-batch.js';
 import { KafkaSource } from './kafka/kafka-source.js';
 import { MqttSource } from './mqtt/mqtt-source.js';
@@ -24,9 +24,8 @@ export async function sourcesService(runtime: Runtime): Promise<void> {
     for (const [kind, source] of started) {
       await source.start();
       runtime.logger.info({ source: name, kind }, 'consuming a broker source');
-      addHealthCheck(runtime, async () => ({
-        name: `source ${name} (${kind})`,
-        ok: source.stats.connected,
+      runtime.health.add(`source ${name} (${kind})`, () => ({
+        status: upIf(source.stats.connected),
         detail: source.stats,
       }));
       runtime.onClose(() => source.stop());

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { createRuntime } from '../../src/compose.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import { createApp } from '../../src/serve/app.js';
 import { tempDir } from './temp.js';
 

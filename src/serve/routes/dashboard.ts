@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RoutePlugin } from '../app.js';
+import type { RoutePlugin } from '../route-plugin.js';
 
 const DIST = path.resolve(import.meta.dirname, '../../../web/dist');
 const TYPES: Record<string, string> = {

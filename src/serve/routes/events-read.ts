@@ -1,5 +1,5 @@
-import type { RoutePlugin } from '../app.js';
 import { requireReadToken } from '../read-auth.js';
+import type { RoutePlugin } from '../route-plugin.js';
 
 /** GET /v1/events: stored events filtered by type, source, subject, time and seq, newest first. */
 export const eventReadRoutes: RoutePlugin = (app, runtime) => {

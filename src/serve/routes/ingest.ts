@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { bodyKind, parseBody, SUPPORTED_CONTENT_TYPES } from '../../collect/body.js';
 import type { IngestOutcome } from '../../collect/ingest.js';
-import type { RoutePlugin } from '../app.js';
+import type { RoutePlugin } from '../route-plugin.js';
 
 /** POST /v1/events: CloudEvents (one, array, batch) or NDJSON, answered after the events are durable. */
 export const ingestRoutes: RoutePlugin = (app, runtime) => {

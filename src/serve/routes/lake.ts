@@ -1,6 +1,6 @@
 import { LAKE_MIGRATIONS } from '../../lake/extract-load.js';
-import type { RoutePlugin } from '../app.js';
 import { requireReadToken } from '../read-auth.js';
+import type { RoutePlugin } from '../route-plugin.js';
 
 /** GET /v1/lake: the lake's tables and its recent runs with the partitions each wrote (404 without a lake). */
 export const lakeRoutes: RoutePlugin = (app, runtime) => {

@@ -4,8 +4,8 @@ import { MARS_STAGES, messagesGenerator } from '../../generate/messages.js';
 import { fromMars } from '../../lifecycle/mars.js';
 import { lifecycleTrackers } from '../../lifecycle/service.js';
 import { LifecycleError, type MessageFilter } from '../../lifecycle/tracker.js';
-import type { RoutePlugin } from '../app.js';
 import { requireReadToken } from '../read-auth.js';
+import type { RoutePlugin } from '../route-plugin.js';
 import { sendOutcome } from './ingest.js';
 
 /** Mars-compatible intake (POST /api/event, /api/event/bulk) and the lifecycle API under /v1/lifecycles. */

@@ -5,8 +5,8 @@ import { STATUSES } from '../../match/queries.js';
 import { type Matching, matchingOf } from '../../match/service.js';
 import { SIDES, type Side } from '../../match/transaction.js';
 import type { Runtime } from '../../runtime.js';
-import type { RoutePlugin } from '../app.js';
 import { requireReadToken } from '../read-auth.js';
+import type { RoutePlugin } from '../route-plugin.js';
 
 /**
  * The matching API under /v1/match: reference data, imports (CSV, JSON or NDJSON bodies), counts and lists,

@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyReply } from 'fastify';
-import { toCsv } from '../../cli/output.js';
+import { toCsv } from '../../core/csv.js';
 import { NotReadyError } from '../../project/engine.js';
 import type { ColumnFilter, ProjectionAnswer, ProjectionQuery } from '../../project/projection-reader.js';
 import { type ProjectionReaderImpl, QueryError } from '../../project/reader.js';
 import { projectionEngine } from '../../project/service.js';
-import type { RoutePlugin } from '../app.js';
 import { requireReadToken } from '../read-auth.js';
+import type { RoutePlugin } from '../route-plugin.js';
 
 const FORMATS = ['json', 'ndjson', 'csv', 'parquet'] as const;
 type Format = (typeof FORMATS)[number];

@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { QuarantineFilter } from '../../quarantine/quarantine.js';
 import { replayQuarantine } from '../../quarantine/replay.js';
-import type { RoutePlugin } from '../app.js';
 import { requireReadToken } from '../read-auth.js';
+import type { RoutePlugin } from '../route-plugin.js';
 
 /** GET /v1/quarantine[/ID], POST /v1/quarantine/replay and /discard: what could not be accepted, and what to do with it. */
 export const quarantineRoutes: RoutePlugin = (app, runtime) => {

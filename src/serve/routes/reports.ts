@@ -3,8 +3,8 @@ import path from 'node:path';
 import { BUILTIN_REPORTS } from '../../report/builtin.js';
 import { getRun, listRuns } from '../../report/runs.js';
 import { reportRunner, reportScheduler } from '../../report/service.js';
-import type { RoutePlugin } from '../app.js';
 import { requireReadToken } from '../read-auth.js';
+import type { RoutePlugin } from '../route-plugin.js';
 
 /** GET /v1/reports, runs, file downloads, and POST to run one now with parameters. */
 export const reportRoutes: RoutePlugin = (app, runtime) => {

@@ -1,7 +1,7 @@
 import type { BodyItem } from '../../collect/body.js';
 import { bodyKind, parseBody } from '../../collect/body.js';
 import { fromSegment, SEGMENT_CALLS, type SegmentCall } from '../../collect/segment.js';
-import type { RoutePlugin } from '../app.js';
+import type { RoutePlugin } from '../route-plugin.js';
 
 /**
  * The paths Segment's libraries post to, and the call each one is: the HTTP Tracking API's (/v1/track …

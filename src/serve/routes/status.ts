@@ -1,63 +1,21 @@
-import type { Percentiles } from '../../collect/percentiles.js';
 import type { Runtime } from '../../runtime.js';
-import type { RoutePlugin } from '../app.js';
-
-/** Extra health reports that features add to /status (sources, workers, schedulers). */
-export type HealthCheck = () => Promise<{ name: string; ok: boolean; detail?: unknown }>;
-const healthChecks = new WeakMap<Runtime, HealthCheck[]>();
-
-/** Registers a feature's health check for /status. */
-export function addHealthCheck(runtime: Runtime, check: HealthCheck): void {
-  const list = healthChecks.get(runtime) ?? [];
-  list.push(check);
-  healthChecks.set(runtime, list);
-}
+import type { RoutePlugin } from '../route-plugin.js';
 
 /** GET /status (health), GET /api/q/stats (the queue, as Mars had it), GET /metrics (Prometheus). */
 export const statusRoutes: RoutePlugin = (app, runtime) => {
   app.get('/status', async (_req, reply) => {
-    const checks: { name: string; ok: boolean; detail?: unknown }[] = [];
-    try {
-      const t0 = performance.now();
-      await runtime.store.query('SELECT 1 AS ok');
-      checks.push({
-        name: 'store',
-        ok: true,
-        detail: { engine: runtime.store.dialect.name, pingMs: round(performance.now() - t0) },
-      });
-    } catch (err) {
-      checks.push({ name: 'store', ok: false, detail: { error: (err as Error).message } });
-    }
-    const c = runtime.committer;
-    const queueOk = c.depth < runtime.config.server.queueLimit && c.stats.lastError === null;
-    checks.push({
-      name: 'queue',
-      ok: queueOk,
-      detail: {
-        depth: c.depth,
-        limit: runtime.config.server.queueLimit,
-        lastError: c.stats.lastError,
-        oldestPendingMs: c.oldestPendingAgeMs(),
-      },
-    });
-    checks.push({ name: 'ingestion lag', ok: true, detail: ingestionLag(runtime) });
-    for (const check of healthChecks.get(runtime) ?? []) {
-      try {
-        checks.push(await check());
-      } catch (err) {
-        checks.push({ name: 'check', ok: false, detail: { error: (err as Error).message } });
-      }
-    }
-    const ok = checks.every((x) => x.ok);
+    const { status, ok, checks } = await runtime.health.report();
     return reply.code(ok ? 200 : 503).send({
-      status: ok ? 'ok' : 'unhealthy',
+      status,
       uptimeSeconds: Math.round((Date.now() - runtime.startedAt) / 1000),
       checks,
     });
   });
 
+  // The recent rate is measured from this app's previous sample: one per runtime, never shared.
+  const sample: RateSample = { at: runtime.startedAt, committed: 0 };
   app.get('/api/q/stats', async () => ({
-    ...queueStats(runtime),
+    ...queueStats(runtime, sample),
     quarantine: {
       held: await runtime.quarantine.heldByReason(),
       quarantinedSinceStart: Object.fromEntries(runtime.quarantine.counts),
@@ -86,31 +44,19 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
   });
 };
 
-/** Per source: the delay from event time to receipt (percentiles, ms) and the oldest event not yet durable. */
-export function ingestionLag(
-  runtime: Runtime,
-): Record<string, { delayMs: ReturnType<Percentiles['summary']>; oldestPendingMs: number }> {
-  const pending = runtime.committer.oldestPendingBySource();
-  const out: Record<string, { delayMs: ReturnType<Percentiles['summary']>; oldestPendingMs: number }> = {};
-  for (const source of new Set([...runtime.telemetry.delays.keys(), ...Object.keys(pending)])) {
-    const p = runtime.telemetry.delays.get(source);
-    out[source] = {
-      delayMs: p ? p.summary() : { p50: null, p90: null, p99: null, max: null },
-      oldestPendingMs: pending[source] ?? 0,
-    };
-  }
-  return out;
+/** The committed count at a moment, from which the recent commit rate is measured. */
+interface RateSample {
+  at: number;
+  committed: number;
 }
 
-let lastSample = { at: Date.now(), committed: 0 };
-
 /** The collector's queue statistics: depth, counts, rates, batch sizes, commit latency, oldest pending. */
-export function queueStats(runtime: Runtime) {
+function queueStats(runtime: Runtime, sample: RateSample) {
   const s = runtime.committer.stats;
   const now = Date.now();
-  const seconds = Math.max(0.001, (now - lastSample.at) / 1000);
-  const rate = (s.committed - lastSample.committed) / seconds;
-  if (now - lastSample.at > 1000) lastSample = { at: now, committed: s.committed };
+  const seconds = Math.max(0.001, (now - sample.at) / 1000);
+  const rate = (s.committed - sample.committed) / seconds;
+  if (now - sample.at > 1000) Object.assign(sample, { at: now, committed: s.committed });
   const uptime = Math.max(0.001, (now - runtime.startedAt) / 1000);
   return {
     queue: {

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { IngestCounters } from '../collect/ingest.js';
 import { Percentiles } from '../collect/percentiles.js';
+import type { Health } from './health.js';
 
 /** The process's Prometheus registry and the collector's counters; features add their own metrics to it. */
 export class Telemetry implements IngestCounters {
@@ -20,7 +21,9 @@ export class Telemetry implements IngestCounters {
   private readonly committedTotal: Counter;
   readonly commitBatchSize: Histogram;
 
-  constructor() {
+  /** `health`: the runtime's, whose supervised connections the up gauge and the reconnect counter read. */
+  constructor(health?: Health) {
+    if (health) connectionMetrics(this.registry, health);
     this.acceptedTotal = new Counter({
       name: 'panoramix_events_accepted_total',
       help: 'Events acknowledged as durable, by source',
@@ -105,4 +108,29 @@ export class Telemetry implements IngestCounters {
     this.rejectedTotal.inc({ source, reason }, n);
     this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + n);
   }
+}
+
+/** Per supervised connection: up (1) or not (0), and its reconnects, read from the health registry on scrape. */
+function connectionMetrics(registry: Registry, health: Health): void {
+  new Gauge({
+    name: 'panoramix_connection_up',
+    help: 'Whether a supervised connection (broker, log, database) is up (1) or not (0)',
+    labelNames: ['connection'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { name, state } of health.connections())
+        this.set({ connection: name }, state.status === 'up' ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'panoramix_connection_reconnects_total',
+    help: 'Times a supervised connection came back after it was lost',
+    labelNames: ['connection'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { name, state } of health.connections()) this.inc({ connection: name }, state.reconnects);
+    },
+  });
 }
