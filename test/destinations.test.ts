@@ -228,6 +228,11 @@ for (const engine of ENGINES)
       await until('the auto-pause', async () => (await admin.list())[0]!.paused);
       const [paused] = await admin.list();
       expect(paused!.pausedReason).toMatch(/^failing since .*HTTP 500/);
+      // Degraded, never down: /status stays 200, so the collector keeps its traffic.
+      await until('the degraded health', async () => {
+        const report = await p.runtime.health.report();
+        return report.checks.find((c) => c.name === 'destinations')?.status === 'degraded' && report.ok;
+      });
       const tries = r.requests.length;
       await new Promise((res) => setTimeout(res, 300));
       expect(r.requests.length).toBe(tries); // paused: no more attempts

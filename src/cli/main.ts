@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { demoCommand } from './commands/demo.js';
+import { destinationsCommand } from './commands/destinations.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
 import { lakeCommand } from './commands/lake.js';
@@ -27,6 +28,7 @@ const COMMANDS = [
   lifecycleCommand,
   lakeCommand,
   matchCommand,
+  destinationsCommand,
   serveCommand,
   workCommand,
   batchCommand,

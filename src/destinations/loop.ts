@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Backoff } from '../core/backoff.js';
 import type { StoredEvent } from '../core/event.js';
+import { failpoint } from '../core/failpoint.js';
 import type { Store } from '../store/store.js';
 import type { DestinationConfig } from './config.js';
 import type { DestinationMetrics } from './metrics.js';
@@ -137,6 +138,7 @@ export class DestinationLoop {
     if (outcome.kind === 'delivered') {
       this.metrics.delivered.inc(labels, n);
       this.backoff.succeeded();
+      failpoint('destination.delivered'); // the receiver has them, the cursor has not moved: sent again
       return this.moved(await this.states.advance(this.name, this.cursor, this.readTo, outcome.status, now));
     }
     if (outcome.kind === 'refused') {

@@ -1,4 +1,3 @@
-import { upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
 import { DestinationAdmin } from './admin.js';
 import { DestinationLoop } from './loop.js';
@@ -59,12 +58,16 @@ export async function destinationsService(runtime: Runtime): Promise<void> {
   const unsubscribe = runtime.committer.onCommit(() => {
     for (const loop of loops.values()) loop.wake();
   });
-  // A receiver that is down does not make /status unhealthy: /status decides whether the collector gets
-  // traffic, and a destination must never stop ingest. Only a loop that cannot reach the store does.
+  // A receiver that is down makes the part degraded, never down: /status answers 503 only when a part is
+  // down, which takes the collector out of a load balancer, and a destination must never stop ingest. Down
+  // is for a loop that cannot reach the store.
   runtime.health.add('destinations', () => {
-    const broken = [...loops.values()].filter((l) => l.error !== null);
+    const all = [...loops.values()];
+    const broken = all.filter((l) => l.error !== null);
+    const struggling = all.filter((l) => l.state?.paused || l.state?.failingSince);
     return {
-      status: upIf(broken.length === 0),
+      status: broken.length > 0 ? 'down' : struggling.length > 0 ? 'degraded' : 'up',
+      lastError: broken[0]?.error ?? struggling[0]?.state?.lastError ?? null,
       detail: Object.fromEntries(
         [...loops.values()].map((l) => [
           l.name,

@@ -4,6 +4,7 @@ import { allowBrowserIngest } from './cors.js';
 import { decodeRequestBodies } from './request-encoding.js';
 import type { RoutePlugin } from './route-plugin.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { destinationRoutes } from './routes/destinations.js';
 import { eventReadRoutes } from './routes/events-read.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { lakeRoutes } from './routes/lake.js';
@@ -27,6 +28,7 @@ const FEATURES: readonly RoutePlugin[] = [
   lifecycleRoutes,
   lakeRoutes,
   matchingRoutes,
+  destinationRoutes,
   dashboardRoutes,
 ];
 

@@ -1,0 +1,80 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { UnknownDestination } from '../../destinations/admin.js';
+import { replayFromOf } from '../../destinations/replay-from.js';
+import { destinationsOf } from '../../destinations/service.js';
+import { requireReadToken } from '../read-auth.js';
+import type { RoutePlugin } from '../route-plugin.js';
+
+type Named = FastifyRequest<{ Params: { name: string } }>;
+
+/**
+ * GET /v1/destinations[/NAME/dead-letters], POST /v1/destinations/NAME/pause|resume|replay. A change made here
+ * wakes this process's loop; a loop in another process (the batch leader) sees it at its next look.
+ */
+export const destinationRoutes: RoutePlugin = (app, runtime) => {
+  if (Object.keys(runtime.config.destinations).length === 0) return;
+  // Changes need an operator's token; until routes have an admin scope, that is a read token.
+  const guard = { preHandler: requireReadToken(runtime) };
+  const admin = async () => (await destinationsOf(runtime))!;
+
+  app.get('/v1/destinations', guard, async () => ({ destinations: await (await admin()).admin.list() }));
+  app.get('/v1/destinations/:name/dead-letters', guard, (req: Named, reply) =>
+    answer(reply, async () => {
+      const limit = Number((req.query as { limit?: string }).limit ?? 100);
+      if (!Number.isInteger(limit) || limit < 1)
+        return reply.code(400).send({ error: 'limit must be 1 or more' });
+      return { deadLetters: await (await admin()).admin.deadLetters(req.params.name, limit) };
+    }),
+  );
+  app.post('/v1/destinations/:name/pause', guard, (req: Named, reply) =>
+    answer(reply, async () => {
+      const d = await admin();
+      const reason = bodyOf(req).reason;
+      const state = await d.admin.pause(req.params.name, typeof reason === 'string' ? reason : undefined);
+      d.wake(req.params.name);
+      return state;
+    }),
+  );
+  app.post('/v1/destinations/:name/resume', guard, (req: Named, reply) =>
+    answer(reply, async () => {
+      const d = await admin();
+      const state = await d.admin.resume(req.params.name);
+      d.wake(req.params.name);
+      return state;
+    }),
+  );
+  app.post('/v1/destinations/:name/replay', guard, (req: Named, reply) =>
+    answer(reply, async () => {
+      const from = replayFromOf({ ...(req.query as object), ...bodyOf(req) });
+      if (typeof from === 'string') return reply.code(400).send({ error: from });
+      const d = await admin();
+      const replay = await d.admin.replay(req.params.name, from);
+      d.wake(req.params.name);
+      return replay;
+    }),
+  );
+};
+
+async function answer(reply: FastifyReply, fn: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof UnknownDestination) return reply.code(404).send({ error: err.message });
+    if (err instanceof BadBody) return reply.code(400).send({ error: err.message });
+    throw err;
+  }
+}
+
+function bodyOf(req: FastifyRequest): Record<string, unknown> {
+  const raw = (req.body as Buffer | undefined)?.toString('utf8').trim();
+  if (!raw) return {};
+  try {
+    const v = JSON.parse(raw) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // said below
+  }
+  throw new BadBody('the body must be a JSON object');
+}
+
+class BadBody extends Error {}
