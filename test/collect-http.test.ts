@@ -349,10 +349,13 @@ describe('status, stats and metrics', () => {
     expect(stats.queue.depth).toBe(0);
     expect(stats.events.committed).toBeGreaterThan(0);
     expect(stats.commits.latencyMs.p50).toBeGreaterThan(0);
+    // docs/quarantine.md promises the lag in /api/q/stats too, with the window's maximum.
+    expect(stats.lag.web.delayMs.max).toBe(lag.web.delayMs.max);
     const metrics = (await app.inject('/metrics')).body;
     expect(metrics).toMatch(/panoramix_events_accepted_total\{source="web"\} \d+/);
     expect(metrics).toMatch(/panoramix_events_rejected_total\{source="web",reason="envelope"\} \d+/);
     expect(metrics).toMatch(/panoramix_ingest_delay_seconds\{source="web",quantile="0.5"\} \d+/);
+    expect(metrics).toMatch(/panoramix_ingest_delay_seconds\{source="web",quantile="1"\} [1-9]/);
   });
 
   it("measures each runtime's recent commit rate from its own samples, never another's", async () => {

@@ -68,6 +68,9 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
     '/api/event',
     '/api/event/bulk',
   ]);
+  // Said once at start, where it can be seen, because an open read API is a choice that should not go unnoticed.
+  if (runtime.config.server.readTokens.length === 0)
+    runtime.logger.warn('server.readTokens is empty: anyone who can reach the server can read its data');
   for (const feature of FEATURES) await feature(app, runtime);
   return app;
 }

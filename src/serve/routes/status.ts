@@ -1,3 +1,4 @@
+import { ingestionLag } from '../../collect/ingestion-lag.js';
 import type { Runtime } from '../../runtime.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
@@ -16,6 +17,7 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
   const sample: RateSample = { at: runtime.startedAt, committed: 0 };
   app.get('/api/q/stats', async () => ({
     ...queueStats(runtime, sample),
+    lag: ingestionLag(runtime.committer, runtime.telemetry),
     quarantine: {
       held: await runtime.quarantine.heldByReason(),
       quarantinedSinceStart: Object.fromEntries(runtime.quarantine.counts),
@@ -33,7 +35,8 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
     t.oldestPendingSeconds.set(runtime.committer.oldestPendingAgeMs() / 1000);
     t.ingestDelay.reset();
     for (const [source, p] of t.delays) {
-      for (const q of [50, 90, 99] as const)
+      // quantile "1" is the maximum of the window, as in a Prometheus summary.
+      for (const q of [50, 90, 99, 100] as const)
         t.ingestDelay.set({ source, quantile: String(q / 100) }, (p.get(q) ?? 0) / 1000);
     }
     t.quarantineHeld.reset();
