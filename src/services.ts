@@ -5,6 +5,7 @@ import { runLogWorker } from './log/worker.js';
 import { matchingService } from './match/service.js';
 import { projectionService } from './project/service.js';
 import { reportService } from './report/service.js';
+import { retentionService } from './retention/service.js';
 import type { Role, Runtime } from './runtime.js';
 import { sourcesService } from './sources/service.js';
 
@@ -22,6 +23,7 @@ const SERVICES: readonly { run: Service; roles: readonly Role[] }[] = [
   { run: lifecycleService, roles: ['all', 'work'] },
   { run: sourcesService, roles: ['all', 'serve'] },
   { run: lakeService, roles: ['all', 'batch'] },
+  { run: retentionService, roles: ['all', 'batch'] },
   { run: matchingService, roles: ['all', 'work', 'batch'] },
   { run: destinationsService, roles: ['all', 'batch'] },
 ];

@@ -5,6 +5,7 @@ import { lifecyclesSchema } from '../lifecycle/config.js';
 import { matchingSchema } from '../match/config.js';
 import { projectionsSchema, queriesSchema } from '../project/config.js';
 import { reportsSchema } from '../report/config.js';
+import { retentionSchema } from '../retention/config.js';
 import { schemasSchema } from '../schemas/config.js';
 import { parseByteSize } from './byte-size.js';
 
@@ -144,6 +145,8 @@ export const configSchema = z
     lifecycles: lifecyclesSchema,
     schemas: schemasSchema.default(schemasSchema.parse({})),
     lake: lakeSchema.optional(),
+    /** How long events are kept, per source and per type (docs/retention.md). */
+    retention: retentionSchema.optional(),
     /** Payment/loyalty transaction matching (Harmonia). */
     matching: matchingSchema.optional(),
     /** Where events are pushed: webhooks and brokers, each with its own durable cursor (docs/destinations.md). */

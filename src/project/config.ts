@@ -66,6 +66,8 @@ export const projectionSchema = z.discriminatedUnion('shape', [
       shape: z.literal('aggregate'),
       ...common,
       filter: filter.optional(),
+      /** Keep the rolled-up rows of events that retention removes (docs/retention.md). */
+      keepHistory: z.boolean().optional(),
       dimensions: z.record(ident, expression).default({}),
       measures: z
         .record(ident, measure)
@@ -77,6 +79,7 @@ export const projectionSchema = z.discriminatedUnion('shape', [
       shape: z.literal('latest'),
       ...common,
       filter: filter.optional(),
+      keepHistory: z.boolean().optional(),
       key: z.record(ident, expression).refine((k) => Object.keys(k).length > 0, 'latest needs a key'),
       columns: z.record(ident, column),
     })

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Mutex } from '../store/duckdb/mutex.js';
-import type { Store } from '../store/store.js';
+import type { SqlClient, Store } from '../store/store.js';
+import { ensureHistory, historyTables, historyUpTo, saveHistory } from './history.js';
 import type { ProjectionPlan, VersionTables } from './plan.js';
 import { activeVersion, allVersions, PROJECTION_MIGRATIONS, type VersionRow } from './registry.js';
 
@@ -77,6 +78,26 @@ export class ProjectionEngine {
     }
   }
 
+  /**
+   * Runs fn with every projection's lock held, so no build or fold runs meanwhile (retention and erasure
+   * change the events under them).
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const names = [...this.plans.keys()].sort();
+    const hold = (i: number): Promise<T> =>
+      i === names.length ? fn() : this.lock(names[i]!).run(() => hold(i + 1));
+    return hold(0);
+  }
+
+  /** In a deletion's transaction: keeps the rolled-up rows of the events `where` matches, per keepHistory plan. */
+  async keepHistory(tx: SqlClient, where: { sql: string; params: readonly unknown[] }): Promise<void> {
+    for (const plan of this.plans.values()) {
+      if (!plan.keepHistory) continue;
+      await ensureHistory(this.store, plan);
+      await saveHistory(tx, this.store, plan, where);
+    }
+  }
+
   async close(): Promise<void> {
     for (const t of this.dropLater) clearTimeout(t);
   }
@@ -105,6 +126,11 @@ export class ProjectionEngine {
       await this.store.exec(`CREATE TABLE ${tables.pairs[i]!.batch} AS ${pairs(0, w)}`);
       await this.store.exec(`CREATE TABLE ${tables.pairs[i]!.speed} AS ${pairs(w, w)}`);
     }
+    let history: { table: string; pairs: string[]; upTo: number } | undefined;
+    if (plan.keepHistory) {
+      await ensureHistory(this.store, plan);
+      history = { ...historyTables(this.store, plan), upTo: await historyUpTo(this.store, this.store, plan) };
+    }
     const row: VersionRow = {
       name: plan.name,
       version,
@@ -113,7 +139,7 @@ export class ProjectionEngine {
       speedSeq: w,
       builtAt: new Date(),
       buildMs: Math.round(performance.now() - t0),
-      mergedSql: plan.mergedSql(tables),
+      mergedSql: plan.mergedSql(history ? { ...tables, history } : tables),
       columns: [...plan.columns],
       tables: all,
     };

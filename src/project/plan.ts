@@ -15,6 +15,11 @@ export interface VersionTables {
   readonly batch: string;
   readonly speed: string;
   readonly pairs: readonly { readonly batch: string; readonly speed: string }[];
+  /**
+   * A keepHistory projection's kept rows of expired events (one table, and one per count_distinct), read up
+   * to the retention run `upTo` that the version was built after: a later run's rows are already in its batch.
+   */
+  readonly history?: { readonly table: string; readonly pairs: readonly string[]; readonly upTo: number };
 }
 
 /**
@@ -31,10 +36,17 @@ export interface ProjectionPlan {
   readonly columns: readonly OutputColumn[];
   /** False for sql projections: batch only, they report their age. */
   readonly incremental: boolean;
-  /** SQL of the partial rows for events with lo < seq ≤ hi. */
-  partialSql(lo: number, hi: number): string;
+  /** SQL of the partial rows for events with lo < seq ≤ hi (and `also`, a condition over events, when given). */
+  partialSql(lo: number, hi: number, also?: string): string;
   /** SQL of each count_distinct measure's distinct (dimensions, value) pairs over the same range. */
-  readonly pairs: readonly ((lo: number, hi: number) => string)[];
+  readonly pairs: readonly ((lo: number, hi: number, also?: string) => string)[];
+  /** The partial rows' columns, and the pairs' (quoted), in order: what a history table holds after `_run`. */
+  readonly partialColumns: readonly string[];
+  readonly pairColumns: readonly string[];
+  /** Keeps the rolled-up rows of events that retention removes (docs/retention.md). */
+  readonly keepHistory: boolean;
+  /** The output columns a subject may appear in as a whole value (keys, dimensions): erasure deletes those rows. */
+  readonly subjectColumns: readonly string[];
   /** SQL of the merged answer over one version's tables. */
   mergedSql(t: VersionTables): string;
   /**
@@ -59,13 +71,17 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
       incremental: false,
       partialSql: () => def.sql,
       pairs: [],
+      partialColumns: [],
+      pairColumns: [],
+      keepHistory: false,
+      subjectColumns: [],
       mergedSql: (t) => `SELECT * FROM ${t.batch}`,
       keyColumns: [],
     };
   }
   const q = (s: string) => d.quoteIdent(s);
-  const where = (lo: number, hi: number) => {
-    const parts = [`seq > ${int(lo)}`, `seq <= ${int(hi)}`];
+  const where = (lo: number, hi: number, also?: string) => {
+    const parts = [`seq > ${int(lo)}`, `seq <= ${int(hi)}`, ...(also ? [also] : [])];
     if (def.filter?.types?.length) parts.push(`type IN (${def.filter.types.map(quoteLiteral).join(', ')})`);
     if (def.filter?.sources?.length)
       parts.push(`source IN (${def.filter.sources.map(quoteLiteral).join(', ')})`);
@@ -94,7 +110,13 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
           ? `sum(${q(m.name)})`
           : `${m.kind}(${q(m.name)})`;
     const dimList = dims.map((x) => q(x.name));
+    const partialColumns = [...dimList, ...(merged.length ? merged.map((m) => q(m.name)) : ['"_n"'])];
+    const pairColumns = [...dimList, '"_v"'];
     return {
+      partialColumns,
+      pairColumns,
+      keepHistory: def.keepHistory === true,
+      subjectColumns: dims.map((x) => x.name),
       name,
       shape: def.shape,
       hash,
@@ -104,17 +126,17 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
         ...dims.map((x) => ({ name: x.name, type: x.type })),
         ...measures.map((m) => ({ name: m.name, type: m.type })),
       ],
-      partialSql: (lo, hi) =>
-        `SELECT ${[...dims.map((x) => `${x.sql} AS ${q(x.name)}`), ...merged.map((m) => `${partialMeasure(m)} AS ${q(m.name)}`), ...(merged.length ? [] : ['count(*) AS "_n"'])].join(', ')} FROM events WHERE ${where(lo, hi)}${groupBy(dims.length)}`,
+      partialSql: (lo, hi, also) =>
+        `SELECT ${[...dims.map((x) => `${x.sql} AS ${q(x.name)}`), ...merged.map((m) => `${partialMeasure(m)} AS ${q(m.name)}`), ...(merged.length ? [] : ['count(*) AS "_n"'])].join(', ')} FROM events WHERE ${where(lo, hi, also)}${groupBy(dims.length)}`,
       pairs: distinct.map(
-        (m) => (lo, hi) =>
-          `SELECT DISTINCT ${[...dims.map((x) => `${x.sql} AS ${q(x.name)}`), `${m.arg!.sql} AS "_v"`].join(', ')} FROM events WHERE ${where(lo, hi)} AND ${m.arg!.sql} IS NOT NULL`,
+        (m) => (lo, hi, also) =>
+          `SELECT DISTINCT ${[...dims.map((x) => `${x.sql} AS ${q(x.name)}`), `${m.arg!.sql} AS "_v"`].join(', ')} FROM events WHERE ${where(lo, hi, also)} AND ${m.arg!.sql} IS NOT NULL`,
       ),
       mergedSql: (t) => {
-        const base = `SELECT ${[...dimList, ...merged.map((m) => `${mergeMeasure(m)} AS ${q(m.name)}`)].join(', ')} FROM (SELECT * FROM ${t.batch} UNION ALL SELECT * FROM ${t.speed}) u${dims.length ? ` GROUP BY ${dimList.join(', ')}` : ''}`;
+        const base = `SELECT ${[...dimList, ...merged.map((m) => `${mergeMeasure(m)} AS ${q(m.name)}`)].join(', ')} FROM (SELECT * FROM ${t.batch} UNION ALL SELECT * FROM ${t.speed}${kept(t.history?.table, partialColumns, t.history?.upTo)}) u${dims.length ? ` GROUP BY ${dimList.join(', ')}` : ''}`;
         const joins = distinct.map((m, i) => {
           const pairs = t.pairs[i]!;
-          const sub = `SELECT ${[...dimList, `count(DISTINCT "_v") AS "_c"`].join(', ')} FROM (SELECT * FROM ${pairs.batch} UNION ALL SELECT * FROM ${pairs.speed}) x${dims.length ? ` GROUP BY ${dimList.join(', ')}` : ''}`;
+          const sub = `SELECT ${[...dimList, `count(DISTINCT "_v") AS "_c"`].join(', ')} FROM (SELECT * FROM ${pairs.batch} UNION ALL SELECT * FROM ${pairs.speed}${kept(t.history?.pairs[i], pairColumns, t.history?.upTo)}) x${dims.length ? ` GROUP BY ${dimList.join(', ')}` : ''}`;
           const on = dims.length
             ? dimList.map((c) => `a.${c} IS NOT DISTINCT FROM p${i}.${c}`).join(' AND ')
             : 'TRUE';
@@ -143,7 +165,15 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
   const keyList = keys.map((k) => q(k.name));
   const pickOf = (value: string, order: readonly string[], dir: 'latest' | 'first', cond: string) =>
     d.pick(value, order, dir, cond);
+  const partialColumns = [
+    ...keyList,
+    ...cols.flatMap((c) => [q(c.name), q(`_t_${c.name}`), q(`_s_${c.name}`)]),
+  ];
   return {
+    partialColumns,
+    pairColumns: [],
+    keepHistory: def.keepHistory === true,
+    subjectColumns: keys.map((k) => k.name),
     name,
     shape: def.shape,
     hash,
@@ -153,7 +183,7 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
       ...keys.map((k) => ({ name: k.name, type: k.type })),
       ...cols.map((c) => ({ name: c.name, type: c.type })),
     ],
-    partialSql: (lo, hi) => {
+    partialSql: (lo, hi, also) => {
       const select = [
         ...keys.map((k) => `${k.sql} AS ${q(k.name)}`),
         ...cols.flatMap((c) => {
@@ -166,7 +196,7 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
         }),
       ];
       const notNull = keys.map((k) => `${k.sql} IS NOT NULL`).join(' AND ');
-      return `SELECT ${select.join(', ')} FROM events WHERE ${where(lo, hi)} AND ${notNull}${groupBy(keys.length)}`;
+      return `SELECT ${select.join(', ')} FROM events WHERE ${where(lo, hi, also)} AND ${notNull}${groupBy(keys.length)}`;
     },
     pairs: [],
     mergedSql: (t) => {
@@ -177,9 +207,16 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
           return `${pickOf(q(c.name), order, c.dir, `${q(`_t_${c.name}`)} IS NOT NULL`)} AS ${q(c.name)}`;
         }),
       ];
-      return `SELECT ${select.join(', ')} FROM (SELECT * FROM ${t.batch} UNION ALL SELECT * FROM ${t.speed}) u GROUP BY ${keyList.join(', ')}`;
+      return `SELECT ${select.join(', ')} FROM (SELECT * FROM ${t.batch} UNION ALL SELECT * FROM ${t.speed}${kept(t.history?.table, partialColumns, t.history?.upTo)}) u GROUP BY ${keyList.join(', ')}`;
     },
   };
+}
+
+// The kept history's rows as one more side of the merge, up to the version's retention run.
+function kept(table: string | undefined, columns: readonly string[], upTo: number | undefined): string {
+  return table
+    ? ` UNION ALL SELECT ${columns.join(', ')} FROM ${table} WHERE "_run" <= ${int(upTo ?? 0)}`
+    : '';
 }
 
 function int(n: number): string {

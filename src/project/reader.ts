@@ -108,7 +108,8 @@ export class ProjectionReaderImpl implements ProjectionReader {
     bind: (value: unknown) => string,
   ): string | undefined {
     const plan = this.engine.plans.get(v.name);
-    if (!plan || plan.keyColumns.length === 0 || !isVersionOf(v, plan)) return undefined;
+    // A kept history is a third side of the merge, not indexed: such a read takes the whole merge.
+    if (!plan || plan.keyColumns.length === 0 || plan.keepHistory || !isVersionOf(v, plan)) return undefined;
     const conds: string[] = [];
     for (const key of plan.keyColumns) {
       const f = query.filters?.[key];

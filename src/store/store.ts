@@ -1,4 +1,5 @@
 import type { NewEvent, StoredEvent } from '../core/event.js';
+import type { EventFilter } from './event-filter.js';
 
 /** A value a query returns: JSON-like, with timestamps as Date and 64-bit integers as number. */
 export type SqlValue = string | number | boolean | null | Date | SqlValue[] | { [key: string]: SqlValue };
@@ -63,6 +64,25 @@ export interface Migration {
   readonly up: string | ((dialect: SqlDialect) => string);
 }
 
+/** What a deletion of events removed. */
+export interface DeleteResult {
+  readonly events: number;
+  /** Month partitions dropped whole because every event in them matched (PostgreSQL). */
+  readonly partitionsDropped: readonly string[];
+}
+
+/** Hooks of a deletion of events. */
+export interface DeleteOptions {
+  /**
+   * Runs in the deletion's own transaction, before the rows go, with the filter as SQL over `events`: what
+   * must outlive the events (a projection's kept history) is saved atomically with their removal.
+   */
+  beforeDelete?(
+    tx: SqlClient,
+    where: { readonly sql: string; readonly params: readonly unknown[] },
+  ): Promise<void>;
+}
+
 /** The store port: the append-only event log plus SQL over it and over the projections' tables. */
 export interface Store extends SqlClient {
   readonly dialect: SqlDialect;
@@ -83,6 +103,19 @@ export interface Store extends SqlClient {
    * grown enough for it to matter (PostgreSQL; DuckDB keeps its statistics as it writes).
    */
   analyzeAfterGrowth?(table: string, added: number): Promise<void>;
+  /**
+   * Physically removes the events a filter matches, and their exactly-once keys, in one transaction. Seqs are
+   * never reused afterwards, even when the newest events were among them (folds track seqs).
+   */
+  deleteEvents(filter: EventFilter, options?: DeleteOptions): Promise<DeleteResult>;
+  /**
+   * Gives space that deletions freed back to the file system, when the engine keeps it (DuckDB reuses freed
+   * blocks but never shrinks its file; PostgreSQL's dropped partitions are gone at once). Skipped (null) while
+   * less than `minFreeShare` of the file is free.
+   */
+  compact?(options?: {
+    readonly minFreeShare?: number;
+  }): Promise<{ readonly beforeBytes: number; readonly afterBytes: number } | null>;
   /** Bytes the store occupies, when the engine can tell. */
   sizeBytes(): Promise<number | null>;
   close(): Promise<void>;

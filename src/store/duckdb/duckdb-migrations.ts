@@ -21,4 +21,10 @@ export const DUCKDB_EVENT_MIGRATIONS: readonly Migration[] = [
            data JSON NOT NULL
          )`,
   },
+  {
+    component: 'events',
+    version: 2,
+    name: 'the highest seq ever given out, kept when events are deleted so no seq is given out twice',
+    up: 'CREATE TABLE IF NOT EXISTS event_seq_floor (seq BIGINT NOT NULL)',
+  },
 ];

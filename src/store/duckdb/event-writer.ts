@@ -32,7 +32,7 @@ export class EventWriter {
   committedSeq = 0;
 
   constructor(
-    private readonly connection: DuckDBConnection,
+    private connection: DuckDBConnection,
     private readonly query: ConnectionQuery,
   ) {}
 
@@ -49,13 +49,32 @@ export class EventWriter {
       if (!chunk || chunk.rowCount === 0) break;
       for (const h of chunk.getColumnValues(0) as bigint[]) this.keys.add(Number(h));
     }
-    const rows = await this.query(c, 'SELECT coalesce(max(seq), 0) AS m FROM events', []);
+    // Deleted events leave their seqs behind in event_seq_floor: a seq is never given out twice.
+    const rows = await this.query(
+      c,
+      `SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),
+                       coalesce((SELECT max(seq) FROM event_seq_floor), 0)) AS m`,
+      [],
+    );
     this.committedSeq = Number(rows[0]?.m ?? 0);
   }
 
   /** Stores the events not stored before, after those of every earlier call; resolves once committed. */
   append(events: readonly NewEvent[]): Promise<AppendResult> {
     return this.lock.run(() => this.write(events));
+  }
+
+  /**
+   * Runs fn on the writer's connection with no append in flight or starting (deletions, compaction):
+   * `committedSeq` is exact meanwhile.
+   */
+  exclusive<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.lock.run(() => fn(this.connection));
+  }
+
+  /** The writer's connection was reopened (after a compaction swapped the file). */
+  replaceConnection(c: DuckDBConnection): void {
+    this.connection = c;
   }
 
   /** Waits for every append issued so far. */

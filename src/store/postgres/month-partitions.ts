@@ -51,6 +51,14 @@ function bounds(month: string): { from: string; to: string } {
   return { from: at(y, m - 1), to: y === 9999 && m === 12 ? 'MAXVALUE' : at(y, m) };
 }
 
+/** The first instant after a month partition (epoch ms): every event in it is earlier. */
+export function monthEnd(month: string): number {
+  const [y, m] = month.split('_').map(Number) as [number, number];
+  const d = new Date(Date.UTC(2000, 0, 1));
+  d.setUTCFullYear(y + Math.floor(m / 12), m % 12, 1);
+  return d.getTime();
+}
+
 /**
  * The events table's month partitions. Missing ones are created in their own committed transaction before
  * the append that needs them, and remembered only after that commit: created inside the append, a rolled-back
@@ -63,6 +71,11 @@ export class MonthPartitions {
     private readonly pool: pg.Pool,
     private readonly lockId: number,
   ) {}
+
+  /** Partitions dropped (by retention): created again when an event of their month arrives. */
+  forget(months: readonly string[]): void {
+    for (const m of months) this.known.delete(m);
+  }
 
   async ensure(months: ReadonlySet<string>): Promise<void> {
     const missing = [...months].filter((m) => !this.known.has(m));

@@ -49,4 +49,10 @@ export const POSTGRES_EVENT_MIGRATIONS: readonly Migration[] = [
       )
       .join('\n'),
   },
+  {
+    component: 'events',
+    version: 3,
+    name: 'the highest seq ever given out, kept when events are deleted so no seq is given out twice',
+    up: 'CREATE TABLE IF NOT EXISTS event_seq_floor (seq BIGINT NOT NULL)',
+  },
 ];

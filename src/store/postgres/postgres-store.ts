@@ -5,8 +5,18 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { NewEvent, StoredEvent } from '../../core/event.js';
 import { keyHash } from '../../core/key-hash.js';
 import { storable } from '../../core/storable.js';
+import type { EventFilter } from '../event-filter.js';
 import { applyMigrations } from '../migrate.js';
-import type { AppendResult, Migration, Row, SqlClient, Store } from '../store.js';
+import type {
+  AppendResult,
+  DeleteOptions,
+  DeleteResult,
+  Migration,
+  Row,
+  SqlClient,
+  Store,
+} from '../store.js';
+import { deletePgEvents } from './event-delete.js';
 import { MonthPartitions, splitByMonths } from './month-partitions.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { POSTGRES_EVENT_MIGRATIONS } from './postgres-migrations.js';
@@ -108,7 +118,14 @@ export class PostgresStore implements Store {
     let offset = 0;
     for (const run of runs) {
       await this.months.ensure(run.months);
-      const r = await this.appendRun(run.events);
+      const r = await this.appendRun(run.events).catch(async (err: { code?: string }) => {
+        // 23514: no partition for a row. Another process's retention dropped a month this one still knew:
+        // create it again and retry once.
+        if (err?.code !== '23514') throw err;
+        this.months.forget([...run.months]);
+        await this.months.ensure(run.months);
+        return this.appendRun(run.events);
+      });
       stored.push(...r.stored);
       for (const d of r.duplicates) duplicates.push(offset + d);
       offset += run.events.length;
@@ -141,7 +158,8 @@ export class PostgresStore implements Store {
            INSERT INTO event_keys (source, id) SELECT source, id FROM firsts ON CONFLICT DO NOTHING RETURNING source, id
          ), fresh AS (
            SELECT f.* FROM firsts f JOIN keys k ON k.source = f.source AND k.id = f.id
-         ), base AS (SELECT coalesce(max(seq), 0) AS s FROM events)
+         ), base AS (SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),
+                                     coalesce((SELECT max(seq) FROM event_seq_floor), 0)) AS s)
          INSERT INTO events (seq, key_hash, source, id, type, subject, time, received_at, data)
          SELECT base.s + row_number() OVER (ORDER BY ord), key_hash, source, id, type, subject, time, received_at, data
            FROM fresh, base
@@ -211,8 +229,22 @@ export class PostgresStore implements Store {
     }));
   }
 
+  async deleteEvents(filter: EventFilter, options?: DeleteOptions): Promise<DeleteResult> {
+    const client = await this.pool.connect();
+    try {
+      const result = await deletePgEvents(client, APPEND_LOCK, filter, toPg, options);
+      this.months.forget(result.partitionsDropped);
+      return result;
+    } finally {
+      client.release();
+    }
+  }
+
   async lastSeq(): Promise<number> {
-    const rows = await this.query('SELECT coalesce(max(seq), 0) AS m FROM events');
+    const rows = await this.query(
+      `SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),
+                       coalesce((SELECT max(seq) FROM event_seq_floor), 0)) AS m`,
+    );
     return rows[0]!.m as number;
   }
 

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { parseDuration } from '../core/time.js';
+import { cronSchema } from '../project/config.js';
+import type { EventFilter } from '../store/event-filter.js';
+
+const age = z.string().refine((s) => parseDuration(s) > 0, 'must be an age such as 400d, 12w or 36h');
+
+/**
+ * How long events are kept, per source and per type. An event is removed once it is older (by its event
+ * time) than any rule that names its source or its type: the shortest applicable rule wins, since a rule is
+ * usually a promise to keep data no longer than that.
+ */
+export const retentionSchema = z
+  .object({
+    /** When the removal runs (cron, UTC). */
+    schedule: cronSchema.default('17 3 * * *'),
+    sources: z.record(z.string(), age).default({}),
+    types: z.record(z.string(), age).default({}),
+    /** DuckDB: rewrite the file after a removal once this share of it is free (0–1); 1 never rewrites. */
+    compactAt: z.number().min(0).max(1).default(0.25),
+  })
+  .strict();
+
+export type RetentionConfig = z.infer<typeof retentionSchema>;
+
+/** The events that have expired at `now` (epoch ms), as a filter the store deletes by. */
+export function expiredFilter(config: RetentionConfig, now: number): EventFilter {
+  return {
+    anyOf: [
+      ...Object.entries(config.sources).map(([source, a]) => ({ source, before: now - parseDuration(a) })),
+      ...Object.entries(config.types).map(([type, a]) => ({ type, before: now - parseDuration(a) })),
+    ],
+  };
+}
