@@ -90,6 +90,7 @@ store: { path: ${dir}/store.duckdb }
 sources:
   shop:
     ${broker.block(tag)}
+    cloudevents: { sources: ["urn:shop:"] }
 schemas:
   unknownTypes: quarantine
   types:

@@ -213,7 +213,7 @@ lake:
   tables:
     events:
       datasources: [self]
-      fields: { seq: bigint, id: text, type: text, subject: text, time: timestamp, data: text }
+      fields: { seq: bigint, id: text, ce_source: text, type: text, subject: text, time: timestamp, data: text }
       fixed: { subject: null }
       partitions: [type]
       incremental: { field: time, interval: 1 hour }
@@ -233,6 +233,7 @@ lake:
       time: t0 + i * 1000,
       data: `{"i":${i}}`,
       receivedAt: t0,
+      ...(i === 4 ? { ceSource: 'https://s.example/4' } : {}),
     })),
   );
   const engine = await projectionEngine(runtime);
@@ -262,6 +263,8 @@ lake:
   const rows = await read();
   expect(rows).toHaveLength(300);
   expect(rows[4]).toMatchObject({ id: 'e4', type: 'c d', subject: null, data: '{"i":4}' });
+  // The CloudEvents source as sent, or the source name when none was.
+  expect([rows[3]!.ce_source, rows[4]!.ce_source]).toEqual(['s', 'https://s.example/4']);
   // Nothing happened in the last hour (relative to `now`): an incremental run rewrites nothing.
   const inc = await extractAndLoad(runtime, { tables: ['events'], now: new Date(t0 + 86_400_000) });
   expect(inc.tables[0]!.partitions).toEqual([]);

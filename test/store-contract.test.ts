@@ -39,6 +39,8 @@ for (const factory of storeFactories()) {
       // The payload is the same JSON (PostgreSQL's JSONB may space it differently).
       expect({ ...back[0], data: JSON.parse(back[0]!.data) }).toEqual({
         ...ev('2'),
+        ceSource: 'web',
+        ceAttributes: null,
         seq: 2,
         data: JSON.parse(ev('2').data),
       });
@@ -55,6 +57,11 @@ for (const factory of storeFactories()) {
           id: 'd,with\ttabs\nand;separators|\u001e',
           data: JSON.stringify({ t: '\u0001\u001e"\\' }),
         }),
+        ev('e', {
+          ceSource: 'https://bars.example/cloudevents?x=1,2',
+          ceAttributes: '{"traceparent":"00-ab"}',
+        }),
+        ev('f', { ceSource: 'urn:x', ceAttributes: null }),
       ];
       const many = Array.from({ length: 5000 }, (_, i) =>
         ev(`m${i}`, {
@@ -65,12 +72,19 @@ for (const factory of storeFactories()) {
       await store.append([odd[0]!]);
       await store.append([...odd.slice(1), ...many]);
       const back = await store.readEvents(0, 10_000);
-      expect(back.length).toBe(5004);
+      expect(back.length).toBe(5006);
       expect(back.map((e) => e.seq)).toEqual(back.map((_, i) => i + 1));
       const sent = [...odd, ...many];
+      const json = (t: string | null | undefined) => (t ? JSON.parse(t) : null);
       for (let i = 0; i < sent.length; i++) {
-        expect({ ...back[i]!, data: JSON.parse(back[i]!.data) }).toEqual({
+        expect({
+          ...back[i]!,
+          data: JSON.parse(back[i]!.data),
+          ceAttributes: json(back[i]!.ceAttributes),
+        }).toEqual({
           ...sent[i],
+          ceSource: sent[i]!.ceSource ?? sent[i]!.source,
+          ceAttributes: json(sent[i]!.ceAttributes),
           seq: i + 1,
           data: JSON.parse(sent[i]!.data),
         });
@@ -137,6 +151,64 @@ for (const factory of storeFactories()) {
         { source: 'web', id: 'b', n: 1 },
         { source: 'web', id: 'c', n: 1 },
       ]);
+    });
+
+    // CloudEvents identifies an event by (source, id): within a Panoramix source, one id from two CloudEvents
+    // sources is two events.
+    it('stores the same id from two CloudEvents sources as two events, and a retry of either once', async () => {
+      const { store } = await fresh();
+      const a = ev('1', { ceSource: 'https://a.example/x' });
+      const b = ev('1', { ceSource: '/b/batch' });
+      const first = await store.append([a, b, ev('1'), a]);
+      expect(first.duplicates).toEqual([3]);
+      const again = await store.append([b, ev('1'), ev('1', { ceSource: 'web' }), a]);
+      expect(again.duplicates).toEqual([0, 1, 2, 3]);
+      const rows = await store.query(
+        'SELECT ce_source, count(*) AS n FROM events GROUP BY ce_source ORDER BY 1',
+      );
+      expect(rows).toEqual([
+        { ce_source: '/b/batch', n: 1 },
+        { ce_source: 'https://a.example/x', n: 1 },
+        { ce_source: 'web', n: 1 },
+      ]);
+    });
+
+    it('migrates a store made before the CloudEvents source: old rows take their source name, keys hold', async () => {
+      const { store, reopen } = await fresh();
+      await store.append([ev('old-1'), ev('old-2', { source: 'mars' })]);
+      // Back to the schema of the previous release, with its rows still in it.
+      const downgrade =
+        store.dialect.name === 'duckdb'
+          ? [
+              'ALTER TABLE events DROP COLUMN ce_attributes',
+              'ALTER TABLE events DROP COLUMN ce_source',
+              "DELETE FROM panoramix_migrations WHERE component = 'events' AND version > 2",
+            ]
+          : [
+              'ALTER TABLE events DROP COLUMN ce_attributes',
+              'ALTER TABLE events DROP COLUMN ce_source',
+              'ALTER TABLE event_keys DROP CONSTRAINT event_keys_pkey',
+              'ALTER TABLE event_keys DROP COLUMN ce_source',
+              'ALTER TABLE event_keys ADD PRIMARY KEY (source, id)',
+              "DELETE FROM panoramix_migrations WHERE component = 'events' AND version > 3",
+            ];
+      for (const sql of downgrade) await store.exec(sql);
+      expect((await store.query('SELECT * FROM events ORDER BY seq'))[0]).not.toHaveProperty('ce_source');
+      await store.close();
+      open.pop();
+      const again = await reopen();
+      open.push(again);
+      expect(await again.query('SELECT source, ce_source, ce_attributes FROM events ORDER BY seq')).toEqual([
+        { source: 'web', ce_source: 'web', ce_attributes: null },
+        { source: 'mars', ce_source: 'mars', ce_attributes: null },
+      ]);
+      const r = await again.append([
+        ev('old-1'),
+        ev('old-2', { source: 'mars', ceSource: 'mars' }),
+        ev('new'),
+      ]);
+      expect(r.duplicates).toEqual([0, 1]);
+      expect(r.stored.map((e) => [e.id, e.seq])).toEqual([['new', 3]]);
     });
 
     it('stores a key once when concurrent appends carry it', async () => {

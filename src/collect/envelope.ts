@@ -16,19 +16,16 @@ export type EnvelopeResult =
 const MAX_ID = 512;
 const MAX_TYPE = 256;
 const MAX_SUBJECT = 512;
-const CLOUDEVENT_ATTRIBUTES = new Set([
-  'specversion',
-  'id',
-  'source',
-  'type',
-  'subject',
-  'time',
-  'data',
-  'datacontenttype',
-  'dataschema',
-]);
+const MAX_CE_SOURCE = 2048;
+// The attributes with a place in the envelope; every other one (datacontenttype, dataschema, extensions
+// such as traceparent or partitionkey) is kept in ceAttributes.
+const ENVELOPE_ATTRIBUTES = ['specversion', 'id', 'source', 'type', 'subject', 'time', 'data', 'data_base64'];
 
-/** Reads one input (a parsed JSON value) as an event of `source`, with the source's field mapping if any. */
+/**
+ * Reads one input (a parsed JSON value) as an event of the Panoramix `source`, with the source's field
+ * mapping if any. Without a mapping the input is a CloudEvent: its own `source` attribute (any URI-reference)
+ * is kept as ceSource; it does not decide the Panoramix source, which the caller already knows.
+ */
 export function toEvent(
   input: unknown,
   source: string,
@@ -74,6 +71,15 @@ export function toEvent(
       return bad(subjectField, `is ${subject.length} characters long; the limit is ${MAX_SUBJECT}`);
   }
 
+  let ceSource: string | undefined;
+  if (!mapping && o.source !== undefined && o.source !== null) {
+    if (typeof o.source !== 'string') return bad('source', `must be a string, not ${describeJson(o.source)}`);
+    if (o.source === '') return bad('source', 'must not be empty (a URI-reference such as /orders)');
+    if (o.source.length > MAX_CE_SOURCE)
+      return bad('source', `is ${o.source.length} characters long; the limit is ${MAX_CE_SOURCE}`);
+    ceSource = o.source;
+  }
+
   const timeValue = read(o, timeField);
   let time = receivedAt;
   if (timeValue !== undefined && timeValue !== null) {
@@ -82,22 +88,85 @@ export function toEvent(
   }
 
   let data: unknown;
+  let attributes: Record<string, unknown> | null = null;
   if (mapping) {
     data = mapping.data ? read(o, mapping.data) : rest(o, [idField, typeField, subjectField, timeField]);
+  } else if (o.data === undefined && o.data_base64 === undefined && o.specversion === undefined) {
+    // Panoramix's loose envelope (no specversion, no data): every other field is the payload.
+    data = rest(o, [...ENVELOPE_ATTRIBUTES, 'datacontenttype', 'dataschema']);
   } else {
-    data = o.data;
-    if (data === undefined) data = rest(o, [...CLOUDEVENT_ATTRIBUTES]);
+    attributes = rest(o, ENVELOPE_ATTRIBUTES);
+    if (o.data_base64 !== undefined) {
+      if (typeof o.data_base64 !== 'string')
+        return bad('data_base64', `must be a string, not ${describeJson(o.data_base64)}`);
+      const decoded = dataOfBytes(Buffer.from(o.data_base64, 'base64'), attributes?.datacontenttype);
+      if (!decoded.ok) return bad('data_base64', decoded.error);
+      data = decoded.value;
+    } else data = o.data;
   }
   let text: string;
+  let attributesText: string | undefined;
   try {
     text = JSON.stringify(data ?? null);
+    if (attributes) attributesText = JSON.stringify(attributes);
   } catch (err) {
     // JSON.stringify recurses: a payload nested a few thousand levels deep exhausts the stack.
     if (err instanceof RangeError) return bad('data', 'is nested too deeply to store (thousands of levels)');
     throw err;
   }
-  return { ok: true, event: { source, id: idText, type, subject, time, data: text, receivedAt } };
+  return {
+    ok: true,
+    event: {
+      source,
+      ...(ceSource !== undefined ? { ceSource } : {}),
+      id: idText,
+      type,
+      subject,
+      time,
+      data: text,
+      receivedAt,
+      ...(attributesText !== undefined ? { ceAttributes: attributesText } : {}),
+    },
+  };
 }
+
+/**
+ * The `data` of bytes sent with a content type (a binary-mode body, or data_base64): parsed when the type
+ * is JSON, text when it is textual (text/*, XML, forms) and valid UTF-8, base64 text otherwise (the form
+ * CloudEvents' JSON format gives binary data). No content type: JSON, as CloudEvents' JSON format assumes.
+ */
+export function dataOfBytes(
+  bytes: Buffer,
+  contentType: unknown,
+): { ok: true; value: unknown } | { ok: false; error: string } {
+  const base = typeof contentType === 'string' ? contentType.split(';')[0]!.trim().toLowerCase() : '';
+  if (bytes.length === 0) return { ok: true, value: null };
+  if (base === '' || base === 'application/json' || base === 'text/json' || base.endsWith('+json')) {
+    try {
+      return { ok: true, value: JSON.parse(utf8.decode(bytes)) };
+    } catch (err) {
+      return {
+        ok: false,
+        error: `is not valid JSON (${base || 'no content type'}): ${(err as Error).message}`,
+      };
+    }
+  }
+  if (
+    base.startsWith('text/') ||
+    base.endsWith('/xml') ||
+    base.endsWith('+xml') ||
+    base === 'application/x-www-form-urlencoded'
+  ) {
+    try {
+      return { ok: true, value: utf8.decode(bytes) };
+    } catch {
+      // Not UTF-8 after all: kept exactly, as base64.
+    }
+  }
+  return { ok: true, value: bytes.toString('base64') };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function read(o: Record<string, unknown>, field: string): unknown {
   if (!field.includes('.')) return o[field];
@@ -109,7 +178,7 @@ function read(o: Record<string, unknown>, field: string): unknown {
   return v;
 }
 
-// Extension attributes and unmapped fields are kept in data, so nothing the producer sent is lost.
+// Unmapped fields (kept in data) and extension attributes (kept in ceAttributes): nothing sent is lost.
 function rest(o: Record<string, unknown>, taken: readonly string[]): Record<string, unknown> | null {
   const out: Record<string, unknown> = {};
   let any = false;

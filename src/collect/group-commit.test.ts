@@ -27,7 +27,12 @@ class RecordingSink implements EventSink {
       this.failNext = false;
       throw new Error('disk full');
     }
-    const stored: StoredEvent[] = events.map((e) => ({ ...e, seq: ++this.seq }));
+    const stored: StoredEvent[] = events.map((e) => ({
+      ...e,
+      ceSource: e.source,
+      ceAttributes: null,
+      seq: ++this.seq,
+    }));
     return { stored, duplicates: [] };
   }
 

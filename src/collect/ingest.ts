@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import type { NewEvent } from '../core/event.js';
+import { ceSourceOf, type NewEvent } from '../core/event.js';
 import { eventTimeProblem, parseEventTime } from '../core/time.js';
 import type { Quarantine, QuarantineInput, QuarantineReason } from '../quarantine/quarantine.js';
 import { recordFlags } from '../schemas/flags.js';
@@ -76,6 +76,19 @@ export class Ingest {
     return this.plan && !this.plan.empty ? this.plan.check(e) : { action: 'accept' };
   }
 
+  /**
+   * Why an event's CloudEvents source is not one its Panoramix source accepts (cloudevents.sources, a list of
+   * URI prefixes), or undefined when it is. Every intake asks: HTTP, brokers.
+   */
+  foreignCeSource(e: NewEvent): string | undefined {
+    const prefixes = this.config.sources[e.source]?.cloudevents?.sources;
+    // An event naming no CloudEvents source (or the Panoramix source's own name) is the source's own.
+    if (!prefixes || e.ceSource === undefined || e.ceSource === e.source) return undefined;
+    const ce = e.ceSource;
+    if (prefixes.some((p) => ce.startsWith(p))) return undefined;
+    return `source "${ce}" is not one source "${e.source}" accepts (cloudevents.sources: ${prefixes.map((p) => JSON.stringify(p)).join(', ')})`;
+  }
+
   /** The reader for a source: its mapping from the configuration, or the CloudEvents envelope. */
   readerFor(source: string): EventReader {
     const mapping = this.config.sources[source]?.mapping;
@@ -122,7 +135,8 @@ export class Ingest {
     };
     let foreign = 0;
     let quarantined = 0;
-    const flagged: { source: string; id: string; type: string; violations: string[] }[] = [];
+    const flagged: { source: string; ceSource: string; id: string; type: string; violations: string[] }[] =
+      [];
     const checking = this.plan !== undefined && !this.plan.empty;
     for (const item of items) {
       if (item.error !== undefined) {
@@ -140,8 +154,9 @@ export class Ingest {
         hold(item, caller.kind === 'source' ? caller.source : undefined, 'envelope', error);
         continue;
       }
-      const named = sourceOf(item.value);
-      const source = named ?? (caller.kind === 'source' ? caller.source : undefined);
+      // The write key decides the Panoramix source; the event's own `source` is its CloudEvents source,
+      // kept as sent. Only an anonymous caller (an open source) names its Panoramix source in the event.
+      const source = caller.kind === 'source' ? caller.source : sourceOf(item.value);
       const reject = (field: string | undefined, error: string, reason: QuarantineReason) => {
         hold(item, source, reason, error, field);
         rejected.push({
@@ -157,18 +172,13 @@ export class Ingest {
         reject('source', 'source is required: name it in the event or send a write key', 'envelope');
         continue;
       }
-      if (caller.kind === 'source' && source !== caller.source) {
-        foreign++;
-        reject(
-          'source',
-          `source "${source}" does not match the write key's source "${caller.source}"`,
-          'forbidden',
-        );
-        continue;
-      }
       if (caller.kind === 'anonymous' && !this.keys.isOpen(source)) {
         if (!this.keys.isDeclared(source)) {
-          reject('source', `source "${source}" is not declared in the configuration`, 'unknown_source');
+          reject(
+            'source',
+            `source "${source}" is not declared in the configuration (with a write key, any CloudEvents source is taken)`,
+            'unknown_source',
+          );
           continue;
         }
         return refuse(401, `a write key is required for source "${source}" (Authorization: Bearer KEY)`);
@@ -183,6 +193,12 @@ export class Ingest {
       }
       if (!result.ok) {
         reject(result.field, result.error, 'envelope');
+        continue;
+      }
+      const refusal = this.foreignCeSource(result.event);
+      if (refusal) {
+        foreign++;
+        reject('source', refusal, 'forbidden');
         continue;
       }
       const contract = options.checked ? undefined : this.contracts.get(result.event.type);
@@ -211,7 +227,13 @@ export class Ingest {
           continue;
         }
         if (v.action === 'flag')
-          flagged.push({ source, id: result.event.id, type: result.event.type, violations: v.violations });
+          flagged.push({
+            source,
+            ceSource: ceSourceOf(result.event),
+            id: result.event.id,
+            type: result.event.type,
+            violations: v.violations,
+          });
       }
       events.push(result.event);
       positions.push(item.index);
@@ -235,10 +257,10 @@ export class Ingest {
       for (const [s, n] of bySource) this.counters.accepted(s, n);
       for (const e of events) this.counters.delayed(e.source, e.receivedAt - e.time);
       if (flagged.length && this.store) {
-        const fresh = new Set(result.stored.map((e) => `${e.source}\u0000${e.id}`));
+        const fresh = new Set(result.stored.map((e) => `${e.source}\u0000${e.ceSource}\u0000${e.id}`));
         await recordFlags(
           this.store,
-          flagged.filter((f) => fresh.has(`${f.source}\u0000${f.id}`)),
+          flagged.filter((f) => fresh.has(`${f.source}\u0000${f.ceSource}\u0000${f.id}`)),
         );
       }
       return {

@@ -46,6 +46,14 @@ export const sourceSchema = z
     writeKeys: z.array(z.string().min(8, 'a write key must be at least 8 characters')).default([]),
     mapping: mappingSchema.optional(),
     description: z.string().optional(),
+    /**
+     * The CloudEvents `source` attributes this source accepts, as URI prefixes (e.g. https://bars.example/);
+     * omitted: any. An event naming another is refused (403) with the accepted prefixes.
+     */
+    cloudevents: z
+      .object({ sources: z.array(z.string().min(1, 'a prefix must not be empty')).min(1) })
+      .strict()
+      .optional(),
     /** Consume this source's events from a RabbitMQ queue (acknowledged after they are durable). */
     rabbitmq: z
       .object({

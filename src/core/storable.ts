@@ -10,6 +10,8 @@ import type { NewEvent } from './event.js';
 export function storable(e: NewEvent): NewEvent {
   if (
     cleanText(e.source) &&
+    (e.ceSource === undefined || cleanText(e.ceSource)) &&
+    (e.ceAttributes === undefined || e.ceAttributes === null || cleanJson(e.ceAttributes)) &&
     cleanText(e.id) &&
     cleanText(e.type) &&
     (e.subject === null || cleanText(e.subject)) &&
@@ -19,11 +21,17 @@ export function storable(e: NewEvent): NewEvent {
   return {
     ...e,
     source: storableText(e.source),
+    ...(e.ceSource !== undefined ? { ceSource: storableText(e.ceSource) } : {}),
+    ...(e.ceAttributes ? { ceAttributes: storableJson(e.ceAttributes) } : {}),
     id: storableText(e.id),
     type: storableText(e.type),
     subject: e.subject === null ? null : storableText(e.subject),
-    data: cleanJson(e.data) ? e.data : JSON.stringify(storableValue(JSON.parse(e.data))),
+    data: storableJson(e.data),
   };
+}
+
+function storableJson(text: string): string {
+  return cleanJson(text) ? text : JSON.stringify(storableValue(JSON.parse(text)));
 }
 
 export function storableText(s: string): string {

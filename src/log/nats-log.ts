@@ -136,6 +136,9 @@ function eventShapeProblem(v: unknown): string | null {
   for (const k of ['source', 'id', 'type', 'data'] as const)
     if (typeof e[k] !== 'string') return `${k} is not a string`;
   if (e.subject !== null && typeof e.subject !== 'string') return 'subject is not a string or null';
+  if (e.ceSource !== undefined && typeof e.ceSource !== 'string') return 'ceSource is not a string';
+  if (e.ceAttributes !== undefined && e.ceAttributes !== null && typeof e.ceAttributes !== 'string')
+    return 'ceAttributes is not a string or null';
   if (Number.isNaN(parseEventTime(e.time))) return 'time is not an event time (epoch milliseconds)';
   if (typeof e.receivedAt !== 'number' || !Number.isFinite(e.receivedAt)) return 'receivedAt is not a number';
   return null;

@@ -34,6 +34,8 @@ const filter = z
   .object({
     types: z.array(z.string()).optional(),
     sources: z.array(z.string()).optional(),
+    /** CloudEvents sources (the ce_source column, as sent). */
+    ceSources: z.array(z.string()).optional(),
     where: expression.optional(),
   })
   .strict();

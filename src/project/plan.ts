@@ -85,6 +85,8 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
     if (def.filter?.types?.length) parts.push(`type IN (${def.filter.types.map(quoteLiteral).join(', ')})`);
     if (def.filter?.sources?.length)
       parts.push(`source IN (${def.filter.sources.map(quoteLiteral).join(', ')})`);
+    if (def.filter?.ceSources?.length)
+      parts.push(`ce_source IN (${def.filter.ceSources.map(quoteLiteral).join(', ')})`);
     if (def.filter?.where) parts.push(compileExpr(def.filter.where, d).sql);
     return parts.join(' AND ');
   };

@@ -84,21 +84,16 @@ export class BrokerBatcher {
         });
         continue;
       }
-      const named =
-        value && typeof value === 'object' ? (value as Record<string, unknown>).source : undefined;
-      if (typeof named === 'string' && named !== source) {
-        held.push({
-          source,
-          raw,
-          reason: 'forbidden',
-          field: 'source',
-          error: `source "${named}" arrived on the queue of source "${source}"`,
-        });
-        continue;
-      }
+      // The queue decides the Panoramix source, as a write key does; a message's own `source` is its
+      // CloudEvents source, kept as sent (and held to the source's cloudevents.sources, if it lists any).
       const envelope = read(value, source, now);
       if (!envelope.ok) {
         held.push({ source, raw, reason: 'envelope', field: envelope.field, error: envelope.error });
+        continue;
+      }
+      const foreign = runtime.ingest.foreignCeSource(envelope.event);
+      if (foreign) {
+        held.push({ source, raw, reason: 'forbidden', field: 'source', error: foreign });
         continue;
       }
       // The types' contracts (a matching transaction's fields) hold on every intake, brokers too.

@@ -10,6 +10,7 @@ export interface Compiled {
 const FIELDS: Readonly<Record<string, ColumnType>> = {
   id: 'text',
   source: 'text',
+  ce_source: 'text',
   type: 'text',
   subject: 'text',
   time: 'timestamp',

@@ -1,7 +1,10 @@
 import { requireReadToken } from '../read-auth.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
-/** GET /v1/events: stored events filtered by type, source, subject, time and seq, newest first. */
+/**
+ * GET /v1/events: stored events filtered by type, source, CloudEvents source (ce_source), subject, time and
+ * seq, newest first.
+ */
 export const eventReadRoutes: RoutePlugin = (app, runtime) => {
   app.get('/v1/events', { preHandler: requireReadToken(runtime) }, async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
@@ -11,7 +14,8 @@ export const eventReadRoutes: RoutePlugin = (app, runtime) => {
       params.push(v);
       where.push(sql.replace('?', `$${params.length}`));
     };
-    for (const f of ['type', 'source', 'subject', 'id'] as const) if (q[f]) add(`${f} = ?`, q[f]);
+    for (const f of ['type', 'source', 'ce_source', 'subject', 'id'] as const)
+      if (q[f]) add(`${f} = ?`, q[f]);
     for (const [f, op] of [
       ['from', '>='],
       ['to', '<'],
@@ -37,12 +41,17 @@ export const eventReadRoutes: RoutePlugin = (app, runtime) => {
     const order = q.after !== undefined ? 'ASC' : 'DESC';
     params.push(limit);
     const rows = await runtime.store.query(
-      `SELECT seq, source, id, type, subject, time, received_at, CAST(data AS TEXT) AS data FROM events
+      `SELECT seq, source, ce_source, id, type, subject, time, received_at, CAST(data AS TEXT) AS data,
+              CAST(ce_attributes AS TEXT) AS ce_attributes FROM events
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT $${params.length}`,
       params,
     );
     return {
-      events: rows.map((r) => ({ ...r, data: JSON.parse(r.data as string) })),
+      events: rows.map((r) => ({
+        ...r,
+        data: JSON.parse(r.data as string),
+        ce_attributes: r.ce_attributes === null ? null : JSON.parse(r.ce_attributes as string),
+      })),
       lastSeq: await runtime.store.lastSeq(),
     };
   });

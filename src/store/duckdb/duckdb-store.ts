@@ -151,7 +151,8 @@ export class DuckDbStore implements Store {
 
   async readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]> {
     const rows = await this.query(
-      `SELECT seq, source, id, type, subject, epoch_ms(time) AS t, epoch_ms(received_at) AS r, data::VARCHAR AS data
+      `SELECT seq, source, ce_source, id, type, subject, epoch_ms(time) AS t, epoch_ms(received_at) AS r,
+              data::VARCHAR AS data, ce_attributes::VARCHAR AS ce_attributes
          FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [afterSeq, limit],
     );
@@ -164,6 +165,8 @@ export class DuckDbStore implements Store {
       time: r.t as number,
       receivedAt: r.r as number,
       data: r.data as string,
+      ceSource: r.ce_source as string,
+      ceAttributes: r.ce_attributes as string | null,
     }));
   }
 

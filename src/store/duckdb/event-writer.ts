@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { NewEvent, StoredEvent } from '../../core/event.js';
+import { ceSourceOf, type NewEvent, type StoredEvent } from '../../core/event.js';
 import { keyHash } from '../../core/key-hash.js';
 import type { AppendResult } from '../store.js';
 import { insertEvents } from './event-insert.js';
@@ -86,7 +86,7 @@ export class EventWriter {
     const hashes = new Array<number>(events.length);
     const suspects: number[] = [];
     for (let i = 0; i < events.length; i++) {
-      const h = keyHash(events[i]!.source, events[i]!.id);
+      const h = keyHash(events[i]!.source, events[i]!.id, events[i]!.ceSource);
       hashes[i] = h;
       if (this.keys.add(h)) suspects.push(i);
     }
@@ -100,7 +100,7 @@ export class EventWriter {
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       if (inBatch) {
-        const k = `${e.source}\u0000${e.id}`;
+        const k = identity(e.source, ceSourceOf(e), e.id);
         if (known?.has(k) || inBatch.has(k)) {
           duplicates.push(i);
           continue;
@@ -109,12 +109,14 @@ export class EventWriter {
       }
       stored.push({
         source: e.source,
+        ceSource: ceSourceOf(e),
         id: e.id,
         type: e.type,
         subject: e.subject,
         time: e.time,
         data: e.data,
         receivedAt: e.receivedAt,
+        ceAttributes: e.ceAttributes ?? null,
         seq: seq++,
       });
       storedHashes.push(hashes[i]!);
@@ -135,11 +137,16 @@ export class EventWriter {
       const part = unique.slice(i, i + 1000);
       const rows = await this.query(
         this.connection,
-        `SELECT source, id FROM events WHERE key_hash IN (${part.map((_, j) => `$${j + 1}`).join(',')})`,
+        `SELECT source, ce_source, id FROM events WHERE key_hash IN (${part.map((_, j) => `$${j + 1}`).join(',')})`,
         part.map((h) => BigInt(h)),
       );
-      for (const r of rows) found.add(`${r.source}\u0000${r.id}`);
+      for (const r of rows) found.add(identity(r.source as string, r.ce_source as string, r.id as string));
     }
     return found;
   }
+}
+
+// An event's identity as one string: (source, CloudEvents source, id), NUL-separated (no stored text holds NUL).
+function identity(source: string, ceSource: string, id: string): string {
+  return `${source}\u0000${ceSource}\u0000${id}`;
 }

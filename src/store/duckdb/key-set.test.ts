@@ -23,3 +23,12 @@ describe('KeySet', () => {
     expect(keyHash('ab', 'c')).not.toBe(keyHash('a', 'bc'));
   });
 });
+
+describe('keyHash with a CloudEvents source', () => {
+  it('hashes a CloudEvents source equal to the source as none (rows stored before it keep their hash)', () => {
+    expect(keyHash('web', 'e-1', 'web')).toBe(keyHash('web', 'e-1'));
+    expect(keyHash('web', 'e-1', 'urn:x')).not.toBe(keyHash('web', 'e-1'));
+    expect(keyHash('web', 'e-1', 'urn:x')).not.toBe(keyHash('web', 'e-1', 'urn:y'));
+    expect(keyHash('web', 'b', 'a')).not.toBe(keyHash('web', 'a', 'b'));
+  });
+});

@@ -4,6 +4,9 @@ import type { DeleteOptions, DeleteResult, SqlClient } from '../store.js';
 import { monthEnd } from './month-partitions.js';
 import { postgresDialect } from './postgres-dialect.js';
 
+// event_keys holds '' for a CloudEvents source equal to the source (see the events migrations).
+const KEY_CE_SOURCE = "CASE WHEN ce_source = source THEN '' ELSE ce_source END";
+
 /**
  * Deletes the matching events and their exactly-once keys in one transaction, under the append lock (seqs
  * stay in order, and the highest one given out is recorded first). A month partition every event of which
@@ -48,7 +51,9 @@ export async function deletePgEvents(
           params,
         );
         if (kept.rows[0].k) continue;
-        await client.query(`DELETE FROM event_keys WHERE (source, id) IN (SELECT source, id FROM ${t})`);
+        await client.query(
+          `DELETE FROM event_keys WHERE (source, ce_source, id) IN (SELECT source, ${KEY_CE_SOURCE}, id FROM ${t})`,
+        );
         const n = await client.query(`SELECT count(*)::int AS n FROM ${t}`);
         deleted += n.rows[0].n as number;
         await client.query(`DROP TABLE ${t}`);
@@ -56,7 +61,7 @@ export async function deletePgEvents(
       }
     }
     await client.query(
-      `DELETE FROM event_keys WHERE (source, id) IN (SELECT source, id FROM events WHERE ${where.sql})`,
+      `DELETE FROM event_keys WHERE (source, ce_source, id) IN (SELECT source, ${KEY_CE_SOURCE}, id FROM events WHERE ${where.sql})`,
       params,
     );
     const res = await client.query(`DELETE FROM events WHERE ${where.sql}`, params);

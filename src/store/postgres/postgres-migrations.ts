@@ -3,7 +3,7 @@ import { TRY_CAST_TYPES } from './postgres-dialect.js';
 
 /**
  * PostgreSQL's events table, partitioned by month of event time. A primary key on a partitioned table must
- * include the partition key, so exactly-once on (source, id) lives in its own table, event_keys, which the
+ * include the partition key, so exactly-once on (source, ce_source, id) lives in its own table, event_keys, which the
  * append inserts into first (ON CONFLICT DO NOTHING) in the same statement. Partitions are created by the
  * append as months appear.
  */
@@ -54,5 +54,19 @@ export const POSTGRES_EVENT_MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: 'the highest seq ever given out, kept when events are deleted so no seq is given out twice',
     up: 'CREATE TABLE IF NOT EXISTS event_seq_floor (seq BIGINT NOT NULL)',
+  },
+  {
+    component: 'events',
+    version: 4,
+    name: 'the CloudEvents source as sent (old rows take their source name), in the exactly-once key; the other CloudEvents attributes',
+    // event_keys holds '' for a CloudEvents source equal to the source (nearly every event): the column is
+    // added without rewriting the keys, and the key index stays the size it was.
+    up: `ALTER TABLE event_keys ADD COLUMN IF NOT EXISTS ce_source TEXT NOT NULL DEFAULT '';
+         ALTER TABLE event_keys DROP CONSTRAINT IF EXISTS event_keys_pkey;
+         ALTER TABLE event_keys ADD PRIMARY KEY (source, ce_source, id);
+         ALTER TABLE events ADD COLUMN IF NOT EXISTS ce_source TEXT;
+         UPDATE events SET ce_source = source WHERE ce_source IS NULL;
+         ALTER TABLE events ALTER COLUMN ce_source SET NOT NULL;
+         ALTER TABLE events ADD COLUMN IF NOT EXISTS ce_attributes JSONB`,
   },
 ];

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { NewEvent, StoredEvent } from '../../core/event.js';
+import { ceSourceOf, type NewEvent, type StoredEvent } from '../../core/event.js';
 import { keyHash } from '../../core/key-hash.js';
 import { storable } from '../../core/storable.js';
 import type { EventFilter } from '../event-filter.js';
@@ -41,7 +41,7 @@ const APPEND_LOCK = 0x70616e6f;
 /**
  * The server-mode store. Appends COPY the batch into a temporary table and insert what is new in one
  * statement, under a transaction-scoped advisory lock so seqs become visible in order (a reader that has seen
- * seq N never later sees a smaller one appear). (source, id) is the primary key, so a retried event is stored
+ * seq N never later sees a smaller one appear). (source, ce_source, id) is the primary key, so a retried event is stored
  * once whatever process receives it.
  */
 export class PostgresStore implements Store {
@@ -144,7 +144,8 @@ export class PostgresStore implements Store {
       await client.query('BEGIN');
       await client.query(
         `CREATE TEMP TABLE IF NOT EXISTS pmx_staging (ord INTEGER, key_hash BIGINT, source TEXT, id TEXT, type TEXT,
-           subject TEXT, time TIMESTAMPTZ, received_at TIMESTAMPTZ, data JSONB) ON COMMIT DELETE ROWS`,
+           subject TEXT, time TIMESTAMPTZ, received_at TIMESTAMPTZ, data JSONB, ce_source TEXT, ce_attributes JSONB)
+           ON COMMIT DELETE ROWS`,
       );
       await pipeline(
         Readable.from(csvRows(events)),
@@ -153,30 +154,36 @@ export class PostgresStore implements Store {
       await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
       const res = await client.query(
         `WITH firsts AS (
-           SELECT DISTINCT ON (source, id) * FROM pmx_staging ORDER BY source, id, ord
+           SELECT DISTINCT ON (source, ce_source, id) *,
+                  CASE WHEN ce_source = source THEN '' ELSE ce_source END AS key_ce_source
+             FROM pmx_staging ORDER BY source, ce_source, id, ord
          ), keys AS (
-           INSERT INTO event_keys (source, id) SELECT source, id FROM firsts ON CONFLICT DO NOTHING RETURNING source, id
+           INSERT INTO event_keys (source, ce_source, id) SELECT source, key_ce_source, id FROM firsts
+             ON CONFLICT DO NOTHING RETURNING source, ce_source, id
          ), fresh AS (
-           SELECT f.* FROM firsts f JOIN keys k ON k.source = f.source AND k.id = f.id
+           SELECT f.* FROM firsts f
+             JOIN keys k ON k.source = f.source AND k.ce_source = f.key_ce_source AND k.id = f.id
          ), base AS (SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),
                                      coalesce((SELECT max(seq) FROM event_seq_floor), 0)) AS s)
-         INSERT INTO events (seq, key_hash, source, id, type, subject, time, received_at, data)
-         SELECT base.s + row_number() OVER (ORDER BY ord), key_hash, source, id, type, subject, time, received_at, data
+         INSERT INTO events (seq, key_hash, source, id, type, subject, time, received_at, data, ce_source, ce_attributes)
+         SELECT base.s + row_number() OVER (ORDER BY ord), key_hash, source, id, type, subject, time, received_at, data,
+                ce_source, ce_attributes
            FROM fresh, base
-         RETURNING seq, source, id`,
+         RETURNING seq, source, ce_source, id`,
       );
       await client.query('COMMIT');
       const seqOf = new Map<string, number>();
-      for (const r of res.rows as { seq: number; source: string; id: string }[])
-        seqOf.set(`${r.source}\u0000${r.id}`, r.seq);
+      for (const r of res.rows as { seq: number; source: string; ce_source: string; id: string }[])
+        seqOf.set(`${r.source}\u0000${r.ce_source}\u0000${r.id}`, r.seq);
       const stored: StoredEvent[] = [];
       const duplicates: number[] = [];
       events.forEach((e, i) => {
-        const k = `${e.source}\u0000${e.id}`;
+        const ceSource = ceSourceOf(e);
+        const k = `${e.source}\u0000${ceSource}\u0000${e.id}`;
         const seq = seqOf.get(k);
         if (seq === undefined) duplicates.push(i);
         else {
-          stored.push({ ...e, seq });
+          stored.push({ ...e, ceSource, ceAttributes: e.ceAttributes ?? null, seq });
           seqOf.delete(k); // a repeat later in the same batch is a duplicate
         }
       });
@@ -212,8 +219,9 @@ export class PostgresStore implements Store {
 
   async readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]> {
     const rows = await this.query(
-      `SELECT seq, source, id, type, subject, (extract(epoch FROM time) * 1000)::float8 AS t,
-              (extract(epoch FROM received_at) * 1000)::float8 AS r, data::text AS data
+      `SELECT seq, source, ce_source, id, type, subject, (extract(epoch FROM time) * 1000)::float8 AS t,
+              (extract(epoch FROM received_at) * 1000)::float8 AS r, data::text AS data,
+              ce_attributes::text AS ce_attributes
          FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [afterSeq, limit],
     );
@@ -226,6 +234,8 @@ export class PostgresStore implements Store {
       time: Math.round(r.t as number),
       receivedAt: Math.round(r.r as number),
       data: r.data as string,
+      ceSource: r.ce_source as string,
+      ceAttributes: r.ce_attributes as string | null,
     }));
   }
 
@@ -282,7 +292,7 @@ function* csvRows(events: readonly NewEvent[]): Generator<string> {
   let out = '';
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    out += `${i},${keyHash(e.source, e.id)},${q(e.source)},${q(e.id)},${q(e.type)},${e.subject === null ? '' : q(e.subject)},${new Date(e.time).toISOString()},${new Date(e.receivedAt).toISOString()},${q(e.data)}\n`;
+    out += `${i},${keyHash(e.source, e.id, e.ceSource)},${q(e.source)},${q(e.id)},${q(e.type)},${e.subject === null ? '' : q(e.subject)},${new Date(e.time).toISOString()},${new Date(e.receivedAt).toISOString()},${q(e.data)},${q(ceSourceOf(e))},${e.ceAttributes ? q(e.ceAttributes) : ''}\n`;
     if (out.length > 1 << 16) {
       yield out;
       out = '';
