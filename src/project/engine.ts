@@ -22,6 +22,21 @@ export class NotReadyError extends Error {
 }
 
 /**
+ * What changed in a projection's registry, told to the readers of this process as it commits: a fold moved a
+ * version's speed seq (with the keys of a latest projection it touched), or a build swapped a new version in.
+ */
+export type VersionChange =
+  | {
+      readonly kind: 'fold';
+      readonly name: string;
+      readonly version: string;
+      readonly speedSeq: number;
+      /** Key rows (key columns only) the fold wrote to a latest projection's speed table. */
+      readonly touched: readonly Record<string, unknown>[];
+    }
+  | { readonly kind: 'swap'; readonly name: string; readonly row: VersionRow };
+
+/**
  * The batch and speed layers. A rebuild computes a version's batch tables from every event up to a
  * watermark, folds what arrived meanwhile into its speed tables, and swaps it in with one registry update;
  * the version it replaces serves until that moment. A fold appends the partial rows of the events committed
@@ -31,6 +46,7 @@ export class ProjectionEngine {
   private readonly locks = new Map<string, Mutex>();
   private readonly dropLater = new Set<NodeJS.Timeout>();
   private builds = 0;
+  private readonly listeners = new Set<(change: VersionChange) => void>();
 
   constructor(
     readonly store: Store,
@@ -96,6 +112,12 @@ export class ProjectionEngine {
       await ensureHistory(this.store, plan);
       await saveHistory(tx, this.store, plan, where);
     }
+  }
+
+  /** Calls listener after every fold and swap this engine commits; answers a function that stops it. */
+  onChange(listener: (change: VersionChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   async close(): Promise<void> {
@@ -173,28 +195,55 @@ export class ProjectionEngine {
       ]);
     });
     if (previous) this.retire(previous);
+    const active: VersionRow = { ...row, status: 'active', speedSeq: Math.max(upTo, w) };
+    this.tell({ kind: 'swap', name: plan.name, row: active });
     this.logger.info({ projection: plan.name, version, watermark: w, ms: row.buildMs }, 'projection built');
-    return { ...row, status: 'active', speedSeq: Math.max(upTo, w) };
+    return active;
   }
 
   // The speed seq moves first and only from the value this fold read: when several workers fold at once (server
   // mode), one wins the row and the others find it moved and roll back, so no range is folded twice.
   private async foldVersion(plan: ProjectionPlan, v: VersionRow, upTo: number): Promise<void> {
     const tables = tablesOf(this.store, plan, v.version);
-    await this.store
+    // A latest projection's fold answers the keys it wrote, so a reader's cache drops exactly those.
+    const keys = plan.keyColumns.map((k) => this.store.dialect.quoteIdent(k)).join(', ');
+    const returning = this.listeners.size > 0 && keys !== '' ? ` RETURNING ${keys}` : '';
+    const touched = await this.store
       .transaction(async (tx) => {
         const moved = await tx.query(
           'UPDATE panoramix_projections SET speed_seq = $1 WHERE name = $2 AND version = $3 AND speed_seq = $4 RETURNING speed_seq',
           [upTo, plan.name, v.version, v.speedSeq],
         );
         if (moved.length === 0) throw new FoldRaced();
-        await tx.exec(`INSERT INTO ${tables.speed} ${plan.partialSql(v.speedSeq, upTo)}`);
+        const rows = await tx.query(
+          `INSERT INTO ${tables.speed} ${plan.partialSql(v.speedSeq, upTo)}${returning}`,
+        );
         for (const [i, pairs] of plan.pairs.entries())
           await tx.exec(`INSERT INTO ${tables.pairs[i]!.speed} ${pairs(v.speedSeq, upTo)}`);
+        return rows;
       })
       .catch((err: unknown) => {
         if (!(err instanceof FoldRaced) && !isConflict(err)) throw err;
+        return undefined;
       });
+    if (touched)
+      this.tell({
+        kind: 'fold',
+        name: plan.name,
+        version: v.version,
+        speedSeq: upTo,
+        touched: returning ? touched : [],
+      });
+  }
+
+  private tell(change: VersionChange): void {
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch (err) {
+        this.logger.error({ err, projection: change.name }, 'a projection change listener failed');
+      }
+    }
   }
 
   private retire(v: VersionRow): void {

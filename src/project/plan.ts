@@ -54,6 +54,11 @@ export interface ProjectionPlan {
    * on them, so a read that names every key merges two index lookups instead of scanning both tables.
    */
   readonly keyColumns: readonly string[];
+  /**
+   * How a latest projection picks each non-key column (none for the other shapes): the value of the greatest
+   * (latest) or least (first) (time, seq) among the partial rows, held beside it as `_t_NAME` and `_s_NAME`.
+   */
+  readonly picks: readonly { readonly name: string; readonly dir: 'latest' | 'first' }[];
 }
 
 /** Compiles a projection definition into its plan. */
@@ -77,6 +82,7 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
       subjectColumns: [],
       mergedSql: (t) => `SELECT * FROM ${t.batch}`,
       keyColumns: [],
+      picks: [],
     };
   }
   const q = (s: string) => d.quoteIdent(s);
@@ -124,6 +130,7 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
       hash,
       incremental: true,
       keyColumns: [],
+      picks: [],
       columns: [
         ...dims.map((x) => ({ name: x.name, type: x.type })),
         ...measures.map((m) => ({ name: m.name, type: m.type })),
@@ -181,6 +188,7 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
     hash,
     incremental: true,
     keyColumns: keys.map((k) => k.name),
+    picks: cols.map((c) => ({ name: c.name, dir: c.dir })),
     columns: [
       ...keys.map((k) => ({ name: k.name, type: k.type })),
       ...cols.map((c) => ({ name: c.name, type: c.type })),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Store } from '../store/store.js';
+import type { Row, Store } from '../store/store.js';
 import type { QueryConfig } from './config.js';
 import { isVersionOf, NotReadyError, type ProjectionEngine } from './engine.js';
 import type { OutputColumn } from './plan.js';
@@ -11,6 +11,7 @@ import type {
   ProjectionReader,
 } from './projection-reader.js';
 import { activeVersion, type VersionRow } from './registry.js';
+import { keyOf, ServingCache } from './serving-cache.js';
 
 /** A request error a reader can fix (unknown column, bad value, bad cursor): HTTP answers 400. */
 export class QueryError extends Error {
@@ -24,10 +25,17 @@ const MAX_LIMIT = 10_000;
 
 /** Reads projections (batch ∪ speed) and runs named queries, with bound parameters only. */
 export class ProjectionReaderImpl implements ProjectionReader {
+  /** In-memory versions and hot keys, only where no other process changes the store behind this one. */
+  private readonly cache: ServingCache | undefined;
+
   constructor(
     private readonly engine: ProjectionEngine,
     private readonly queries: Readonly<Record<string, QueryConfig>>,
-  ) {}
+  ) {
+    this.cache = engine.store.exclusive
+      ? new ServingCache(engine, (name) => engine.plans.get(name)?.keyColumns ?? [])
+      : undefined;
+  }
 
   names(): string[] {
     return [...this.engine.plans.keys()];
@@ -40,13 +48,25 @@ export class ProjectionReaderImpl implements ProjectionReader {
   /** The active version's row, or NotReadyError before the first build. */
   async version(name: string): Promise<VersionRow> {
     if (!this.engine.plans.has(name)) throw new QueryError(`no projection named ${name}`);
+    const kept = this.cache?.version(name);
+    if (kept) return kept;
+    const generation = this.cache?.generation(name) ?? 0;
     const v = await activeVersion(this.engine.store, name);
     if (!v) throw new NotReadyError(name);
+    this.cache?.keepVersion(v, generation);
     return v;
   }
 
   async read(name: string, query: ProjectionQuery = {}): Promise<ProjectionAnswer> {
     const v = await this.version(name);
+    const incremental = this.engine.plans.get(name)?.incremental ?? false;
+    const key = this.keyLookup(v, query);
+    if (key) {
+      const rows = await this.readKey(v, key);
+      // The version (and its speed seq) after the read: a fold that landed meanwhile is in the rows read.
+      const now = this.cache?.version(name) ?? v;
+      return { columns: v.columns, rows, freshness: freshness(now, incremental), nextCursor: null };
+    }
     const sql = await this.selectSql(v, query);
     const rows = await this.engine.store.query(sql.text, sql.params);
     const more = rows.length > sql.limit;
@@ -54,7 +74,7 @@ export class ProjectionReaderImpl implements ProjectionReader {
     return {
       columns: v.columns,
       rows,
-      freshness: freshness(v, this.engine.plans.get(name)?.incremental ?? false),
+      freshness: freshness(v, incremental),
       nextCursor: more ? encodeCursor(sql.offset + sql.limit, sql.fingerprint) : null,
     };
   }
@@ -96,6 +116,45 @@ export class ProjectionReaderImpl implements ProjectionReader {
     const offset = query.cursor ? decodeCursor(query.cursor, fingerprint) : 0;
     const text = `SELECT * FROM (${this.keyedMerge(v, query, known, bind) ?? v.mergedSql}) p${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${sort.length ? ` ORDER BY ${sort.join(', ')}` : ''} LIMIT ${bind(limit + 1)} OFFSET ${bind(offset)}`;
     return { text, params, limit, offset, fingerprint };
+  }
+
+  // The typed key values of a read that names every key of a latest projection by equality and nothing else:
+  // such a read answers at most one row, which readKey computes from two index lookups.
+  private keyLookup(v: VersionRow, query: ProjectionQuery): unknown[] | undefined {
+    const plan = this.engine.plans.get(v.name);
+    if (!plan || plan.keyColumns.length === 0 || !isVersionOf(v, plan) || query.cursor) return undefined;
+    const filters = query.filters ?? {};
+    if (Object.keys(filters).length !== plan.keyColumns.length) return undefined;
+    if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1)) return undefined;
+    const known = new Map(v.columns.map((c) => [c.name, c]));
+    const values: unknown[] = [];
+    for (const k of plan.keyColumns) {
+      const f = filters[k];
+      if (f?.length !== 1 || f[0]!.op !== 'eq') return undefined;
+      values.push(typed(f[0]!.value, known.get(k)));
+    }
+    return values;
+  }
+
+  // The merged row of one key: its batch row and speed rows, each found through the key index, combined by the
+  // same rule as the merged SQL (each column from the partial row with the greatest, or least, (time, seq)).
+  private async readKey(v: VersionRow, values: unknown[]): Promise<Row[]> {
+    const plan = this.engine.plans.get(v.name)!;
+    const key = keyOf(values);
+    const hit = this.cache?.rows(v.name, key);
+    if (hit) return hit;
+    const generation = this.cache?.generation(v.name) ?? 0;
+    const [batch, speed] = v.tables;
+    const where = plan.keyColumns
+      .map((k, i) => `${this.engine.store.dialect.quoteIdent(k)} = $${i + 1}`)
+      .join(' AND ');
+    const [b, s] = await Promise.all([
+      this.engine.store.query(`SELECT * FROM ${batch} WHERE ${where}`, values),
+      this.engine.store.query(`SELECT * FROM ${speed} WHERE ${where}`, values),
+    ]);
+    const rows = mergeLatest(plan.keyColumns, plan.picks, [...b, ...s]);
+    this.cache?.keepRows(v.name, v.version, key, rows, generation);
+    return rows;
   }
 
   // When every key of a latest projection is asked for by equality, each side of the merge is read through its
@@ -181,6 +240,43 @@ export class ProjectionReaderImpl implements ProjectionReader {
       nextCursor: null,
     };
   }
+}
+
+/** A latest projection's partial rows of one key, merged: what its merged SQL answers for that key. */
+function mergeLatest(
+  keys: readonly string[],
+  picks: readonly { readonly name: string; readonly dir: 'latest' | 'first' }[],
+  partials: readonly Row[],
+): Row[] {
+  const first = partials[0];
+  if (!first) return [];
+  const out: Row = {};
+  for (const k of keys) out[k] = first[k] ?? null;
+  for (const { name, dir } of picks) {
+    let best: Row | undefined;
+    for (const r of partials) {
+      if (r[`_t_${name}`] === null || r[`_t_${name}`] === undefined) continue;
+      if (!best) best = r;
+      else {
+        const c = order(r, best, name);
+        if (dir === 'latest' ? c > 0 : c < 0) best = r;
+      }
+    }
+    out[name] = best ? (best[name] ?? null) : null;
+  }
+  return [out];
+}
+
+// Compares two partial rows by (time, seq) of one column's pick.
+function order(a: Row, b: Row, name: string): number {
+  const at = instant(a[`_t_${name}`]);
+  const bt = instant(b[`_t_${name}`]);
+  if (at !== bt) return at < bt ? -1 : 1;
+  return Number(a[`_s_${name}`]) - Number(b[`_s_${name}`]);
+}
+
+function instant(v: unknown): number {
+  return v instanceof Date ? v.getTime() : Number(v);
 }
 
 function freshness(v: VersionRow, incremental: boolean): Freshness {

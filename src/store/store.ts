@@ -86,6 +86,12 @@ export interface DeleteOptions {
 /** The store port: the append-only event log plus SQL over it and over the projections' tables. */
 export interface Store extends SqlClient {
   readonly dialect: SqlDialect;
+  /**
+   * True when no other process can write this store while it is open (DuckDB holds its file's lock), so what
+   * this process last wrote is what is there: readers may then keep state in memory (the projection serving
+   * cache). False for a shared server, where other processes fold and swap versions.
+   */
+  readonly exclusive: boolean;
   /** Applies the migrations not yet applied, in (component, version) order, each in a transaction. */
   migrate(migrations: readonly Migration[]): Promise<void>;
   /** Durably appends events, exactly once per (source, id); resolves only after the commit. */

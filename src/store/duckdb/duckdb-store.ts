@@ -32,6 +32,7 @@ export interface DuckDbStoreOptions {
 /** The embedded store: one DuckDB file, one writer, exactly-once through an in-memory key set. */
 export class DuckDbStore implements Store {
   readonly dialect = duckdbDialect;
+  readonly exclusive = true;
   private readonly idle: DuckDBConnection[] = [];
   private readonly writer: EventWriter;
   // Readers pass it; a compaction closes it while it swaps the file under them.

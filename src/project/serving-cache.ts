@@ -1,0 +1,82 @@
+import type { Row } from '../store/store.js';
+import type { ProjectionEngine, VersionChange } from './engine.js';
+import type { VersionRow } from './registry.js';
+
+// Keyed answers kept per projection: at about 300 bytes a row, 100,000 keys hold some 30 MB.
+const HOT_KEYS_PER_PROJECTION = 100_000;
+
+/**
+ * What a process serving projections keeps in memory, for a store no other process writes (DuckDB): each
+ * projection's active version with its speed seq, and the answers of recently read keys of latest projections.
+ * The engine tells every fold and swap as it commits, so the state stays exact: a fold drops the keys it
+ * touched and moves the speed seq, a swap replaces the version and drops its keys. An answer read from the
+ * store while a change landed is not kept (the generation moved), so nothing older than the store is served.
+ */
+export class ServingCache {
+  private readonly versions = new Map<string, VersionRow>();
+  private readonly generations = new Map<string, number>();
+  private readonly hot = new Map<string, Map<string, Row[]>>();
+
+  constructor(
+    engine: ProjectionEngine,
+    private readonly keyColumns: (name: string) => readonly string[],
+  ) {
+    engine.onChange((c) => this.apply(c));
+  }
+
+  /** Bumps with every change of a projection: read it before a store read, pass it back to keep the answer. */
+  generation(name: string): number {
+    return this.generations.get(name) ?? 0;
+  }
+
+  version(name: string): VersionRow | undefined {
+    return this.versions.get(name);
+  }
+
+  keepVersion(row: VersionRow, generation: number): void {
+    if (this.generation(row.name) === generation) this.versions.set(row.name, row);
+  }
+
+  rows(name: string, key: string): Row[] | undefined {
+    const keys = this.hot.get(name);
+    const rows = keys?.get(key);
+    if (rows && keys) {
+      // Least recently used goes first: a Map iterates in insertion order, so a hit moves to the end.
+      keys.delete(key);
+      keys.set(key, rows);
+    }
+    return rows;
+  }
+
+  keepRows(name: string, version: string, key: string, rows: Row[], generation: number): void {
+    if (this.generation(name) !== generation || this.versions.get(name)?.version !== version) return;
+    let keys = this.hot.get(name);
+    if (!keys) {
+      keys = new Map();
+      this.hot.set(name, keys);
+    }
+    keys.set(key, rows);
+    if (keys.size > HOT_KEYS_PER_PROJECTION) keys.delete(keys.keys().next().value!);
+  }
+
+  private apply(c: VersionChange): void {
+    this.generations.set(c.name, this.generation(c.name) + 1);
+    if (c.kind === 'swap') {
+      this.versions.set(c.name, c.row);
+      this.hot.delete(c.name);
+      return;
+    }
+    const current = this.versions.get(c.name);
+    if (current?.version !== c.version) return;
+    this.versions.set(c.name, { ...current, speedSeq: c.speedSeq });
+    const keys = this.hot.get(c.name);
+    if (!keys) return;
+    const columns = this.keyColumns(c.name);
+    for (const row of c.touched) keys.delete(keyOf(columns.map((k) => row[k])));
+  }
+}
+
+/** The cache key of a latest projection's key values (timestamps by their instant). */
+export function keyOf(values: readonly unknown[]): string {
+  return JSON.stringify(values.map((v) => (v instanceof Date ? v.getTime() : v)));
+}
