@@ -23,6 +23,7 @@ import { describeWith } from './support/services.js';
 import { tempDir } from './support/temp.js';
 
 const TOKEN = 'rt_dashboard_test';
+const ADMIN = 'at_dashboard_admin';
 const MATCH_KEY = 'wk_dashboard_matching';
 const SHOTS = path.resolve(import.meta.dirname, '../test-output/screenshots');
 
@@ -45,6 +46,7 @@ describeWith('chromium', 'the dashboard in a real browser', (chromiumPath) => {
       .replace('path: ./data/panoramix.duckdb', `path: ${dir}/store.duckdb`)
       .replace('port: 8080', 'port: 0')
       .replace(/readTokens: .*/, `readTokens: [${TOKEN}]`)
+      .replace(/adminTokens: .*/, `adminTokens: [${ADMIN}]`)
       .replace('sources:\n', 'sources:\n  mars: {}\n')
       .concat(`\nlifecycles:${lifecycle}`)
       .concat(
@@ -100,11 +102,15 @@ describeWith('chromium', 'the dashboard in a real browser', (chromiumPath) => {
   async function open(
     route: string,
     waitFor: string,
-    options: { base?: string; viewport?: { width: number; height: number } } = {},
+    options: { base?: string; viewport?: { width: number; height: number }; token?: string } = {},
   ) {
     const page = await browser.newPage({ viewport: options.viewport ?? { width: 1280, height: 900 } });
     // Signed in before the first request, as a returning user is.
-    await page.addInitScript((t) => localStorage.setItem('panoramix.readToken', t), TOKEN);
+    await page.addInitScript((t) => localStorage.setItem('panoramix.readToken', t), options.token ?? TOKEN);
+    // Tokens stay out of URLs: every request the page makes is checked.
+    const urls: string[] = [];
+    page.on('request', (r) => urls.push(r.url()));
+    page.on('close', () => expect(urls.filter((u) => u.includes('token='))).toEqual([]));
     const errors: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
@@ -161,16 +167,46 @@ describeWith('chromium', 'the dashboard in a real browser', (chromiumPath) => {
     await page.close();
   });
 
-  it('running a report from the page produces a file', async () => {
-    const { page } = await open('reports', 'section.report[data-report=status] form.run');
+  it('running a report from the page (admin token) produces a file, downloaded with the token in a header', async () => {
+    const { page, errors } = await open('reports', 'section.report[data-report=status] form.run', {
+      token: ADMIN,
+    });
     const form = page.locator('section.report[data-report=status] form.run');
     await form.locator('input[name=offset]').fill('3h');
     await form.locator('button').click();
-    await page.waitForSelector('section.report[data-report=status] .result a[download]');
-    const href = await form.locator('.result a[download]').getAttribute('href');
-    const res = await fetch(`${base}${href}`);
-    expect(res.status).toBe(200);
-    expect((await res.text()).split('\n')[0]).toBe('status,orders');
+    const link = form.locator('.result a[data-download]');
+    await link.waitFor();
+    const href = await link.getAttribute('data-download');
+    // The file is not served to a URL alone any more: it needs the token, which the page sends in a header.
+    expect((await fetch(`${base}${href}`)).status).toBe(401);
+    const [file] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(file.suggestedFilename()).toMatch(/^status-.*\.csv$/);
+    const text = fs.readFileSync((await file.path())!, 'utf8');
+    expect(text.split('\n')[0]).toBe('status,orders');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a read token is not offered what it may not do: no run form, no replay', async () => {
+    const { page, errors } = await open('reports', 'section.report[data-report=status]');
+    expect(await page.locator('form.run').count()).toBe(0);
+    await page.goto(`${base}/#/quarantine`);
+    await page.waitForSelector('h1:text("Quarantine")');
+    expect(await page.locator('#replay').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a projection downloads as CSV through the page', async () => {
+    const { page, errors } = await open('projections?name=orders', 'a[data-download]');
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('a[data-download]', { hasText: 'CSV' }).click(),
+    ]);
+    const text = fs.readFileSync((await file.path())!, 'utf8');
+    expect(text.split('\n')[0]).toContain('order_id');
+    expect(text.split('\n').length).toBeGreaterThan(10);
+    expect(errors).toEqual([]);
     await page.close();
   });
 

@@ -6,6 +6,7 @@ import { type Receiver, startReceiver } from './support/receiver.js';
 import { tempDir } from './support/temp.js';
 
 const TOKEN = 'rt_destinations_test';
+const ADMIN = 'at_destinations_test';
 const KEY = 'wk_destinations_test';
 
 async function cli(args: string[]): Promise<{ code: number | string; out: string }> {
@@ -43,7 +44,7 @@ describe('destinations end to end (panoramix start, the CLI, the API)', () => {
     fs.writeFileSync(
       cfg,
       `store: { path: ./store.duckdb }
-server: { port: ${port}, readTokens: [${TOKEN}] }
+server: { port: ${port}, readTokens: [${TOKEN}], adminTokens: [${ADMIN}] }
 sources: { web: { writeKeys: [${KEY}] } }
 destinations:
   hook:
@@ -83,18 +84,23 @@ destinations:
 
     // The API needs a token; the CLI goes through it with --url.
     expect((await fetch(`${base}/v1/destinations`)).status).toBe(401);
-    const remote = ['--config', cfg, '--url', base, '--token', TOKEN];
-    const list = await cli(['destinations', 'list', ...remote, '--format', 'json']);
+    // Reading takes a read token; pausing, resuming and replaying the admin scope.
+    const reader = ['--config', cfg, '--url', base, '--token', TOKEN];
+    const remote = ['--config', cfg, '--url', base, '--token', ADMIN];
+    const list = await cli(['destinations', 'list', ...reader, '--format', 'json']);
     expect(list.code).toBe(0);
     expect(JSON.parse(list.out)).toEqual([
       expect.objectContaining({ name: 'hook', kind: 'webhook', lag_events: 0, dead_letters: 2, state: 'ok' }),
     ]);
-    const dead = await cli(['destinations', 'dead-letters', 'hook', ...remote, '--format', 'json']);
+    const dead = await cli(['destinations', 'dead-letters', 'hook', ...reader, '--format', 'json']);
     expect(JSON.parse(dead.out)).toEqual([
       expect.objectContaining({ id: 'bad', status: 422, response: 'bad sku' }),
       expect.objectContaining({ id: 'd', status: 422, response: 'bad sku' }),
     ]);
 
+    const refused = await cli(['destinations', 'pause', 'hook', ...reader]);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain('needs the admin scope');
     expect((await cli(['destinations', 'pause', 'hook', ...remote, '--reason', 'maintenance'])).code).toBe(0);
     expect((await post(['f'])).status).toBe(200);
     await new Promise((res) => setTimeout(res, 700));

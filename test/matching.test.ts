@@ -7,7 +7,17 @@ import { MatchBroker, queueNames } from '../src/match/broker.js';
 import { Matcher } from '../src/match/matcher.js';
 import type { Matching } from '../src/match/service.js';
 import type { Runtime } from '../src/runtime.js';
-import { engines, KEY, matchStep, open, PAY_HEADER, pay, paymentOf, scheme } from './support/matching.js';
+import {
+  ADMIN,
+  engines,
+  KEY,
+  matchStep,
+  open,
+  PAY_HEADER,
+  pay,
+  paymentOf,
+  scheme,
+} from './support/matching.js';
 import { tempDir } from './support/temp.js';
 
 for (const engine of engines())
@@ -178,13 +188,19 @@ for (const engine of engines())
         'amb-s2',
       ]);
       // Re-matching changes nothing: still a tie, never a guess.
-      const again = await post('/v1/match/rematch', JSON.stringify({ ids: [amb!.id] }), 'application/json');
+      const again = await post(
+        '/v1/match/rematch',
+        JSON.stringify({ ids: [amb!.id] }),
+        'application/json',
+        ADMIN,
+      );
       expect(again.json().pass.ambiguous).toBe(1);
       const s2 = await runtime.store.query("SELECT id FROM match_scheme_txs WHERE transaction_id = 'amb-s2'");
       const forced = await post(
         '/v1/match/force',
         JSON.stringify({ payment_id: amb!.id, scheme_transaction_id: Number(s2[0]!.id), by: 'alice' }),
         'application/json',
+        ADMIN,
       );
       expect(forced.statusCode, forced.body).toBe(201);
       const detail = (await app.inject({ url: `/v1/match/transactions/payment/${amb!.id}` })).json();
@@ -197,6 +213,7 @@ for (const engine of engines())
         '/v1/match/force',
         JSON.stringify({ payment_id: amb!.id, by: 'bob' }),
         'application/json',
+        ADMIN,
       );
       expect(twice.statusCode).toBe(409);
     });
@@ -329,10 +346,13 @@ for (const engine of engines())
           n: 2,
         }),
       );
+      // A pass changes what matching decided: the admin scope's, not the matching source's write key.
       expect((await post('/v1/match/pass', '', 'application/json', null)).statusCode).toBe(401);
       expect(
         (await post('/v1/match/pass', '', 'application/json', 'Bearer not-a-key-at-all')).statusCode,
-      ).toBe(401);
+      ).toBe(403);
+      expect((await post('/v1/match/pass', '', 'application/json', KEY)).statusCode).toBe(403);
+      expect((await post('/v1/match/pass', '', 'application/json', ADMIN)).statusCode).toBe(200);
       const unknown = await post('/v1/match/import/payment/nobody?name=x.csv', `${PAY_HEADER}\n`, 'text/csv');
       expect(unknown.statusCode).toBe(404);
       expect(unknown.json().error).toContain('nobody is not a payment provider');

@@ -7,7 +7,15 @@ export function createLogger(level = process.env.PANORAMIX_LOG_LEVEL ?? 'info'):
       level,
       base: { pid: process.pid },
       redact: {
-        paths: ['req.headers.authorization', '*.writeKeys', '*.readTokens', '*.password', 'url'],
+        paths: [
+          'req.headers.authorization',
+          '*.writeKeys',
+          '*.readTokens',
+          '*.adminTokens',
+          '*.metricsToken',
+          '*.password',
+          'url',
+        ],
         censor: '[redacted]',
       },
     },

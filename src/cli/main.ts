@@ -13,6 +13,7 @@ import { reportCommand } from './commands/report.js';
 import { batchCommand, serveCommand, workCommand } from './commands/serve.js';
 import { sqlCommand } from './commands/sql.js';
 import { startCommand } from './commands/start.js';
+import { tokenCommand } from './commands/token.js';
 
 /** Every command, one file each; features add one line here. */
 const COMMANDS = [
@@ -29,6 +30,7 @@ const COMMANDS = [
   lakeCommand,
   matchCommand,
   destinationsCommand,
+  tokenCommand,
   serveCommand,
   workCommand,
   batchCommand,

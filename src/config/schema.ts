@@ -7,6 +7,7 @@ import { projectionsSchema, queriesSchema } from '../project/config.js';
 import { reportsSchema } from '../report/config.js';
 import { retentionSchema } from '../retention/config.js';
 import { schemasSchema } from '../schemas/config.js';
+import { adminTokenSchema, readTokenSchema, tokenValue } from './access.js';
 import { parseByteSize } from './byte-size.js';
 
 const name = z
@@ -126,7 +127,14 @@ export const serverSchema = z
     /** Most events written in one commit. */
     maxCommitBatch: z.number().int().positive().default(20_000),
     /** Tokens that may read (projections, queries, reports, events). Empty: reads are open, with a warning. */
-    readTokens: z.array(z.string().min(8, 'a read token must be at least 8 characters')).default([]),
+    readTokens: z.array(readTokenSchema).default([]),
+    /**
+     * Tokens that may change state (rebuilds, report runs, quarantine replay and discard, matching changes).
+     * Empty: such requests are refused once any read token is set, and open only when no token is set at all.
+     */
+    adminTokens: z.array(adminTokenSchema).default([]),
+    /** A token that /metrics, /status and /api/q/stats then require (an admin token also does). Unset: open. */
+    metricsToken: tokenValue.optional(),
     /** Web pages that may send events from a browser (CORS on the ingest routes): origins, or "*" for any. */
     corsOrigins: z
       .array(

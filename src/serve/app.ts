@@ -1,5 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Runtime } from '../runtime.js';
+import { Credentials } from './access/credentials.js';
+import { accessRoutes } from './access/routes.js';
+import { enforceScopes } from './access/scopes.js';
 import { allowBrowserIngest } from './cors.js';
 import { decodeRequestBodies } from './request-encoding.js';
 import type { RoutePlugin } from './route-plugin.js';
@@ -61,6 +64,10 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
+  // Before any route: every route must declare its scope, and the scopes are enforced in one hook.
+  const credentials = new Credentials(runtime.config.server);
+  enforceScopes(app, credentials);
+  accessRoutes(app, credentials);
   // Before the routes, so its hook applies to them.
   allowBrowserIngest(app, runtime.config.server.corsOrigins, [
     '/v1/events',
@@ -71,6 +78,10 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
   // Said once at start, where it can be seen, because an open read API is a choice that should not go unnoticed.
   if (runtime.config.server.readTokens.length === 0)
     runtime.logger.warn('server.readTokens is empty: anyone who can reach the server can read its data');
+  if (credentials.adminOpen)
+    runtime.logger.warn(
+      'no read or admin token is configured: anyone can rebuild, run reports, replay and discard',
+    );
   for (const feature of FEATURES) await feature(app, runtime);
   return app;
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { scoped } from './access/scopes.js';
 
 /**
  * CORS for the routes a browser sends events to (Segment's analytics.js, a page's own fetch). Write keys in a
@@ -30,7 +31,7 @@ export function allowBrowserIngest(
     done();
   });
   for (const path of paths) {
-    app.options(path, async (req, reply) => {
+    app.options(path, scoped('open'), async (req, reply) => {
       if (!headers(req, reply))
         return reply.code(403).send({
           error: `origin ${req.headers.origin ?? '(none)'} may not send events here (server.corsOrigins)`,

@@ -9,7 +9,10 @@ import { serviceUrl } from './services.js';
 
 // What the matching tests share: a project with a matching section, its stores, and transaction rows.
 export const KEY = 'Bearer wk_match_test_key';
+/** Passes, re-match, force-match, export retries and deletions take the admin scope. */
+export const ADMIN = 'Bearer at_match_test_admin';
 export const MATCHING = (extra = '') => `
+server: { adminTokens: [at_match_test_admin] }
 sources:
   matching: { writeKeys: [wk_match_test_key] }
 matching:

@@ -1,5 +1,5 @@
 import './style.css';
-import { NeedsToken, NotEnabled, setToken } from './api.js';
+import { download, forgetAccess, NeedsToken, NotEnabled, setToken } from './api.js';
 import { eventsPage } from './pages/events.js';
 import { lakePage } from './pages/lake.js';
 import { lifecyclesPage } from './pages/lifecycles.js';
@@ -51,18 +51,28 @@ async function render(): Promise<void> {
 }
 
 function login(el: HTMLElement, reason: string): void {
-  el.innerHTML = `<h1>Sign in</h1><p>${esc(reason)}. Paste a read token (server.readTokens in panoramix.yaml).</p>
-    <form id="login" class="row"><input name="token" type="password" autocomplete="current-password" placeholder="rt_…" aria-label="read token" required />
+  el.innerHTML = `<h1>Sign in</h1><p>${esc(reason)}. Paste a read token (server.readTokens in panoramix.yaml), or an admin token to also run reports and replay.</p>
+    <form id="login" class="row"><input name="token" type="password" autocomplete="current-password" placeholder="rt_… or at_…" aria-label="token" required />
     <button>Sign in</button></form>`;
   el.querySelector('form')!.addEventListener('submit', (e) => {
     e.preventDefault();
     setToken(String(new FormData(e.target as HTMLFormElement).get('token') ?? ''));
+    forgetAccess();
     void render();
   });
 }
 
 // Rows that link somewhere navigate on click (tables are rebuilt often, so the listener sits on the page).
 document.addEventListener('click', (e) => {
+  // Download links are fetched with the token in the header, never with it in the URL.
+  const link = (e.target as HTMLElement).closest<HTMLElement>('[data-download]');
+  if (link) {
+    e.preventDefault();
+    download(link.dataset.download!).catch((err: unknown) =>
+      alert(`Download failed: ${(err as Error).message}`),
+    );
+    return;
+  }
   const row = (e.target as HTMLElement).closest('tr[data-href]');
   if (row) location.hash = row.getAttribute('data-href')!;
 });

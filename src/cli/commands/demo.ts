@@ -38,14 +38,16 @@ export function demoCommand(): Command {
       for (let i = 0; i < events.length; i += 5000)
         stored += (await runtime.committer.submit(events.slice(i, i + 5000))).stored.length;
       const key = runtime.config.sources.orders?.writeKeys[0] ?? '';
-      const token = runtime.config.server.readTokens[0] ?? '';
+      const token = runtime.config.server.readTokens[0]?.token ?? '';
+      const admin = runtime.config.server.adminTokens[0]?.token ?? '';
       process.stdout.write(
         [
           '',
           `Panoramix demo: ${stored} new order events stored (${events.length - stored} were already there).`,
-          `  dashboard  ${address}/`,
+          `  dashboard  ${address}/  (sign in with ${token} to read, ${admin} to also run and rebuild)`,
           `  status     curl -s ${address}/status`,
           `  events     curl -s -H 'authorization: Bearer ${token}' '${address}/v1/events?type=order_fulfilled&limit=3'`,
+          `  admin      curl -s -X POST -H 'authorization: Bearer ${admin}' ${address}/v1/projections/orders/rebuild`,
           `  send one   curl -s -X POST ${address}/v1/events -H 'authorization: Bearer ${key}' -H 'content-type: application/json' \\`,
           `               -d '{"id":"evt-demo-1","type":"order_accepted","timestamp":"${new Date().toISOString()}","aggregate_id":"order-42-1","data":{}}'`,
           'Stop with Ctrl-C (the queue is drained first).',

@@ -21,7 +21,11 @@ export function destinationsCommand(): Command {
         '--url <url>',
         'a running server to ask (e.g. http://127.0.0.1:8080); default: the store directly',
       )
-      .option('--token <token>', 'read token for --url', process.env.PANORAMIX_READ_TOKEN);
+      .option(
+        '--token <token>',
+        'token for --url: a read token lists, an admin token also pauses, resumes and replays',
+        process.env.PANORAMIX_ADMIN_TOKEN ?? process.env.PANORAMIX_READ_TOKEN,
+      );
   common(
     cmd.command('list').description('each destination: cursor, lag, state, dead letters, replay progress'),
   )

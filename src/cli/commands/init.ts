@@ -1,23 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Command } from 'commander';
+import { hashToken } from '../../serve/access/credentials.js';
 import { fail } from '../project.js';
 
 /** `panoramix init`: writes a commented starter panoramix.yaml with fresh keys. */
 export function initCommand(): Command {
   return new Command('init')
-    .description('write a commented starter panoramix.yaml (with a fresh write key and read token)')
+    .description(
+      'write a commented starter panoramix.yaml (with a fresh write key, read token and admin token)',
+    )
     .option('-o, --out <file>', 'where to write it', 'panoramix.yaml')
     .option('--force', 'overwrite an existing file')
     .action((opts: { out: string; force?: boolean }) => {
       if (fs.existsSync(opts.out) && !opts.force) fail(`${opts.out} exists; pass --force to overwrite it`);
-      fs.writeFileSync(opts.out, starterConfig());
-      process.stdout.write(`wrote ${opts.out}; start with: npx panoramix start --config ${opts.out}\n`);
+      const admin = `at_${randomBytes(24).toString('base64url')}`;
+      fs.writeFileSync(opts.out, starterConfig(admin));
+      // The file holds only the admin token's digest: this is the one time the token itself is shown.
+      process.stdout.write(
+        `wrote ${opts.out}; start with: npx panoramix start --config ${opts.out}\n` +
+          `admin token (shown once; ${opts.out} keeps only its sha256): ${admin}\n`,
+      );
     });
 }
 
 /** The starter project file: every section commented, safe defaults, secrets generated. */
-export function starterConfig(): string {
+export function starterConfig(adminToken: string): string {
   const key = `wk_${randomBytes(18).toString('base64url')}`;
   const token = `rt_${randomBytes(18).toString('base64url')}`;
   return `# panoramix.yaml: one project. Relative paths resolve against this file's folder.
@@ -40,6 +48,11 @@ server:
   # Tokens that may read projections, queries, reports and events (Authorization: Bearer TOKEN).
   readTokens:
     - ${token}
+  # Tokens that may change state: rebuilds, report runs, quarantine replay and discard, matching changes.
+  # Given as sha256:<digest> (panoramix token hash TOKEN), the file holds no secret.
+  adminTokens:
+    - ${hashToken(adminToken)}
+  # metricsToken: mt_…       # set: /metrics, /status and /api/q/stats need it (or an admin token)
   # Web pages that may send events from a browser (analytics.js, fetch): their origins, or "*" for any.
   # corsOrigins: [https://shop.example.com]
 

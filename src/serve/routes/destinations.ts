@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { UnknownDestination } from '../../destinations/admin.js';
 import { replayFromOf } from '../../destinations/replay-from.js';
 import { destinationsOf } from '../../destinations/service.js';
-import { requireReadToken } from '../read-auth.js';
+import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 type Named = FastifyRequest<{ Params: { name: string } }>;
@@ -13,8 +13,9 @@ type Named = FastifyRequest<{ Params: { name: string } }>;
  */
 export const destinationRoutes: RoutePlugin = (app, runtime) => {
   if (Object.keys(runtime.config.destinations).length === 0) return;
-  // Changes need an operator's token; until routes have an admin scope, that is a read token.
-  const guard = { preHandler: requireReadToken(runtime) };
+  const guard = scoped('read');
+  // Pausing, resuming and replaying change what is delivered: the admin scope's.
+  const change = scoped('admin');
   const admin = async () => (await destinationsOf(runtime))!;
 
   app.get('/v1/destinations', guard, async () => ({ destinations: await (await admin()).admin.list() }));
@@ -26,7 +27,7 @@ export const destinationRoutes: RoutePlugin = (app, runtime) => {
       return { deadLetters: await (await admin()).admin.deadLetters(req.params.name, limit) };
     }),
   );
-  app.post('/v1/destinations/:name/pause', guard, (req: Named, reply) =>
+  app.post('/v1/destinations/:name/pause', change, (req: Named, reply) =>
     answer(reply, async () => {
       const d = await admin();
       const reason = bodyOf(req).reason;
@@ -35,7 +36,7 @@ export const destinationRoutes: RoutePlugin = (app, runtime) => {
       return state;
     }),
   );
-  app.post('/v1/destinations/:name/resume', guard, (req: Named, reply) =>
+  app.post('/v1/destinations/:name/resume', change, (req: Named, reply) =>
     answer(reply, async () => {
       const d = await admin();
       const state = await d.admin.resume(req.params.name);
@@ -43,7 +44,7 @@ export const destinationRoutes: RoutePlugin = (app, runtime) => {
       return state;
     }),
   );
-  app.post('/v1/destinations/:name/replay', guard, (req: Named, reply) =>
+  app.post('/v1/destinations/:name/replay', change, (req: Named, reply) =>
     answer(reply, async () => {
       const from = replayFromOf({ ...(req.query as object), ...bodyOf(req) });
       if (typeof from === 'string') return reply.code(400).send({ error: from });

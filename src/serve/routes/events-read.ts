@@ -1,4 +1,4 @@
-import { requireReadToken } from '../read-auth.js';
+import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 /**
@@ -6,7 +6,7 @@ import type { RoutePlugin } from '../route-plugin.js';
  * seq, newest first.
  */
 export const eventReadRoutes: RoutePlugin = (app, runtime) => {
-  app.get('/v1/events', { preHandler: requireReadToken(runtime) }, async (req, reply) => {
+  app.get('/v1/events', scoped('read'), async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     const where: string[] = [];
     const params: unknown[] = [];

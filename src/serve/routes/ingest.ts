@@ -1,11 +1,12 @@
 import type { FastifyReply } from 'fastify';
 import { bodyKind, parseBody, SUPPORTED_CONTENT_TYPES } from '../../collect/body.js';
 import type { IngestOutcome } from '../../collect/ingest.js';
+import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 /** POST /v1/events: CloudEvents (one, array, batch) or NDJSON, answered after the events are durable. */
 export const ingestRoutes: RoutePlugin = (app, runtime) => {
-  app.post('/v1/events', async (req, reply) => {
+  app.post('/v1/events', scoped('ingest'), async (req, reply) => {
     const caller = runtime.keys.identify(req.headers.authorization);
     if (caller.kind === 'invalid')
       return reply.code(401).send({ error: 'the write key is not valid for any source' });

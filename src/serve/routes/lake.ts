@@ -1,12 +1,12 @@
 import { LAKE_MIGRATIONS } from '../../lake/extract-load.js';
-import { requireReadToken } from '../read-auth.js';
+import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 /** GET /v1/lake: the lake's tables and its recent runs with the partitions each wrote (404 without a lake). */
 export const lakeRoutes: RoutePlugin = (app, runtime) => {
   const lake = runtime.config.lake;
   if (!lake) return;
-  app.get('/v1/lake', { preHandler: requireReadToken(runtime) }, async () => {
+  app.get('/v1/lake', scoped('read'), async () => {
     await runtime.store.migrate(LAKE_MIGRATIONS);
     const runs = await runtime.store.query(
       'SELECT * FROM panoramix_lake_runs ORDER BY started_at DESC LIMIT 20',

@@ -4,14 +4,14 @@ import { MARS_STAGES, messagesGenerator } from '../../generate/messages.js';
 import { fromMars } from '../../lifecycle/mars.js';
 import { lifecycleTrackers } from '../../lifecycle/service.js';
 import { LifecycleError, type MessageFilter } from '../../lifecycle/tracker.js';
-import { requireReadToken } from '../read-auth.js';
+import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 import { sendOutcome } from './ingest.js';
 
 /** Mars-compatible intake (POST /api/event, /api/event/bulk) and the lifecycle API under /v1/lifecycles. */
 export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
   const trackers = await lifecycleTrackers(runtime);
-  const guard = { preHandler: requireReadToken(runtime) };
+  const guard = scoped('read');
 
   const intake = async (items: BodyItem[], authorization: string | undefined) => {
     const caller = runtime.keys.identify(authorization);
@@ -24,12 +24,12 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
     );
     return runtime.ingest.handle(withSource, caller, fromMars);
   };
-  app.post('/api/event', async (req, reply) => {
+  app.post('/api/event', scoped('ingest'), async (req, reply) => {
     const items = parseBody((req.body as Buffer | undefined) ?? Buffer.alloc(0), 'single', 1);
     if (!Array.isArray(items)) return reply.code(items.status).send({ error: items.error });
     return sendOutcome(reply, await intake(items, req.headers.authorization));
   });
-  app.post('/api/event/bulk', async (req, reply) => {
+  app.post('/api/event/bulk', scoped('ingest'), async (req, reply) => {
     const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
     if (bodyKind(req.headers['content-type']) === 'ndjson') {
       // One Mars event per line also works here (what `panoramix replay --path /api/event/bulk` sends).
@@ -58,7 +58,7 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
   // Mars's test-traffic endpoint: a few generated messages (some losing a stage) through the normal intake.
   const traffic = [...trackers.values()].find((t) => t.def.testTraffic.enabled);
   if (traffic) {
-    app.all('/api/create_event', async (req, reply) => {
+    app.all('/api/create_event', scoped('ingest'), async (req, reply) => {
       const seed = Math.floor(Math.random() * 2 ** 31);
       const stages = traffic.def.stages;
       const items: BodyItem[] = [];
@@ -191,7 +191,7 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
   app.get<{ Params: { name: string } }>('/v1/lifecycles/:name/apps', guard, async (req) => ({
     apps: await tracker(req.params.name).apps(),
   }));
-  app.post<{ Params: { name: string } }>('/v1/lifecycles/:name/rebuild', guard, async (req) => {
+  app.post<{ Params: { name: string } }>('/v1/lifecycles/:name/rebuild', scoped('admin'), async (req) => {
     const t = tracker(req.params.name);
     await t.rebuild();
     return { name: t.name, foldedSeq: await t.foldedSeq() };

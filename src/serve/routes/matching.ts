@@ -5,24 +5,25 @@ import { STATUSES } from '../../match/queries.js';
 import { type Matching, matchingOf } from '../../match/service.js';
 import { SIDES, type Side } from '../../match/transaction.js';
 import type { Runtime } from '../../runtime.js';
-import { requireReadToken } from '../read-auth.js';
+import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 /**
  * The matching API under /v1/match: reference data, imports (CSV, JSON or NDJSON bodies), counts and lists,
  * one transaction's match or candidates, re-match, force-match, export retries. Reads take a read token;
- * changes take a write key of the matching source (matching.source).
+ * reference data and imports take a write key of the matching source (matching.source); passes, re-match,
+ * force-match, export retries and deletions take an admin token.
  */
 export const matchingRoutes: RoutePlugin = async (root, runtime) => {
   const m = await matchingOf(runtime);
   if (!m) {
     const message = 'matching is not configured (add a matching: section to panoramix.yaml)';
     // The summary says so plainly (the dashboard asks it first); everything else is not there.
-    root.get('/v1/match/summary', { preHandler: requireReadToken(runtime) }, async () => ({
+    root.get('/v1/match/summary', scoped('read'), async () => ({
       configured: false,
       message,
     }));
-    root.all('/v1/match/*', async (_req, reply) => reply.code(404).send({ error: message }));
+    root.all('/v1/match/*', scoped('open'), async (_req, reply) => reply.code(404).send({ error: message }));
     return;
   }
   // A scope of its own, so its error handler (reference and match errors in words) stays here.
@@ -30,8 +31,11 @@ export const matchingRoutes: RoutePlugin = async (root, runtime) => {
 };
 
 function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
-  const read = { preHandler: requireReadToken(runtime) };
-  const write = { preHandler: requireWriteKey(runtime, m.config.source) };
+  const read = scoped('read');
+  // Feeding matching (reference data, imports) takes the matching source's write key, as ingest does.
+  const write = { ...scoped('ingest'), preHandler: requireWriteKey(runtime, m.config.source) };
+  // Changing what matching decided (passes, re-match, force-match, export retries, deletions) is admin's.
+  const admin = scoped('admin');
   const body = (req: FastifyRequest) =>
     ((req.body as Buffer | undefined) ?? Buffer.alloc(0)).toString('utf8');
   const json = (req: FastifyRequest): Record<string, unknown> => {
@@ -71,7 +75,7 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
       );
       return reply.code(201).send({ slug: b.slug });
     });
-    app.delete(`${path}/:slug`, write, async (req, reply) => {
+    app.delete(`${path}/:slug`, admin, async (req, reply) => {
       const { slug } = req.params as { slug: string };
       return (await m.reference.removeOwner(kind, slug))
         ? reply.code(204).send()
@@ -96,7 +100,7 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
         : await m.reference.addMerchants(merchantRows(body(req)));
     return reply.code(201).send({ added });
   });
-  app.delete('/v1/match/merchants/:provider/:idType/:identifier', write, async (req, reply) => {
+  app.delete('/v1/match/merchants/:provider/:idType/:identifier', admin, async (req, reply) => {
     const p = req.params as { provider: string; idType: string; identifier: string };
     return (await m.reference.removeMerchant(p.identifier, p.idType, p.provider))
       ? reply.code(204).send()
@@ -184,8 +188,8 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
   });
 
   // Changes.
-  app.post('/v1/match/pass', write, async () => m.matcher.pass());
-  app.post('/v1/match/rematch', write, async (req) => {
+  app.post('/v1/match/pass', admin, async () => m.matcher.pass());
+  app.post('/v1/match/rematch', admin, async (req) => {
     const b = json(req);
     const ids = Array.isArray(b.ids) ? b.ids.map(Number) : [];
     if (ids.length === 0 || ids.some((i) => !Number.isInteger(i)))
@@ -194,7 +198,7 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
     const pass = await m.matcher.pass();
     return { rematched: n, pass };
   });
-  app.post('/v1/match/force', write, async (req, reply) => {
+  app.post('/v1/match/force', admin, async (req, reply) => {
     const b = json(req);
     const paymentId = Number(b.payment_id);
     const schemeId =
@@ -208,11 +212,11 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
           statusCode: 400,
         },
       );
-    const by = typeof b.by === 'string' && b.by ? b.by : 'api';
+    const by = typeof b.by === 'string' && b.by ? b.by : req.principal.name;
     const id = await m.matcher.forceMatch(paymentId, schemeId, by);
     return reply.code(201).send({ matched_transaction_id: id });
   });
-  app.post('/v1/match/exports/retry', write, async (req) => {
+  app.post('/v1/match/exports/retry', admin, async (req) => {
     const b = json(req);
     const ids = Array.isArray(b.ids) ? b.ids.map(Number).filter(Number.isInteger) : undefined;
     return { retried: await m.exporter.retry(ids) };

@@ -7,18 +7,18 @@ import { NotReadyError } from '../../project/engine.js';
 import type { ColumnFilter, ProjectionAnswer, ProjectionQuery } from '../../project/projection-reader.js';
 import { type ProjectionReaderImpl, QueryError } from '../../project/reader.js';
 import { projectionEngine } from '../../project/service.js';
-import { requireReadToken } from '../read-auth.js';
+import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 const FORMATS = ['json', 'ndjson', 'csv', 'parquet'] as const;
 type Format = (typeof FORMATS)[number];
-const RESERVED = new Set(['sort', 'limit', 'cursor', 'format', 'token']);
+const RESERVED = new Set(['sort', 'limit', 'cursor', 'format']);
 
 /** GET /v1/projections[/NAME], POST /v1/projections/NAME/rebuild, GET /v1/queries[/NAME]: reads with freshness. */
 export const projectionRoutes: RoutePlugin = async (app, runtime) => {
   const engine = await projectionEngine(runtime);
   const reader = runtime.projections as ProjectionReaderImpl;
-  const guard = { preHandler: requireReadToken(runtime) };
+  const guard = scoped('read');
 
   app.get('/v1/projections', guard, async () => {
     const list = [];
@@ -67,18 +67,21 @@ export const projectionRoutes: RoutePlugin = async (app, runtime) => {
     });
   });
 
-  app.post<{ Params: { name: string } }>('/v1/projections/:name/rebuild', guard, async (req, reply) => {
-    if (!engine.plans.has(req.params.name))
-      return reply.code(404).send({ error: `no projection named ${req.params.name}` });
-    const v = await engine.rebuild(req.params.name);
-    return { name: v.name, version: v.version, watermark: v.watermark, buildMs: v.buildMs };
-  });
+  app.post<{ Params: { name: string } }>(
+    '/v1/projections/:name/rebuild',
+    scoped('admin'),
+    async (req, reply) => {
+      if (!engine.plans.has(req.params.name))
+        return reply.code(404).send({ error: `no projection named ${req.params.name}` });
+      const v = await engine.rebuild(req.params.name);
+      return { name: v.name, version: v.version, watermark: v.watermark, buildMs: v.buildMs };
+    },
+  );
 
   app.get<{ Params: { name: string } }>('/v1/queries/:name', guard, async (req, reply) => {
     const q = { ...(req.query as Record<string, string | undefined>) };
     const format = q.format;
     delete q.format;
-    delete q.token;
     return answer(reply, req.headers.accept, format, async (f) => {
       if (f === 'parquet') throw new QueryError('named queries answer json, ndjson or csv');
       return { answer: await reader.runQuery(req.params.name, q) };

@@ -1,12 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import type { QuarantineFilter } from '../../quarantine/quarantine.js';
 import { replayQuarantine } from '../../quarantine/replay.js';
-import { requireReadToken } from '../read-auth.js';
+import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 /** GET /v1/quarantine[/ID], POST /v1/quarantine/replay and /discard: what could not be accepted, and what to do with it. */
 export const quarantineRoutes: RoutePlugin = (app, runtime) => {
-  const guard = { preHandler: requireReadToken(runtime) };
+  const guard = scoped('read');
   app.get('/v1/quarantine', guard, async (req, reply) => {
     const f = filterOf(req);
     if (typeof f === 'string') return reply.code(400).send({ error: f });
@@ -16,12 +16,12 @@ export const quarantineRoutes: RoutePlugin = (app, runtime) => {
     const item = await runtime.quarantine.get(req.params.id);
     return item ?? reply.code(404).send({ error: `nothing quarantined under ${req.params.id}` });
   });
-  app.post('/v1/quarantine/replay', guard, async (req, reply) => {
+  app.post('/v1/quarantine/replay', scoped('admin'), async (req, reply) => {
     const f = filterOf(req);
     if (typeof f === 'string') return reply.code(400).send({ error: f });
     return replayQuarantine(runtime, f);
   });
-  app.post('/v1/quarantine/discard', guard, async (req, reply) => {
+  app.post('/v1/quarantine/discard', scoped('admin'), async (req, reply) => {
     const f = filterOf(req);
     if (typeof f === 'string') return reply.code(400).send({ error: f });
     if (!f.source && !f.reason && !f.type && !f.ids?.length) {

@@ -3,12 +3,12 @@ import path from 'node:path';
 import { BUILTIN_REPORTS } from '../../report/builtin.js';
 import { getRun, listRuns } from '../../report/runs.js';
 import { reportRunner, reportScheduler } from '../../report/service.js';
-import { requireReadToken } from '../read-auth.js';
+import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 /** GET /v1/reports, runs, file downloads, and POST to run one now with parameters. */
 export const reportRoutes: RoutePlugin = (app, runtime) => {
-  const guard = { preHandler: requireReadToken(runtime) };
+  const guard = scoped('read');
   const runner = reportRunner(runtime);
 
   app.get('/v1/reports', guard, async () => {
@@ -77,7 +77,7 @@ export const reportRoutes: RoutePlugin = (app, runtime) => {
     },
   );
 
-  app.post<{ Params: { name: string } }>('/v1/reports/:name/run', guard, async (req, reply) => {
+  app.post<{ Params: { name: string } }>('/v1/reports/:name/run', scoped('admin'), async (req, reply) => {
     if (!runtime.config.reports[req.params.name])
       return reply.code(404).send({ error: `no report named ${req.params.name}` });
     let body: Record<string, unknown> = {};

@@ -1,6 +1,7 @@
 import type { BodyItem } from '../../collect/body.js';
 import { bodyKind, parseBody } from '../../collect/body.js';
 import { fromSegment, SEGMENT_CALLS, type SegmentCall } from '../../collect/segment.js';
+import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 /**
@@ -61,7 +62,7 @@ export const segmentRoutes: RoutePlugin = (app, runtime) => {
     };
   };
   for (const [path, call] of SEGMENT_PATHS) {
-    app.post(path, async (req, reply) => {
+    app.post(path, scoped('ingest'), async (req, reply) => {
       if (!isSegmentJson(req.headers['content-type'])) {
         return reply.code(415).send({
           success: false,

@@ -1,10 +1,11 @@
 import { ingestionLag } from '../../collect/ingestion-lag.js';
 import type { Runtime } from '../../runtime.js';
+import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 /** GET /status (health), GET /api/q/stats (the queue, as Mars had it), GET /metrics (Prometheus). */
 export const statusRoutes: RoutePlugin = (app, runtime) => {
-  app.get('/status', async (_req, reply) => {
+  app.get('/status', scoped('metrics'), async (_req, reply) => {
     const { status, ok, checks } = await runtime.health.report();
     return reply.code(ok ? 200 : 503).send({
       status,
@@ -15,7 +16,7 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
 
   // The recent rate is measured from this app's previous sample: one per runtime, never shared.
   const sample: RateSample = { at: runtime.startedAt, committed: 0 };
-  app.get('/api/q/stats', async () => ({
+  app.get('/api/q/stats', scoped('metrics'), async () => ({
     ...queueStats(runtime, sample),
     lag: ingestionLag(runtime.committer, runtime.telemetry),
     quarantine: {
@@ -29,7 +30,7 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
     },
   }));
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', scoped('metrics'), async (_req, reply) => {
     const t = runtime.telemetry;
     t.queueDepth.set(runtime.committer.depth);
     t.oldestPendingSeconds.set(runtime.committer.oldestPendingAgeMs() / 1000);

@@ -1,4 +1,4 @@
-import { api, token } from '../api.js';
+import { api, follow } from '../api.js';
 import { esc, go, routeParams, table } from '../ui.js';
 
 type Stage = { stage: string; at: string | null; count: number; status: string };
@@ -78,13 +78,10 @@ export async function lifecyclesPage(el: HTMLElement) {
     });
   });
   if (!id) return undefined;
-  // The timeline grows as events arrive (server-sent events; EventSource cannot send headers, so ?token=).
-  const t = token();
-  const source = new EventSource(
-    `/v1/lifecycles/${name}/messages/${encodeURIComponent(id)}/live${t ? `?token=${encodeURIComponent(t)}` : ''}`,
-  );
-  source.addEventListener('stage', () => go('lifecycles', Object.fromEntries(p.entries())));
-  return () => source.close();
+  // The timeline grows as events arrive (server-sent events, read with the token in the header).
+  return follow(`/v1/lifecycles/${name}/messages/${encodeURIComponent(id)}/live`, (event) => {
+    if (event === 'stage') go('lifecycles', Object.fromEntries(p.entries()));
+  });
 }
 
 function messages(list: Message[], name: string): string {

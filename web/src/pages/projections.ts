@@ -1,5 +1,5 @@
 import uPlot from 'uplot';
-import { api, withToken } from '../api.js';
+import { api } from '../api.js';
 import { esc, go, routeParams, table } from '../ui.js';
 
 type Col = { name: string; type: string };
@@ -47,8 +47,8 @@ export async function projectionsPage(el: HTMLElement) {
       )}" /></label>
       <label>sort<input name="sort" placeholder="-updated_ts" value="${esc(p.get('sort') ?? '')}" /></label>
       <button>Apply</button>
-      <a class="button" href="${withToken(`/v1/projections/${encodeURIComponent(name)}?${q}&format=csv`)}" download>CSV</a>
-      <a class="button" href="${withToken(`/v1/projections/${encodeURIComponent(name)}?${q}&format=parquet`)}" download>Parquet</a>
+      <a class="button" href="#" data-download="${esc(`/v1/projections/${encodeURIComponent(name)}?${q}&format=csv`)}">CSV</a>
+      <a class="button" href="#" data-download="${esc(`/v1/projections/${encodeURIComponent(name)}?${q}&format=parquet`)}">Parquet</a>
     </form>
     ${timeCol && numCols.length && proj?.shape === 'aggregate' ? '<section><div id="chart" class="chart"></div></section>' : ''}
     ${table(

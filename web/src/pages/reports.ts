@@ -1,4 +1,4 @@
-import { api, withToken } from '../api.js';
+import { api, currentAccess } from '../api.js';
 import { esc, table } from '../ui.js';
 
 type Run = {
@@ -28,6 +28,7 @@ export async function reportsPage(el: HTMLElement) {
     el.innerHTML = '<h1>Reports</h1><p class="empty">No reports are declared in panoramix.yaml.</p>';
     return undefined;
   }
+  const { may } = await currentAccess();
   const runs = await Promise.all(
     reports.map((r) => api<{ runs: Run[] }>(`/v1/reports/${encodeURIComponent(r.name)}/runs`)),
   );
@@ -37,12 +38,17 @@ export async function reportsPage(el: HTMLElement) {
     <section class="report" data-report="${esc(r.name)}">
       <h2>${esc(r.name)}</h2>
       <p class="muted">${esc(r.description ?? '')} · ${r.schedule ? `cron ${esc(r.schedule)}, next ${esc(r.next ?? '–')}` : 'on demand'} · ${esc(r.format)}</p>
-      <form class="row run">
+      ${
+        // Running a report changes state: only a token with the admin scope is offered the form.
+        may.admin
+          ? `<form class="row run">
         <label>end<input name="end" placeholder="now (ISO time)" /></label>
         <label>offset<input name="offset" placeholder="${esc(r.offset)}" /></label>
         <button>Run now</button>
         <span class="result" role="status"></span>
-      </form>
+      </form>`
+          : ''
+      }
       ${table(
         (runs[i]?.runs ?? []).slice(0, 10).map((x) => ({
           started: x.startedAt,
@@ -61,7 +67,8 @@ export async function reportsPage(el: HTMLElement) {
     const idx = [...section.querySelectorAll('tbody tr')].indexOf(tr);
     const run = runs[reports.findIndex((r) => r.name === section.dataset.report)]?.runs[idx];
     const cell = tr.lastElementChild;
-    if (run?.download && cell) cell.innerHTML = `<a href="${withToken(run.download)}" download>download</a>`;
+    if (run?.download && cell)
+      cell.innerHTML = `<a href="#" data-download="${esc(run.download)}">download</a>`;
   });
   for (const form of el.querySelectorAll<HTMLFormElement>('form.run')) {
     form.addEventListener('submit', async (e) => {
@@ -75,7 +82,7 @@ export async function reportsPage(el: HTMLElement) {
         if (data.get('end')) body.end = String(data.get('end'));
         if (data.get('offset')) body.offset = String(data.get('offset'));
         const run = await api<Run>(`/v1/reports/${encodeURIComponent(name)}/run`, { method: 'POST', body });
-        out.innerHTML = `${esc(run.status)}: ${run.rows ?? 0} rows ${run.download ? `<a href="${withToken(run.download)}" download>download</a>` : ''}`;
+        out.innerHTML = `${esc(run.status)}: ${run.rows ?? 0} rows ${run.download ? `<a href="#" data-download="${esc(run.download)}">download</a>` : ''}`;
       } catch (err) {
         out.textContent = `failed: ${(err as Error).message}`;
       }

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+const HASHED = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * A token as the configuration holds it: the token itself, or `sha256:<64 hex digits>` (its SHA-256 digest,
+ * from `panoramix token hash`) so the file holds no secret.
+ */
+export const tokenValue = z
+  .string()
+  .min(8, 'a token must be at least 8 characters')
+  .refine((t) => !t.toLowerCase().startsWith('sha256:') || HASHED.test(t.toLowerCase()), {
+    message: 'a hashed token is sha256: followed by 64 hex digits (panoramix token hash TOKEN)',
+  });
+
+/** A token given as a plain string, or as an object that names it (the name is what the audit log shows). */
+function namedToken<T extends z.ZodRawShape>(extra: T) {
+  return z.preprocess(
+    (v) => (typeof v === 'string' ? { token: v } : v),
+    z.object({ token: tokenValue, name: z.string().min(1).optional(), ...extra }).strict(),
+  );
+}
+
+/** A read token: reads projections, queries, reports, events, lifecycles, the lake and the quarantine. */
+export const readTokenSchema = namedToken({});
+
+/** An admin token: everything a read token may do, and everything that changes state. */
+export const adminTokenSchema = namedToken({});
+
+export type ReadTokenConfig = z.infer<typeof readTokenSchema>;
+export type AdminTokenConfig = z.infer<typeof adminTokenSchema>;
+
+/** True when a configured token is given as its digest rather than in clear. */
+export function isHashed(token: string): boolean {
+  return HASHED.test(token.toLowerCase());
+}

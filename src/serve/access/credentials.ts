@@ -1,0 +1,73 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isHashed } from '../../config/access.js';
+import type { Config } from '../../config/schema.js';
+
+/** Who a request's token says it is, for the routes that take tokens (ingest takes write keys instead). */
+export type Principal =
+  | { readonly kind: 'admin'; readonly name: string }
+  | { readonly kind: 'read'; readonly name: string }
+  | { readonly kind: 'metrics'; readonly name: string }
+  /** No token, on a route its scope leaves open. */
+  | { readonly kind: 'anonymous'; readonly name: 'anonymous' };
+
+interface Entry {
+  readonly digest: Buffer;
+  readonly principal: Principal;
+}
+
+/**
+ * The tokens of server.readTokens, server.adminTokens and server.metricsToken, held as SHA-256 digests
+ * (a configured `sha256:…` token is already one). A presented token is hashed and compared with every
+ * entry in constant time, so neither a lookup's time nor an early exit says how close a guess came.
+ */
+export class Credentials {
+  private readonly entries: Entry[] = [];
+  /** Reads need a token once a read token is configured (as before admin tokens existed). */
+  readonly readsOpen: boolean;
+  /** Changes are open only in a project with no token at all (a local sandbox; the runtime warns). */
+  readonly adminOpen: boolean;
+  readonly metricsOpen: boolean;
+
+  constructor(server: Config['server']) {
+    for (const t of server.adminTokens)
+      this.add(t.token, (n) => ({ kind: 'admin', name: t.name ?? `admin:${n}` }));
+    for (const t of server.readTokens)
+      this.add(t.token, (n) => ({ kind: 'read', name: t.name ?? `read:${n}` }));
+    if (server.metricsToken) this.add(server.metricsToken, () => ({ kind: 'metrics', name: 'metrics' }));
+    this.readsOpen = server.readTokens.length === 0;
+    this.adminOpen = server.readTokens.length === 0 && server.adminTokens.length === 0;
+    this.metricsOpen = server.metricsToken === undefined;
+  }
+
+  /** The principal of `Authorization: Bearer TOKEN`; anonymous without one; undefined for an unknown token. */
+  identify(authorization: string | undefined): Principal | undefined {
+    const token = bearer(authorization);
+    if (token === undefined) return ANONYMOUS;
+    const d = sha256(token);
+    let found: Principal | undefined;
+    for (const e of this.entries) if (timingSafeEqual(e.digest, d) && !found) found = e.principal;
+    return found;
+  }
+
+  private add(token: string, principal: (shortDigest: string) => Principal): void {
+    const digest = isHashed(token) ? Buffer.from(token.slice(7), 'hex') : sha256(token);
+    // The digest's first 8 hex digits name an unnamed token in the audit log: stable, and no secret.
+    this.entries.push({ digest, principal: principal(digest.toString('hex').slice(0, 8)) });
+  }
+}
+
+export const ANONYMOUS: Principal = { kind: 'anonymous', name: 'anonymous' };
+
+/** The digest a configuration may hold instead of the token: `sha256:<hex>`. */
+export function hashToken(token: string): string {
+  return `sha256:${sha256(token).toString('hex')}`;
+}
+
+function bearer(header: string | undefined): string | undefined {
+  if (!header?.toLowerCase().startsWith('bearer ')) return undefined;
+  return header.slice(7).trim() || undefined;
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
