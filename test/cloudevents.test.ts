@@ -155,3 +155,51 @@ describe('CloudEvents sources', () => {
     expect(await read('from_urns')).toEqual([{ ce: 'urn:x', events: 2 }]);
   });
 });
+
+describe('CloudEvents binary content mode', () => {
+  const binary = (headers: Record<string, string>, payload: string | Buffer = '') =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload,
+      headers: {
+        authorization: `Bearer ${WEB}`,
+        'ce-specversion': '1.0',
+        'ce-type': 'bar.opened',
+        ...headers,
+      },
+    });
+
+  it('decodes the percent-encoding the binding prescribes, and only it (a URI keeps its own escapes)', async () => {
+    const res = await binary(
+      {
+        'ce-id': 'bin-pct',
+        'ce-source': 'https://bars.example/a%2Fb',
+        'ce-subject': 'caf%C3%A9 %25 %22ouvert%22',
+        'ce-bar': 'x%20y',
+        'content-type': 'application/json',
+      },
+      '{"n":1}',
+    );
+    expect(res.json()).toMatchObject({ accepted: 1 });
+    const [row] = await rows(
+      "SELECT ce_source, subject, CAST(ce_attributes AS TEXT) AS a FROM events WHERE id = 'bin-pct'",
+    );
+    expect(row).toMatchObject({ ce_source: 'https://bars.example/a%2Fb', subject: 'café % "ouvert"' });
+    expect(JSON.parse(row!.a as string)).toEqual({ bar: 'x y', datacontenttype: 'application/json' });
+  });
+
+  it('refuses a JSON body that is not JSON, and an event without its required headers, with the field', async () => {
+    const bad = await binary({ 'ce-id': 'bin-bad', 'content-type': 'application/json' }, '{"n":');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().rejected[0].error).toMatch(/^the body \(the event's data\) is not valid JSON/);
+    const noId = await binary({ 'content-type': 'text/plain' }, 'hello');
+    expect(noId.statusCode).toBe(400);
+    expect(noId.json().rejected[0]).toMatchObject({ field: 'id' });
+    const empty = await binary({ 'ce-id': 'bin-empty' });
+    expect(empty.json()).toMatchObject({ accepted: 1 });
+    expect(await rows("SELECT CAST(data AS TEXT) AS d FROM events WHERE id = 'bin-empty'")).toEqual([
+      { d: 'null' },
+    ]);
+  });
+});

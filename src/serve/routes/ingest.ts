@@ -1,22 +1,28 @@
 import type { FastifyReply } from 'fastify';
+import { binaryModeItem, isBinaryMode } from '../../collect/binary-mode.js';
 import { bodyKind, parseBody, SUPPORTED_CONTENT_TYPES } from '../../collect/body.js';
 import type { IngestOutcome } from '../../collect/ingest.js';
 import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
-/** POST /v1/events: CloudEvents (one, array, batch) or NDJSON, answered after the events are durable. */
+/**
+ * POST /v1/events: CloudEvents in structured, batched or binary mode (ce-* headers, the body as data), JSON
+ * arrays or NDJSON, answered after the events are durable.
+ */
 export const ingestRoutes: RoutePlugin = (app, runtime) => {
   app.post('/v1/events', scoped('ingest'), async (req, reply) => {
     const caller = runtime.keys.identify(req.headers.authorization);
     if (caller.kind === 'invalid')
       return reply.code(401).send({ error: 'the write key is not valid for any source' });
+    const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
+    if (isBinaryMode(req.headers))
+      return sendOutcome(reply, await runtime.ingest.handle([binaryModeItem(req.headers, body)], caller));
     const kind = bodyKind(req.headers['content-type']);
     if (!kind) {
       return reply.code(415).send({
-        error: `content type ${req.headers['content-type']} is not supported; use one of ${SUPPORTED_CONTENT_TYPES.join(', ')}`,
+        error: `content type ${req.headers['content-type']} is not supported; use one of ${SUPPORTED_CONTENT_TYPES.join(', ')}, or any with ce-* headers (CloudEvents binary mode)`,
       });
     }
-    const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
     const items = parseBody(body, kind, runtime.config.server.maxEventsPerRequest);
     if (!Array.isArray(items)) {
       // An unreadable body is kept whole (a too-large or wrong-type body is not: the client still holds it).
