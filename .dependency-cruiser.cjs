@@ -4,10 +4,10 @@
  */
 const DRIVERS = [
   // driver package → the folders (or files) that adapt it; nothing else imports it
-  ['amqplib', '^src/(sources/rabbitmq/|match/broker\\.ts$)'],
+  ['amqplib', '^src/(sources/rabbitmq/|match/broker\\.ts$|destinations/brokers/rabbitmq\\.ts$)'],
   ['mqtt', '^src/sources/mqtt/'],
-  ['kafkajs', '^src/sources/kafka/'],
-  ['@nats-io/', '^src/(sources/nats/|log/nats-log\\.ts$)'],
+  ['kafkajs', '^src/(sources/kafka/|destinations/brokers/kafka\\.ts$)'],
+  ['@nats-io/', '^src/(sources/nats/|log/nats-log\\.ts$|destinations/brokers/nats\\.ts$)'],
   ['mysql2', '^src/lake/datasources/'],
   ['pg', '^src/(store/postgres/|lake/datasources/|log/leader\\.ts$)'],
   ['pg-copy-streams', '^src/store/postgres/'],

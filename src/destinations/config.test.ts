@@ -39,3 +39,29 @@ describe('Retry-After', () => {
     expect(retryAfter(null)).toBeUndefined();
   });
 });
+
+describe('broker destinations configuration', () => {
+  it('reads each kind', () => {
+    const c = parseConfig(`destinations:
+  a: { nats: { url: "nats://127.0.0.1:4222", subject: "x.{type}" } }
+  b: { rabbitmq: { url: "amqp://127.0.0.1", exchange: ex } }
+  c: { kafka: { brokers: ["127.0.0.1:9092"], topic: t, timeout: 5s } }
+`);
+    expect(c.destinations.a!.nats).toEqual({
+      url: 'nats://127.0.0.1:4222',
+      subject: 'x.{type}',
+      jetstream: false,
+      timeout: 10_000,
+    });
+    expect(c.destinations.b!.rabbitmq).toEqual({
+      url: 'amqp://127.0.0.1',
+      exchange: 'ex',
+      routingKey: '{type}',
+      timeout: 10_000,
+    });
+    expect(c.destinations.c!.kafka).toEqual({ brokers: ['127.0.0.1:9092'], topic: 't', timeout: 5000 });
+    expect(() => parseConfig('destinations:\n  a: { nats: { url: "x", subject: s } }\n')).toThrow(
+      /nats:\/\//,
+    );
+  });
+});

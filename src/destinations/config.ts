@@ -37,6 +37,8 @@ export const natsDestinationSchema = z
     subject: z.string().min(1),
     /** Publish through JetStream and wait for its acknowledgement (the subject must be in a stream). */
     jetstream: z.boolean().default(false),
+    /** A publish not confirmed in this time is a failure, retried. */
+    timeout: duration.default(10_000),
   })
   .strict();
 
@@ -46,6 +48,8 @@ export const rabbitmqDestinationSchema = z
     exchange: z.string().min(1),
     /** The routing key of each message; {source} and {type} are replaced by the event's. */
     routingKey: z.string().default('{type}'),
+    /** A publish not confirmed in this time is a failure, retried. */
+    timeout: duration.default(10_000),
   })
   .strict();
 
@@ -53,6 +57,8 @@ export const kafkaDestinationSchema = z
   .object({
     brokers: z.array(z.string()).min(1),
     topic: z.string().min(1),
+    /** A publish not confirmed in this time is a failure, retried. */
+    timeout: duration.default(10_000),
   })
   .strict();
 
@@ -117,6 +123,9 @@ export const destinationsSchema = z
 
 export type DestinationConfig = z.infer<typeof destinationSchema>;
 export type WebhookConfig = z.infer<typeof webhookSchema>;
+export type NatsDestinationConfig = z.infer<typeof natsDestinationSchema>;
+export type RabbitMqDestinationConfig = z.infer<typeof rabbitmqDestinationSchema>;
+export type KafkaDestinationConfig = z.infer<typeof kafkaDestinationSchema>;
 
 /** The kind of a validated destination (exactly one is set). */
 export function kindOf(d: DestinationConfig): DestinationKind {

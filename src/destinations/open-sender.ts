@@ -2,9 +2,16 @@ import { type DestinationConfig, kindOf } from './config.js';
 import type { Sender } from './sender.js';
 import { WebhookSender } from './webhook.js';
 
-/** The sender of a destination's kind; broker drivers load only when a destination of theirs exists. */
+/** The sender of a destination's kind; a broker's driver is loaded only when a destination of it exists. */
 export async function openSender(config: DestinationConfig): Promise<Sender> {
-  const kind = kindOf(config);
-  if (kind === 'webhook') return new WebhookSender(config.webhook!);
-  throw new Error(`destinations of kind ${kind} are not built yet`);
+  switch (kindOf(config)) {
+    case 'webhook':
+      return new WebhookSender(config.webhook!);
+    case 'nats':
+      return new (await import('./brokers/nats.js')).NatsSender(config.nats!);
+    case 'rabbitmq':
+      return new (await import('./brokers/rabbitmq.js')).RabbitMqSender(config.rabbitmq!);
+    case 'kafka':
+      return new (await import('./brokers/kafka.js')).KafkaSender(config.kafka!);
+  }
 }

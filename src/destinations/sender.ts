@@ -35,3 +35,22 @@ export function errorText(err: unknown): string {
   const cause = e?.cause?.code ?? e?.cause?.message;
   return cause ? `${e.message}: ${cause}` : String(e?.message ?? err);
 }
+
+/**
+ * Rejects after ms, or when the signal aborts (the process stops): a broker that neither confirms nor fails
+ * would otherwise hold its loop, and the shutdown, for ever.
+ */
+export function within<T>(ms: number, what: string, p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no confirmation within ${ms} ms`)), ms);
+    onAbort = () => reject(new Error(`${what}: stopped`));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  p.catch(() => undefined); // a rejection after the race is over is not unhandled
+  return Promise.race([p, late]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  });
+}
