@@ -1,11 +1,14 @@
 import type { StoredEvent } from '../core/event.js';
 
 /**
- * The key a receiver deduplicates on: the same for every delivery of an event, a retry or a replay. An id is
- * unique within its source only, so the key is source and id together.
+ * The key a receiver deduplicates on: the same for every delivery of an event, a retry or a replay. An event
+ * is one (source, CloudEvents source, id), so the key is those, joined by ':' with each part URI-encoded (a
+ * ':' in an id cannot make two events' keys equal); the CloudEvents source is left out when it is the
+ * Panoramix source, as for most events: `web:evt-1`.
  */
 export function idempotencyKey(e: StoredEvent): string {
-  return `${e.source}:${e.id}`;
+  const parts = e.ceSource === e.source ? [e.source, e.id] : [e.source, e.ceSource, e.id];
+  return parts.map(encodeURIComponent).join(':');
 }
 
 /**
@@ -15,9 +18,9 @@ export function idempotencyKey(e: StoredEvent): string {
 export function eventText(e: StoredEvent): string {
   return (
     `{"idempotency_key":${JSON.stringify(idempotencyKey(e))},"seq":${e.seq},"source":${JSON.stringify(e.source)},` +
-    `"id":${JSON.stringify(e.id)},"type":${JSON.stringify(e.type)},"subject":${JSON.stringify(e.subject)},` +
+    `"ce_source":${JSON.stringify(e.ceSource)},"id":${JSON.stringify(e.id)},"type":${JSON.stringify(e.type)},"subject":${JSON.stringify(e.subject)},` +
     `"time":"${new Date(e.time).toISOString()}","received_at":"${new Date(e.receivedAt).toISOString()}",` +
-    `"data":${e.data}}`
+    `"data":${e.data},"ce_attributes":${e.ceAttributes ?? 'null'}}`
   );
 }
 
