@@ -62,6 +62,12 @@ export const projectionRoutes: RoutePlugin = async (app, runtime) => {
     const q = req.query as Record<string, string | string[] | undefined>;
     return answer(reply, req.headers.accept, q.format, async (format) => {
       const query = parseQuery(q);
+      // The tag names the version and speed seq the answer is read at (or later): any fold or swap changes it,
+      // so a 304 is never an answer to a changed row. Clients and proxies revalidate every time (no-cache).
+      const v = await reader.version(req.params.name);
+      const tag = `W/"${v.version}.${v.speedSeq}.${format}"`;
+      reply.header('etag', tag).header('cache-control', 'private, no-cache').header('vary', 'Accept');
+      if (matchesTag(req.headers['if-none-match'], tag)) return { notModified: true };
       if (format === 'parquet') return { parquet: await exportParquet(req.params.name, query) };
       return { answer: await reader.read(req.params.name, query) };
     });
@@ -103,7 +109,7 @@ export const projectionRoutes: RoutePlugin = async (app, runtime) => {
   }
 };
 
-type Produced = { answer?: ProjectionAnswer; parquet?: string };
+type Produced = { answer?: ProjectionAnswer; parquet?: string; notModified?: boolean };
 
 async function answer(
   reply: FastifyReply,
@@ -125,6 +131,7 @@ async function answer(
       return reply.code(503).header('retry-after', '2').send({ error: err.message });
     throw err;
   }
+  if (out.notModified) return reply.code(304).send();
   if (out.parquet) {
     reply.header('content-type', 'application/vnd.apache.parquet');
     reply.header('content-disposition', `attachment; filename="${path.basename(out.parquet)}"`);
@@ -154,6 +161,13 @@ async function answer(
     rows: a.rows,
     nextCursor: a.nextCursor ?? null,
   });
+}
+
+// If-None-Match holds one tag, several separated by commas, or *; weak comparison, as RFC 9110 asks for GET.
+function matchesTag(header: string | undefined, tag: string): boolean {
+  if (!header) return false;
+  const bare = (t: string) => t.trim().replace(/^W\//, '');
+  return header.split(',').some((t) => t.trim() === '*' || bare(t) === bare(tag));
 }
 
 function pickFormat(accept: string | undefined, param: unknown): Format | undefined {
