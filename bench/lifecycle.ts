@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
 import { messagesGenerator } from '../src/generate/messages.js';
-import { lifecycleService, lifecycleTrackers } from '../src/lifecycle/service.js';
+import { Lifecycles, lifecycleTrackers } from '../src/lifecycle/service.js';
 import { createApp } from '../src/serve/app.js';
 import { opt, quick } from './_args.js';
 import { fmt, median, printComparison } from './_report.js';
@@ -32,7 +32,9 @@ lifecycles:
     deadlines: { MESSAGE_REACHED_FRONTEND: { after: MESSAGE_CREATED, within: 1m } }
 `);
 const runtime = await createRuntime(config, dir, pino({ level: 'silent' }));
-await lifecycleService(runtime);
+const lifecycles = runtime.feature(Lifecycles);
+await lifecycles.start();
+runtime.onClose(() => lifecycles.stop());
 const app = await createApp(runtime);
 const address = await app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(

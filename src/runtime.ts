@@ -4,6 +4,7 @@ import { Ingest } from './collect/ingest.js';
 import { ingestionLag } from './collect/ingestion-lag.js';
 import { WriteKeys } from './collect/write-keys.js';
 import type { Config } from './config/schema.js';
+import type { Feature, Role } from './core/feature.js';
 import { Health, upIf } from './core/health.js';
 import { Telemetry } from './core/telemetry.js';
 import { NatsLog } from './log/nats-log.js';
@@ -14,8 +15,7 @@ import { TrackingPlan } from './schemas/tracking-plan.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
-/** What a process does: everything (`start`), collect and serve (`serve`), or write the log to the store (`work`). */
-export type Role = 'all' | 'serve' | 'work' | 'batch';
+export type { Role } from './core/feature.js';
 
 /** Everything one Panoramix process holds: the services that the HTTP app, the CLI and workers share. */
 export interface Runtime {
@@ -37,8 +37,12 @@ export interface Runtime {
   readonly quarantine: Quarantine;
   readonly logger: Logger;
   readonly startedAt: number;
-  /** The projections engine, once its service has started (reports and the dashboard read through it). */
+  /** The projections as other features read them (reports, the lake); set by the composition. */
   projections?: ProjectionReader;
+  /** The features of this process, in start order (the composition fills the list). */
+  readonly features: Feature[];
+  /** The feature of a kind; throws when the composition did not add one (a bug, not a configuration). */
+  feature<T extends Feature>(kind: abstract new (...args: never[]) => T): T;
   /** Stops background work registered by features (schedulers, consumers), newest first. */
   onClose(fn: () => Promise<void> | void): void;
   close(): Promise<void>;
@@ -76,6 +80,7 @@ export async function createCoreRuntime(
   const ingest = new Ingest(config, keys, ingestCommitter, telemetry, quarantine, plan, store);
   addCoreChecks(health, store, committer, config, telemetry);
   const closers: (() => Promise<void> | void)[] = [];
+  const features: Feature[] = [];
   for (const [name, s] of Object.entries(config.sources)) {
     if (s.writeKeys.length === 0)
       logger.warn({ source: name }, 'source has no write keys: anyone can write its events');
@@ -94,6 +99,12 @@ export async function createCoreRuntime(
     quarantine,
     logger,
     startedAt: Date.now(),
+    features,
+    feature<T extends Feature>(kind: abstract new (...args: never[]) => T): T {
+      const found = features.find((f): f is T => f instanceof kind);
+      if (!found) throw new Error(`this runtime has no ${kind.name} feature`);
+      return found;
+    },
     onClose: (fn) => closers.push(fn),
     async close() {
       for (const fn of closers.reverse()) await fn();

@@ -3,9 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { messagesGenerator } from '../src/generate/messages.js';
 import { Random } from '../src/generate/random.js';
-import { lifecycleService, lifecycleTrackers } from '../src/lifecycle/service.js';
+import { lifecycleTrackers } from '../src/lifecycle/service.js';
 import { LifecycleTracker } from '../src/lifecycle/tracker.js';
 import type { Runtime } from '../src/runtime.js';
+import { startServices } from '../src/services.js';
 import { testApp } from './support/runtime.js';
 import type { StoreFactory } from './support/stores.js';
 import { storeFactories } from './support/stores.js';
@@ -279,7 +280,7 @@ describe('lifecycle health', () => {
       'lifecycles:\n  first: { key: subject, stages: [queued, sent] }\n  second: { key: subject, stages: [queued, sent] }\n',
     );
     try {
-      await lifecycleService(runtime);
+      await startServices(runtime);
       const lifecycles = async () =>
         (await app.inject('/status')).json().checks.find((c: { name: string }) => c.name === 'lifecycles');
       const folded = async (names: string[]) => {

@@ -18,8 +18,8 @@ export interface PartHealth {
   readonly reconnects?: number;
 }
 
-/** A part's health check: read when `/status` is asked, so it should be quick. */
-export type HealthCheck = () => PartHealth | Promise<PartHealth>;
+/** A part's health check: read when `/status` is asked, so it should be quick; undefined: nothing to report. */
+export type HealthCheck = () => PartHealth | undefined | Promise<PartHealth | undefined>;
 
 /**
  * What a supervised connection (a broker, the log, a database pool) reports of itself: whether it is up,
@@ -95,13 +95,13 @@ export class Health {
     return this.connectionStates.map((c) => ({ name: c.name, state: c.state() }));
   }
 
-  /** Runs every check; a check that throws reports its part down with the error. */
+  /** Runs every check; a check that throws reports its part down with the error, one with nothing to say is left out. */
   async report(): Promise<HealthReport> {
     const checks: HealthEntry[] = [];
     for (const { name, check } of this.checks) {
       try {
         const h = await check();
-        checks.push({ name, ok: h.status !== 'down', ...h });
+        if (h) checks.push({ name, ok: h.status !== 'down', ...h });
       } catch (err) {
         const message = (err as Error).message;
         checks.push({ name, ok: false, status: 'down', detail: { error: message }, lastError: message });

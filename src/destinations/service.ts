@@ -1,3 +1,4 @@
+import type { Feature, Role } from '../core/feature.js';
 import type { Runtime } from '../runtime.js';
 import { DestinationAdmin } from './admin.js';
 import { DestinationLoop } from './loop.js';
@@ -12,16 +13,33 @@ export interface Destinations {
   wake(name: string): void;
 }
 
-const instances = new WeakMap<Runtime, Promise<Destinations | undefined>>();
+/** The destinations feature: the admin operations, and the delivery loops in the roles that deliver. */
+export class DestinationsFeature implements Feature {
+  readonly name = 'destinations';
+  readonly roles: readonly Role[] = ['all', 'batch'];
+  private opened: Promise<Destinations | undefined> | undefined;
+  private stopService: (() => Promise<void>) | undefined;
+
+  constructor(private readonly runtime: Runtime) {}
+
+  /** The destinations (undefined when none are configured); the tables are migrated once. */
+  destinations(): Promise<Destinations | undefined> {
+    this.opened ??= setUp(this.runtime);
+    return this.opened;
+  }
+
+  async start(): Promise<void> {
+    this.stopService = await destinationsService(this.runtime);
+  }
+
+  async stop(): Promise<void> {
+    await this.stopService?.();
+  }
+}
 
 /** The runtime's destinations (undefined when none are configured); the tables are migrated once. */
 export function destinationsOf(runtime: Runtime): Promise<Destinations | undefined> {
-  let d = instances.get(runtime);
-  if (!d) {
-    d = setUp(runtime);
-    instances.set(runtime, d);
-  }
-  return d;
+  return runtime.feature(DestinationsFeature).destinations();
 }
 
 async function setUp(runtime: Runtime): Promise<Destinations | undefined> {
@@ -36,9 +54,9 @@ async function setUp(runtime: Runtime): Promise<Destinations | undefined> {
  * Starts one delivery loop per destination (roles start and batch: one process delivers each destination).
  * Commits in this process wake the loops; otherwise they poll.
  */
-export async function destinationsService(runtime: Runtime): Promise<void> {
+export async function destinationsService(runtime: Runtime): Promise<(() => Promise<void>) | undefined> {
   const d = await destinationsOf(runtime);
-  if (!d) return;
+  if (!d) return undefined;
   const log = runtime.logger.child({ component: 'destinations' });
   const metrics = new DestinationMetrics(runtime.telemetry.registry, () => d.admin.lag());
   const loops = d.loops as Map<string, DestinationLoop>;
@@ -81,9 +99,9 @@ export async function destinationsService(runtime: Runtime): Promise<void> {
       ),
     };
   });
-  runtime.onClose(async () => {
+  return async () => {
     unsubscribe();
     await Promise.all([...loops.values()].map((l) => l.stop()));
     loops.clear();
-  });
+  };
 }

@@ -1,11 +1,29 @@
 import { Cron } from 'croner';
+import type { Feature, Role } from '../core/feature.js';
 import type { Runtime } from '../runtime.js';
 import { extractAndLoad } from './extract-load.js';
 
-/** Runs each lake table's extract-and-load on its cron schedule (UTC), never twice at once. */
-export async function lakeService(runtime: Runtime): Promise<void> {
+/** The lake feature: where schedules run, each lake table's extract-and-load on its cron (UTC). */
+export class Lake implements Feature {
+  readonly name = 'lake';
+  readonly roles: readonly Role[] = ['all', 'batch'];
+  private jobs: Cron[] = [];
+
+  constructor(private readonly runtime: Runtime) {}
+
+  async start(): Promise<void> {
+    this.jobs = lakeSchedules(this.runtime);
+  }
+
+  async stop(): Promise<void> {
+    for (const j of this.jobs) j.stop();
+  }
+}
+
+/** Schedules each lake table's extract-and-load on its cron schedule (UTC), never twice at once. */
+function lakeSchedules(runtime: Runtime): Cron[] {
   const lake = runtime.config.lake;
-  if (!lake) return;
+  if (!lake) return [];
   const log = runtime.logger.child({ component: 'lake' });
   const jobs: Cron[] = [];
   for (const [name, table] of Object.entries(lake.tables)) {
@@ -29,7 +47,5 @@ export async function lakeService(runtime: Runtime): Promise<void> {
       }),
     );
   }
-  runtime.onClose(() => {
-    for (const j of jobs) j.stop();
-  });
+  return jobs;
 }

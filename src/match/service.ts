@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Gauge } from 'prom-client';
+import type { Feature, Role } from '../core/feature.js';
 import { upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
 import { MatchBroker, queueNames } from './broker.js';
@@ -32,16 +33,36 @@ export interface Matching {
   runOnce(): Promise<{ folded: number; matched: number; exported: number }>;
 }
 
-const instances = new WeakMap<Runtime, Promise<Matching | undefined>>();
+/**
+ * The matching feature: its parts (set up once; the services, the HTTP routes and the CLI share them) and
+ * the services of matchingService, in the roles that run a part of them.
+ */
+export class MatchingFeature implements Feature {
+  readonly name = 'matching';
+  readonly roles: readonly Role[] = ['all', 'work', 'batch'];
+  private opened: Promise<Matching | undefined> | undefined;
+  private stopService: (() => Promise<void>) | undefined;
+
+  constructor(private readonly runtime: Runtime) {}
+
+  /** Matching's parts (undefined when the configuration has no `matching` section). */
+  matching(): Promise<Matching | undefined> {
+    this.opened ??= setUp(this.runtime);
+    return this.opened;
+  }
+
+  async start(): Promise<void> {
+    this.stopService = await matchingService(this.runtime);
+  }
+
+  async stop(): Promise<void> {
+    await this.stopService?.();
+  }
+}
 
 /** Matching for a runtime (undefined when the configuration has no `matching` section), set up once. */
 export function matchingOf(runtime: Runtime): Promise<Matching | undefined> {
-  let m = instances.get(runtime);
-  if (!m) {
-    m = setUp(runtime);
-    instances.set(runtime, m);
-  }
-  return m;
+  return runtime.feature(MatchingFeature).matching();
 }
 
 async function setUp(runtime: Runtime): Promise<Matching | undefined> {
@@ -97,9 +118,9 @@ const SWEEP_EVERY_MS = 60_000;
  * The matching services: the importer (fold after commits, import directory, RabbitMQ import queues), the
  * matching worker (fed by the job queue), and the exporter; which of them run depends on the process's role.
  */
-export async function matchingService(runtime: Runtime): Promise<void> {
+export async function matchingService(runtime: Runtime): Promise<(() => Promise<void>) | undefined> {
   const m = await matchingOf(runtime);
-  if (!m) return;
+  if (!m) return undefined;
   const log = runtime.logger.child({ component: 'matching' });
   const works = runtime.role === 'all' || runtime.role === 'work';
   const exports = runtime.role === 'all' || runtime.role === 'batch';
@@ -273,7 +294,7 @@ export async function matchingService(runtime: Runtime): Promise<void> {
       errors: Object.fromEntries(errors),
     },
   }));
-  runtime.onClose(async () => {
+  return async () => {
     state.stopped = true;
     for (const t of timers) clearTimeout(t);
     if (foldTimer) clearTimeout(foldTimer);
@@ -282,7 +303,7 @@ export async function matchingService(runtime: Runtime): Promise<void> {
     while (exporting) await new Promise((r) => setTimeout(r, 20));
     await m.broker()?.close();
     setBroker(undefined);
-  });
+  };
 }
 
 function redact(url: string): string {

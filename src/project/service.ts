@@ -1,84 +1,142 @@
 import { Cron } from 'croner';
-import { upIf } from '../core/health.js';
+import type { Feature, Role } from '../core/feature.js';
+import { type PartHealth, upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
 import { ProjectionEngine } from './engine.js';
 import { planProjection } from './plan.js';
+import type { ProjectionAnswer, ProjectionQuery, ProjectionReader } from './projection-reader.js';
 import { ProjectionReaderImpl } from './reader.js';
 
 // How long the speed layer waits after a commit before folding, so bursts fold together.
 const FOLD_DELAY_MS = 100;
 
-const engines = new WeakMap<Runtime, ProjectionEngine>();
+/**
+ * The projections feature: the engine (opened on first use, shared by the service, the HTTP API and the
+ * CLI), and the service that builds what is stale, folds every commit, and recomputes on each schedule. It is
+ * also the runtime's ProjectionReader, so reports and the lake read projections without the engine.
+ */
+export class Projections implements Feature, ProjectionReader {
+  readonly name = 'projections';
+  readonly roles: readonly Role[] = ['all', 'work'];
+  private opened: Promise<{ engine: ProjectionEngine; reader: ProjectionReaderImpl }> | undefined;
+  private stopService: (() => Promise<void>) | undefined;
+  private lastError: string | null = null;
 
-/** The projection engine of a runtime (created on first use; the service and the CLI share it). */
-export async function projectionEngine(runtime: Runtime): Promise<ProjectionEngine> {
-  let engine = engines.get(runtime);
-  if (!engine) {
-    const plans = new Map(
-      Object.entries(runtime.config.projections).map(([name, def]) => [
-        name,
-        planProjection(name, def, runtime.store.dialect),
-      ]),
-    );
-    engine = new ProjectionEngine(runtime.store, plans, runtime.logger.child({ component: 'projections' }));
-    await engine.init();
-    engines.set(runtime, engine);
-    runtime.projections = new ProjectionReaderImpl(engine, runtime.config.queries);
+  constructor(private readonly runtime: Runtime) {}
+
+  /** The engine, initialized once. */
+  async engine(): Promise<ProjectionEngine> {
+    return (await this.open()).engine;
   }
-  return engine;
-}
 
-/** The projections service: builds what is stale, folds every commit, recomputes on each schedule. */
-export async function projectionService(runtime: Runtime): Promise<void> {
-  const engine = await projectionEngine(runtime);
-  const log = runtime.logger.child({ component: 'projections' });
-  let timer: NodeJS.Timeout | undefined;
-  let folding: Promise<void> = Promise.resolve();
-  let lastError: string | null = null;
-  const fold = () => {
-    timer = undefined;
-    folding = folding
-      .then(() => engine.fold())
-      .then(() => {
-        lastError = null;
-      })
-      .catch((err: Error) => {
-        lastError = err.message;
-        log.error({ err }, 'speed layer fold failed; the next commit retries');
-      });
-  };
-  runtime.committer.onCommit(() => {
-    if (!timer) timer = setTimeout(fold, FOLD_DELAY_MS);
-  });
-  const schedules: Cron[] = [];
-  for (const [name, def] of Object.entries(runtime.config.projections)) {
-    if (!def.schedule) continue;
-    schedules.push(
-      new Cron(def.schedule, { protect: true, timezone: 'UTC' }, async () => {
+  /** The reader with what the HTTP API needs beyond ProjectionReader (versions, SQL for exports). */
+  async reader(): Promise<ProjectionReaderImpl> {
+    return (await this.open()).reader;
+  }
+
+  names(): string[] {
+    return Object.keys(this.runtime.config.projections);
+  }
+
+  queryNames(): string[] {
+    return Object.keys(this.runtime.config.queries);
+  }
+
+  async read(name: string, query?: ProjectionQuery): Promise<ProjectionAnswer> {
+    return (await this.reader()).read(name, query);
+  }
+
+  async runQuery(name: string, params: Readonly<Record<string, unknown>>): Promise<ProjectionAnswer> {
+    return (await this.reader()).runQuery(name, params);
+  }
+
+  async start(): Promise<void> {
+    this.stopService = await this.service(await this.engine());
+  }
+
+  async stop(): Promise<void> {
+    await this.stopService?.();
+  }
+
+  health(): PartHealth {
+    const { lastError } = this;
+    return {
+      status: upIf(lastError === null),
+      detail: { projections: Object.keys(this.runtime.config.projections).length, lastError },
+      lastError,
+    };
+  }
+
+  private open() {
+    this.opened ??= (async () => {
+      const { runtime } = this;
+      const plans = new Map(
+        Object.entries(runtime.config.projections).map(([name, def]) => [
+          name,
+          planProjection(name, def, runtime.store.dialect),
+        ]),
+      );
+      const engine = new ProjectionEngine(
+        runtime.store,
+        plans,
+        runtime.logger.child({ component: 'projections' }),
+      );
+      await engine.init();
+      return { engine, reader: new ProjectionReaderImpl(engine, runtime.config.queries) };
+    })();
+    return this.opened;
+  }
+
+  private async service(engine: ProjectionEngine): Promise<() => Promise<void>> {
+    const { runtime } = this;
+    const log = runtime.logger.child({ component: 'projections' });
+    let timer: NodeJS.Timeout | undefined;
+    let folding: Promise<void> = Promise.resolve();
+    const fold = () => {
+      timer = undefined;
+      folding = folding
+        .then(() => engine.fold())
+        .then(() => {
+          this.lastError = null;
+        })
+        .catch((err: Error) => {
+          this.lastError = err.message;
+          log.error({ err }, 'speed layer fold failed; the next commit retries');
+        });
+    };
+    runtime.committer.onCommit(() => {
+      if (!timer) timer = setTimeout(fold, FOLD_DELAY_MS);
+    });
+    const schedules: Cron[] = [];
+    for (const [name, def] of Object.entries(runtime.config.projections)) {
+      if (!def.schedule) continue;
+      schedules.push(
+        new Cron(def.schedule, { protect: true, timezone: 'UTC' }, async () => {
+          await engine
+            .rebuild(name)
+            .catch((err: Error) => log.error({ err, projection: name }, 'scheduled rebuild failed'));
+        }),
+      );
+    }
+    // Build what has no version for its current definition; until then the old version (if any) serves.
+    const building = engine.stale().then(async (names) => {
+      for (const name of names) {
         await engine
           .rebuild(name)
-          .catch((err: Error) => log.error({ err, projection: name }, 'scheduled rebuild failed'));
-      }),
-    );
+          .catch((err: Error) => log.error({ err, projection: name }, 'initial build failed'));
+      }
+    });
+    return async () => {
+      for (const s of schedules) s.stop();
+      if (timer) clearTimeout(timer);
+      await building;
+      await folding;
+      await engine.close();
+    };
   }
-  // Build what has no version for its current definition; until then the old version (if any) serves.
-  const building = engine.stale().then(async (names) => {
-    for (const name of names) {
-      await engine
-        .rebuild(name)
-        .catch((err: Error) => log.error({ err, projection: name }, 'initial build failed'));
-    }
-  });
-  runtime.health.add('projections', () => ({
-    status: upIf(lastError === null),
-    detail: { projections: engine.plans.size, lastError },
-    lastError,
-  }));
-  runtime.onClose(async () => {
-    for (const s of schedules) s.stop();
-    if (timer) clearTimeout(timer);
-    await building;
-    await folding;
-    await engine.close();
-  });
+}
+
+/** The projection engine of a runtime (the service, the HTTP API and the CLI share it). */
+export function projectionEngine(runtime: Runtime): Promise<ProjectionEngine> {
+  return runtime.feature(Projections).engine();
 }

@@ -7,33 +7,13 @@ import { allowBrowserIngest } from './cors.js';
 import { decodeRequestBodies } from './request-encoding.js';
 import type { RoutePlugin } from './route-plugin.js';
 import { dashboardRoutes } from './routes/dashboard.js';
-import { destinationRoutes } from './routes/destinations.js';
 import { eventReadRoutes } from './routes/events-read.js';
 import { ingestRoutes } from './routes/ingest.js';
-import { lakeRoutes } from './routes/lake.js';
-import { lifecycleRoutes } from './routes/lifecycles.js';
-import { matchingRoutes } from './routes/matching.js';
-import { projectionRoutes } from './routes/projections.js';
-import { quarantineRoutes } from './routes/quarantine.js';
-import { reportRoutes } from './routes/reports.js';
 import { SEGMENT_PATHS, segmentRoutes } from './routes/segment.js';
 import { statusRoutes } from './routes/status.js';
 
-/** Route plugins of every feature, in registration order. Features add one line here. */
-const FEATURES: readonly RoutePlugin[] = [
-  ingestRoutes,
-  segmentRoutes,
-  statusRoutes,
-  eventReadRoutes,
-  projectionRoutes,
-  reportRoutes,
-  quarantineRoutes,
-  lifecycleRoutes,
-  lakeRoutes,
-  matchingRoutes,
-  destinationRoutes,
-  dashboardRoutes,
-];
+/** Routes of the core (intake, status, events): before every feature's; the dashboard's come last. */
+const CORE_ROUTES: readonly RoutePlugin[] = [ingestRoutes, segmentRoutes, statusRoutes, eventReadRoutes];
 
 /** Builds the HTTP app (collector, API, status) without listening: tests use inject(), the CLI listens. */
 export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
@@ -82,6 +62,8 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
     runtime.logger.warn(
       'no read or admin token is configured: anyone can rebuild, run reports, replay and discard',
     );
-  for (const feature of FEATURES) await feature(app, runtime);
+  for (const routes of CORE_ROUTES) await routes(app, runtime);
+  for (const feature of runtime.features) await feature.routes?.(app);
+  await dashboardRoutes(app, runtime);
   return app;
 }

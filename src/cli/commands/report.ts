@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { projectionEngine } from '../../project/service.js';
 import { ReportScheduler } from '../../report/scheduler.js';
 import { reportRunner } from '../../report/service.js';
 import { createLogger } from '../logger.js';
@@ -43,7 +42,6 @@ export function reportCommand(): Command {
             fail(
               `no report named ${name}; reports: ${Object.keys(runtime.config.reports).join(', ') || 'none'}`,
             );
-          await projectionEngine(runtime);
           const end = o.end ? new Date(o.end) : undefined;
           if (end && Number.isNaN(end.getTime())) fail(`--end must be an ISO time, not ${o.end}`);
           const params: Record<string, string> = {};

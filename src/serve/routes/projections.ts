@@ -5,8 +5,8 @@ import type { FastifyReply } from 'fastify';
 import { toCsv } from '../../core/csv.js';
 import { NotReadyError } from '../../project/engine.js';
 import type { ColumnFilter, ProjectionAnswer, ProjectionQuery } from '../../project/projection-reader.js';
-import { type ProjectionReaderImpl, QueryError } from '../../project/reader.js';
-import { projectionEngine } from '../../project/service.js';
+import { QueryError } from '../../project/reader.js';
+import { Projections } from '../../project/service.js';
 import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
@@ -16,8 +16,9 @@ const RESERVED = new Set(['sort', 'limit', 'cursor', 'format']);
 
 /** GET /v1/projections[/NAME], POST /v1/projections/NAME/rebuild, GET /v1/queries[/NAME]: reads with freshness. */
 export const projectionRoutes: RoutePlugin = async (app, runtime) => {
-  const engine = await projectionEngine(runtime);
-  const reader = runtime.projections as ProjectionReaderImpl;
+  const projections = runtime.feature(Projections);
+  const engine = await projections.engine();
+  const reader = await projections.reader();
   const guard = scoped('read');
 
   app.get('/v1/projections', guard, async () => {

@@ -40,9 +40,7 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
       for (const q of [50, 90, 99, 100] as const)
         t.ingestDelay.set({ source, quantile: String(q / 100) }, (p.get(q) ?? 0) / 1000);
     }
-    t.quarantineHeld.reset();
-    for (const [reason, n] of Object.entries(await runtime.quarantine.heldByReason()))
-      t.quarantineHeld.set({ reason }, n);
+    for (const feature of runtime.features) await feature.metrics?.();
     reply.header('content-type', t.registry.contentType);
     return t.registry.metrics();
   });
