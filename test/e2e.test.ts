@@ -95,7 +95,13 @@ describe('configuration', () => {
   it('init writes a starter file that loads, and a broken file names its line', () => {
     const dir = tempDir();
     run(['init'], dir);
-    expect(fs.readFileSync(path.join(dir, 'panoramix.yaml'), 'utf8')).toContain('writeKeys:');
+    const starter = fs.readFileSync(path.join(dir, 'panoramix.yaml'), 'utf8');
+    expect(starter).toContain('writeKeys:');
+    // The first line names the shipped JSON Schema by a path from the file, which is how editors find it.
+    const schemaRef = /^# yaml-language-server: \$schema=(\S+)\n/.exec(starter)?.[1] ?? '';
+    expect(fs.realpathSync(path.resolve(dir, schemaRef))).toBe(
+      fs.realpathSync(path.join(import.meta.dirname, '..', 'panoramix.schema.json')),
+    );
     const out = run(['sql', 'SELECT 42 AS answer', '--format', 'csv'], dir);
     expect(out).toBe('answer\n42\n');
 

@@ -15,9 +15,20 @@ export const tokenValue = z
 
 /** A token given as a plain string, or as an object that names it (the name is what the audit log shows). */
 function namedToken<T extends z.ZodRawShape>(extra: T) {
-  return z.preprocess(
-    (v) => (typeof v === 'string' ? { token: v } : v),
-    z.object({ token: tokenValue, name: z.string().min(1).optional(), ...extra }).strict(),
+  return (
+    z
+      .preprocess(
+        (v) => (typeof v === 'string' ? { token: v } : v),
+        z
+          .object({
+            token: tokenValue.describe('The token, or sha256:<digest> (panoramix token hash TOKEN).'),
+            name: z.string().min(1).optional().describe('A name for the audit log.'),
+            ...extra,
+          })
+          .strict(),
+      )
+      // The JSON Schema of panoramix.yaml (src/config/reference.ts) also accepts the plain string form.
+      .meta({ orString: true, description: 'A token, or { token, name } to name it in the audit log.' })
   );
 }
 

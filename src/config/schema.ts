@@ -32,110 +32,222 @@ const byteSize = z.union([z.number().int().positive(), z.string()]).transform((v
 /** Where each envelope field is read from in a source's own event shape (dotted paths). */
 export const mappingSchema = z
   .object({
-    id: z.string().optional(),
-    type: z.string().optional(),
-    subject: z.string().optional(),
-    time: z.string().optional(),
-    /** The payload: a path, or omitted to keep every field that is not mapped to the envelope. */
-    data: z.string().optional(),
+    id: z.string().optional().describe("Path of the event's id in this source's shape, e.g. message_id."),
+    type: z.string().optional().describe("Path of the event's type, e.g. event."),
+    subject: z.string().optional().describe("Path of the event's subject (what it is about), e.g. order.id."),
+    time: z
+      .string()
+      .optional()
+      .describe("Path of the event's time (RFC 3339 or epoch milliseconds); omitted: when received."),
+    data: z
+      .string()
+      .optional()
+      .describe(
+        'Path of the payload; omitted: every field that is not mapped to the envelope is kept under data.',
+      ),
   })
-  .strict();
+  .strict()
+  .describe("Where each envelope field is read from in this source's own event shape (dotted paths).");
 
 export const sourceSchema = z
   .object({
-    /** Write keys accepted for this source (Bearer token or Basic user). Empty: open, with a warning. */
-    writeKeys: z.array(z.string().min(8, 'a write key must be at least 8 characters')).default([]),
+    writeKeys: z
+      .array(z.string().min(8, 'a write key must be at least 8 characters'))
+      .default([])
+      .describe(
+        'Write keys accepted for this source (Authorization: Bearer KEY, or Basic KEY: as Segment sends). Empty: anyone may write, logged as a warning at start.',
+      ),
     mapping: mappingSchema.optional(),
-    description: z.string().optional(),
-    /**
-     * The CloudEvents `source` attributes this source accepts, as URI prefixes (e.g. https://bars.example/);
-     * omitted: any. An event naming another is refused (403) with the accepted prefixes.
-     */
+    description: z.string().optional().describe('What this source is, for people reading the file.'),
     cloudevents: z
-      .object({ sources: z.array(z.string().min(1, 'a prefix must not be empty')).min(1) })
+      .object({
+        sources: z
+          .array(z.string().min(1, 'a prefix must not be empty'))
+          .min(1)
+          .describe('URI prefixes, e.g. https://bars.example/.'),
+      })
       .strict()
-      .optional(),
-    /** Consume this source's events from a RabbitMQ queue (acknowledged after they are durable). */
+      .optional()
+      .describe(
+        'The CloudEvents source attributes this source accepts, as URI prefixes; omitted: any. An event naming another is refused (403) with the accepted prefixes.',
+      ),
     rabbitmq: z
       .object({
-        url: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL'),
-        queue: z.string().min(1),
-        prefetch: z.number().int().positive().default(500),
-        batchMs: z.number().int().positive().default(50),
+        url: z
+          .string()
+          .regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL')
+          .describe('The broker, amqp://user:pass@host:5672 (or amqps://).'),
+        queue: z.string().min(1).describe('The queue to consume; declared durable when missing.'),
+        prefetch: z
+          .number()
+          .int()
+          .positive()
+          .default(500)
+          .describe('Unacknowledged messages at once, which is also the largest batch.'),
+        batchMs: z
+          .number()
+          .int()
+          .positive()
+          .default(50)
+          .describe('How long a partial batch waits for more messages before it is committed, in ms.'),
       })
       .strict()
-      .optional(),
-    /** Consume NATS subjects through a JetStream stream and a durable consumer. */
+      .optional()
+      .describe(
+        "Consume this source's events from a RabbitMQ queue; messages are acknowledged after their events are durable.",
+      ),
     nats: z
       .object({
-        url: z.string().regex(/^nats:\/\//, 'must be a nats:// URL'),
-        stream: z.string().regex(/^[A-Za-z0-9_-]+$/),
-        subjects: z.array(z.string()).min(1),
-        batch: z.number().int().positive().default(500),
-        batchMs: z.number().int().positive().default(50),
+        url: z
+          .string()
+          .regex(/^nats:\/\//, 'must be a nats:// URL')
+          .describe('The NATS server, nats://host:4222.'),
+        stream: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/)
+          .describe('The JetStream stream holding the subjects; the durable consumer is panoramix-<source>.'),
+        subjects: z
+          .array(z.string())
+          .min(1)
+          .describe('Subjects to consume (wildcards allowed, e.g. sensors.>).'),
+        batch: z
+          .number()
+          .int()
+          .positive()
+          .default(500)
+          .describe('Most messages fetched and committed at once.'),
+        batchMs: z
+          .number()
+          .int()
+          .positive()
+          .default(50)
+          .describe('How long a partial batch waits for more messages before it is committed, in ms.'),
       })
       .strict()
-      .optional(),
-    /** Subscribe to MQTT topics at QoS 1 (persistent session, PUBACK after durability). */
+      .optional()
+      .describe(
+        'Consume NATS subjects through a JetStream stream and a durable consumer, acknowledged after durability.',
+      ),
     mqtt: z
       .object({
-        url: z.string().regex(/^mqtts?:\/\//, 'must be an mqtt:// or mqtts:// URL'),
-        topics: z.array(z.string()).min(1),
-        clientId: z.string().min(1),
-        batch: z.number().int().positive().default(500),
+        url: z
+          .string()
+          .regex(/^mqtts?:\/\//, 'must be an mqtt:// or mqtts:// URL')
+          .describe('The broker, mqtt://host:1883 (or mqtts://).'),
+        topics: z.array(z.string()).min(1).describe('Topic filters to subscribe to (+ and # allowed).'),
+        clientId: z
+          .string()
+          .min(1)
+          .describe('The client id of the persistent session: keep it stable, or queued messages are lost.'),
+        batch: z.number().int().positive().default(500).describe('Most messages committed at once.'),
         // The client hands over the next message only after this one's PUBACK: wait as little as possible.
-        batchMs: z.number().int().positive().default(1),
+        batchMs: z
+          .number()
+          .int()
+          .positive()
+          .default(1)
+          .describe(
+            "How long a partial batch waits, in ms; keep it small: the client hands over a message only after the previous one's PUBACK.",
+          ),
       })
       .strict()
-      .optional(),
-    /** Consume Kafka topics (untested against a live broker: none runs on these machines). */
+      .optional()
+      .describe('Subscribe to MQTT topics at QoS 1 (MQTT 5, persistent session, PUBACK after durability).'),
     kafka: z
       .object({
-        brokers: z.array(z.string()).min(1),
-        topics: z.array(z.string()).min(1),
-        groupId: z.string().default('panoramix'),
-        batchMs: z.number().int().positive().default(50),
+        brokers: z.array(z.string()).min(1).describe('Bootstrap brokers, host:port.'),
+        topics: z.array(z.string()).min(1).describe('Topics to consume.'),
+        groupId: z
+          .string()
+          .default('panoramix')
+          .describe('The consumer group; offsets are committed after durability.'),
+        batchMs: z
+          .number()
+          .int()
+          .positive()
+          .default(50)
+          .describe('How long a partial batch waits for more messages before it is committed, in ms.'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe(
+        'Consume Kafka topics (untested against a live broker: none runs on the machines this was built on).',
+      ),
   })
-  .strict();
+  .strict()
+  .describe(
+    'A producer of events, with its write keys, its field mapping and optionally a broker to consume.',
+  );
 
 export const storeSchema = z
   .object({
-    engine: z.enum(['duckdb', 'postgres']).default('duckdb'),
-    /** DuckDB file. */
-    path: z.string().default('./data/panoramix.duckdb'),
-    /** PostgreSQL connection URL (server mode). */
-    url: z.string().optional(),
-    /** PostgreSQL schema to keep Panoramix's tables in (created when missing). */
+    engine: z
+      .enum(['duckdb', 'postgres'])
+      .default('duckdb')
+      .describe(
+        'duckdb: one embedded file, one process (embedded mode); postgres: server mode, several processes.',
+      ),
+    path: z
+      .string()
+      .default('./data/panoramix.duckdb')
+      .describe('The DuckDB file (engine: duckdb); its folder is created when missing.'),
+    url: z
+      .string()
+      .optional()
+      .describe('The PostgreSQL connection URL, postgres://user:pass@host:5432/db (engine: postgres).'),
     schema: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a schema is a name of letters, digits and _')
-      .optional(),
+      .optional()
+      .describe(
+        "A PostgreSQL schema to keep Panoramix's tables in, created when missing (default: the search path).",
+      ),
   })
   .strict();
 
 export const serverSchema = z
   .object({
-    host: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(8080),
-    bodyLimit: byteSize.default(10 * 1024 * 1024),
-    maxEventsPerRequest: z.number().int().positive().default(10_000),
-    /** Events waiting for a commit before new requests get 503 + Retry-After. */
-    queueLimit: z.number().int().positive().default(200_000),
-    /** Most events written in one commit. */
-    maxCommitBatch: z.number().int().positive().default(20_000),
-    /** Tokens that may read (projections, queries, reports, events). Empty: reads are open, with a warning. */
-    readTokens: z.array(readTokenSchema).default([]),
-    /**
-     * Tokens that may change state (rebuilds, report runs, quarantine replay and discard, matching changes).
-     * Empty: such requests are refused once any read token is set, and open only when no token is set at all.
-     */
-    adminTokens: z.array(adminTokenSchema).default([]),
-    /** A token that /metrics, /status and /api/q/stats then require (an admin token also does). Unset: open. */
-    metricsToken: tokenValue.optional(),
-    /** Web pages that may send events from a browser (CORS on the ingest routes): origins, or "*" for any. */
+    host: z.string().default('127.0.0.1').describe('The address to listen on; 0.0.0.0 for every interface.'),
+    port: z.number().int().min(0).max(65535).default(8080).describe('The HTTP port (--port overrides it).'),
+    bodyLimit: byteSize
+      .default(10 * 1024 * 1024)
+      .meta({ yamlDefault: '10mb' })
+      .describe('Largest request body after decompression (10mb, 512kb or bytes); larger ones get 413.'),
+    maxEventsPerRequest: z
+      .number()
+      .int()
+      .positive()
+      .default(10_000)
+      .describe('Most events in one request; larger batches get 413.'),
+    queueLimit: z
+      .number()
+      .int()
+      .positive()
+      .default(200_000)
+      .describe('Events waiting for a commit before new requests get 503 with Retry-After.'),
+    maxCommitBatch: z
+      .number()
+      .int()
+      .positive()
+      .default(20_000)
+      .describe('Most events written in one group commit.'),
+    readTokens: z
+      .array(readTokenSchema)
+      .default([])
+      .describe(
+        'Tokens that may read events, projections, queries, reports and the dashboard (Bearer, or ?token=). Empty: reads are open, logged as a warning at start.',
+      ),
+    adminTokens: z
+      .array(adminTokenSchema)
+      .default([])
+      .describe(
+        'Tokens that may change state (rebuilds, report runs, quarantine replay and discard, matching changes). Empty: such requests are refused once any read token is set, and open only when no token is set at all.',
+      ),
+    metricsToken: tokenValue
+      .optional()
+      .describe(
+        'A token that /metrics, /status and /api/q/stats then require (an admin token also does). Unset: open.',
+      ),
     corsOrigins: z
       .array(
         z
@@ -145,42 +257,84 @@ export const serverSchema = z
             'an origin is "*" or scheme://host[:port], such as https://shop.example.com (no path)',
           ),
       )
-      .default([]),
+      .default([])
+      .describe(
+        'Web pages that may send events from a browser (CORS on the ingest routes): origins such as https://shop.example.com, or "*" for any. Empty: no CORS.',
+      ),
   })
   .strict();
 
 export const configSchema = z
   .object({
-    project: z.string().default('panoramix'),
-    store: storeSchema.default(storeSchema.parse({})),
-    server: serverSchema.default(serverSchema.parse({})),
-    sources: z.record(name, sourceSchema).default({}),
-    projections: projectionsSchema,
-    queries: queriesSchema,
-    reports: reportsSchema,
-    lifecycles: lifecyclesSchema,
-    schemas: schemasSchema.default(schemasSchema.parse({})),
-    lake: lakeSchema.optional(),
-    /** How long events are kept, per source and per type (docs/retention.md). */
-    retention: retentionSchema.optional(),
-    /** Payment/loyalty transaction matching (Harmonia). */
-    matching: matchingSchema.optional(),
-    /** Where events are pushed: webhooks and brokers, each with its own durable cursor (docs/destinations.md). */
-    destinations: destinationsSchema,
-    /** Server mode: the NATS JetStream log between collectors (`serve`) and workers (`work`). */
+    project: z.string().default('panoramix').describe("The project's name, shown by the dashboard and logs."),
+    store: storeSchema
+      .default(storeSchema.parse({}))
+      .describe(
+        'Where events and projections live: an embedded DuckDB file (default) or PostgreSQL (server mode).',
+      ),
+    server: serverSchema
+      .default(serverSchema.parse({}))
+      .describe('The HTTP server: address, request limits, the ingest queue, read tokens and CORS.'),
+    sources: z
+      .record(name, sourceSchema)
+      .default({})
+      .describe('The producers of events, by name: each with its write keys, mapping and optional broker.'),
+    projections: projectionsSchema.describe(
+      'Views of the event store: recomputed in batch from history, kept current by a speed layer (docs/projections.md).',
+    ),
+    queries: queriesSchema.describe(
+      'Named SQL queries over the store and projections, with typed parameters bound, never interpolated.',
+    ),
+    reports: reportsSchema.describe(
+      'Reports run on a schedule, on demand or from the CLI, written to files and recorded (docs/reports.md).',
+    ),
+    lifecycles: lifecyclesSchema.describe(
+      'Message lifecycles: every message by its id, its stages, the missing and overdue ones (docs/lifecycles.md).',
+    ),
+    schemas: schemasSchema
+      .default(schemasSchema.parse({}))
+      .describe(
+        "The tracking plan: JSON Schemas for each type's data, and what to do with events that break them.",
+      ),
+    lake: lakeSchema
+      .optional()
+      .describe(
+        'Datalake export: tables and events to Hive-partitioned Parquet or CSV, on disk or S3 (docs/lake.md).',
+      ),
+    retention: retentionSchema
+      .optional()
+      .describe('How long events are kept, per source and per type (docs/retention.md).'),
+    matching: matchingSchema
+      .optional()
+      .describe('Payment/loyalty transaction matching, Harmonia (docs/matching.md).'),
+    destinations: destinationsSchema.describe(
+      'Where events are pushed: webhooks and brokers, each with its own durable cursor (docs/destinations.md).',
+    ),
     log: z
       .object({
-        url: z.string().regex(/^nats:\/\//, 'must be a nats:// URL'),
+        url: z
+          .string()
+          .regex(/^nats:\/\//, 'must be a nats:// URL')
+          .describe('The NATS server (with JetStream).'),
         stream: z
           .string()
           .regex(/^[A-Za-z0-9_-]+$/)
-          .default('PANORAMIX'),
-        subject: z.string().default('panoramix.events'),
-        /** How long a worker may hold a batch unacknowledged before JetStream gives it to another worker. */
-        ackWaitSeconds: z.number().positive().default(30),
+          .default('PANORAMIX')
+          .describe('The JetStream stream, created when missing (file storage).'),
+        subject: z.string().default('panoramix.events').describe('The subject collectors publish events on.'),
+        ackWaitSeconds: z
+          .number()
+          .positive()
+          .default(30)
+          .describe(
+            'How long a worker may hold a batch unacknowledged before JetStream gives it to another worker.',
+          ),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe(
+        'Server mode: the NATS JetStream log between collectors (serve) and workers (work); needs store.engine: postgres.',
+      ),
   })
   .strict()
   .superRefine((c, ctx) => {

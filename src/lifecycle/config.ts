@@ -8,40 +8,68 @@ const duration = z
 
 export const lifecycleSchema = z
   .object({
-    description: z.string().optional(),
-    /** Which events belong: by source (default: any) and type (default: every stage and terminal stage). */
-    sources: z.array(z.string()).optional(),
-    /** The message id: subject (default) or a payload path such as data.message_id. */
+    description: z.string().optional().describe('What the lifecycle follows.'),
+    sources: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Which events belong, by source (omitted: any source); their types must be stages or terminal stages.',
+      ),
     key: z
       .string()
       .regex(
         /^(subject|data(\.[A-Za-z0-9_-]+)+)$/,
         'key is subject or a payload path such as data.message_id',
       )
-      .default('subject'),
-    /** The app (or tenant) a message belongs to, for per-app statistics: a payload path. */
+      .default('subject')
+      .describe('The message id: subject, or a payload path such as data.message_id.'),
     app: z
       .string()
       .regex(/^data(\.[A-Za-z0-9_-]+)+$/, 'app is a payload path such as data.app_id')
-      .optional(),
-    /** The expected stages, in order. */
-    stages: z.array(stage).min(1),
-    /** Stages that end a lifecycle early (bounced, failed): later stages are then not missing. */
-    terminal: z.array(stage).default([]),
-    /** Per-stage deadlines: `delivered: { after: sent, within: 10m }`. */
-    deadlines: z.record(stage, z.object({ after: stage, within: duration }).strict()).default({}),
-    /** Records older than this (by last event) are removed by a daily job; events stay in the store. */
-    retention: duration.default('14d'),
-    /** Mars's /api/create_event: generate test traffic for this lifecycle. Off unless enabled. */
+      .optional()
+      .describe('The app (or tenant) a message belongs to, for per-app statistics: a payload path.'),
+    stages: z.array(stage).min(1).describe('The expected stages (event types), in order.'),
+    terminal: z
+      .array(stage)
+      .default([])
+      .describe('Stages that end a lifecycle early (bounced, failed): later stages are then not missing.'),
+    deadlines: z
+      .record(
+        stage,
+        z
+          .object({
+            after: stage.describe('The stage the deadline counts from.'),
+            within: duration.describe('How long after it the stage is due, e.g. 1m.'),
+          })
+          .strict()
+          .describe('The deadline of one stage.'),
+      )
+      .default({})
+      .describe('Per stage, a deadline after another stage: delivered: { after: sent, within: 10m }.'),
+    retention: duration
+      .default('14d')
+      .describe(
+        'Records older than this (by last event) are removed by a daily job; the events stay in the store.',
+      ),
     testTraffic: z
       .object({
-        enabled: z.boolean().default(false),
-        messages: z.number().int().positive().max(1000).default(10),
+        enabled: z.boolean().default(false).describe('Serve /api/create_event for this lifecycle.'),
+        messages: z
+          .number()
+          .int()
+          .positive()
+          .max(1000)
+          .default(10)
+          .describe('Messages generated per call (at most 1,000).'),
       })
       .strict()
-      .default({ enabled: false, messages: 10 }),
+      .default({ enabled: false, messages: 10 })
+      .describe(
+        "Mars's test-traffic endpoint, /api/create_event: generated messages through the normal intake.",
+      ),
   })
   .strict()
+  .describe('A lifecycle: the stages a message goes through, deadlines, and which events belong.')
   .superRefine((lc, ctx) => {
     const all = new Set([...lc.stages, ...lc.terminal]);
     for (const [s, d] of Object.entries(lc.deadlines)) {

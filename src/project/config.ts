@@ -32,24 +32,41 @@ const measure = z.string().superRefine((text, ctx) => {
 
 const filter = z
   .object({
-    types: z.array(z.string()).optional(),
-    sources: z.array(z.string()).optional(),
-    /** CloudEvents sources (the ce_source column, as sent). */
-    ceSources: z.array(z.string()).optional(),
-    where: expression.optional(),
+    types: z.array(z.string()).optional().describe('Only events of these types (omitted: every type).'),
+    sources: z.array(z.string()).optional().describe('Only events of these sources (omitted: every source).'),
+    ceSources: z
+      .array(z.string())
+      .optional()
+      .describe('Only events of these CloudEvents sources (the ce_source column, as sent).'),
+    where: expression
+      .optional()
+      .describe('Only events for which this expression is true, e.g. data.amount > 0.'),
   })
-  .strict();
+  .strict()
+  .describe('Which events the projection reads.');
 
-const column = z.union([
-  expression,
-  z
-    .object({
-      expr: expression,
-      from: z.array(z.string()).optional(),
-      pick: z.enum(['latest', 'first']).default('latest'),
-    })
-    .strict(),
-]);
+const column = z
+  .union([
+    expression,
+    z
+      .object({
+        expr: expression.describe("The column's expression over the event, e.g. data.customer_id."),
+        from: z
+          .array(z.string())
+          .optional()
+          .describe(
+            'Only events of these types give the column its value (omitted: every type the filter takes).',
+          ),
+        pick: z
+          .enum(['latest', 'first'])
+          .default('latest')
+          .describe(
+            'latest: the value of the latest such event where it is not null; first: of the earliest.',
+          ),
+      })
+      .strict(),
+  ])
+  .describe('An expression, or { expr, from, pick } to say which events give the value.');
 
 /** A cron expression (5 or 6 fields, UTC), checked at load. */
 export const cronSchema = z.string().superRefine((text, ctx) => {
@@ -60,20 +77,36 @@ export const cronSchema = z.string().superRefine((text, ctx) => {
   }
 });
 
-const common = { description: z.string().optional(), schedule: cronSchema.optional() };
+const common = {
+  description: z.string().optional().describe('What the projection holds, shown by the API and dashboard.'),
+  schedule: cronSchema
+    .optional()
+    .describe('When the batch recompute runs (cron, UTC); it also runs at start and on demand.'),
+};
+const keepHistory = z
+  .boolean()
+  .optional()
+  .describe('Keep the rolled-up rows of events that retention removes (docs/retention.md).');
 
 export const projectionSchema = z.discriminatedUnion('shape', [
   z
     .object({
-      shape: z.literal('aggregate'),
+      shape: z
+        .literal('aggregate')
+        .describe(
+          'aggregate: group-by dimensions and mergeable measures; latest: the current state per key; sql: any SQL over the store, batch only.',
+        ),
       ...common,
       filter: filter.optional(),
-      /** Keep the rolled-up rows of events that retention removes (docs/retention.md). */
-      keepHistory: z.boolean().optional(),
-      dimensions: z.record(ident, expression).default({}),
+      keepHistory,
+      dimensions: z
+        .record(ident, expression)
+        .default({})
+        .describe('Group-by columns: name → expression, e.g. hour: hour(time).'),
       measures: z
         .record(ident, measure)
-        .refine((m) => Object.keys(m).length > 0, 'an aggregate needs at least one measure'),
+        .refine((m) => Object.keys(m).length > 0, 'an aggregate needs at least one measure')
+        .describe('name → count(), count(x), sum(x), min(x), max(x) or count_distinct(x).'),
     })
     .strict(),
   z
@@ -81,36 +114,63 @@ export const projectionSchema = z.discriminatedUnion('shape', [
       shape: z.literal('latest'),
       ...common,
       filter: filter.optional(),
-      keepHistory: z.boolean().optional(),
-      key: z.record(ident, expression).refine((k) => Object.keys(k).length > 0, 'latest needs a key'),
-      columns: z.record(ident, column),
+      keepHistory,
+      key: z
+        .record(ident, expression)
+        .refine((k) => Object.keys(k).length > 0, 'latest needs a key')
+        .describe('The key columns: name → expression, e.g. order_id: subject.'),
+      columns: z
+        .record(ident, column)
+        .describe('The state columns: name → an expression, or { expr, from, pick }.'),
     })
     .strict(),
-  z.object({ shape: z.literal('sql'), ...common, sql: z.string().min(1) }).strict(),
+  z
+    .object({
+      shape: z.literal('sql'),
+      ...common,
+      sql: z
+        .string()
+        .min(1)
+        .describe('Any SQL over the store (the events table, projection(NAME)); recomputed in batch.'),
+    })
+    .strict(),
 ]);
 
 export const querySchema = z
   .object({
-    description: z.string().optional(),
-    /** SQL over the store; projection(NAME) reads a projection, :param binds a parameter. */
-    sql: z.string().min(1),
+    description: z.string().optional().describe('What the query answers.'),
+    sql: z
+      .string()
+      .min(1)
+      .describe('SQL over the store; projection(NAME) reads a projection, :param binds a parameter.'),
     params: z
       .record(
         ident,
         z
           .object({
-            type: z.enum(['text', 'integer', 'number', 'timestamp', 'boolean']).default('text'),
-            required: z.boolean().default(false),
-            default: z.union([z.string(), z.number(), z.boolean()]).optional(),
-            description: z.string().optional(),
+            type: z
+              .enum(['text', 'integer', 'number', 'timestamp', 'boolean'])
+              .default('text')
+              .describe("The parameter's type; a value that is not of it answers 400."),
+            required: z.boolean().default(false).describe('A request without it answers 400.'),
+            default: z
+              .union([z.string(), z.number(), z.boolean()])
+              .optional()
+              .describe('The value when the request gives none.'),
+            description: z.string().optional().describe('What the parameter means.'),
           })
-          .strict(),
+          .strict()
+          .describe('A parameter of the query.'),
       )
-      .default({}),
+      .default({})
+      .describe('The parameters, by name (:name in the SQL).'),
   })
-  .strict();
+  .strict()
+  .describe('A named query, served at GET /v1/queries/NAME.');
 
-export const projectionsSchema = z.record(ident, projectionSchema).default({});
+export const projectionsSchema = z
+  .record(ident, projectionSchema.describe('A projection, served at GET /v1/projections/NAME.'))
+  .default({});
 export const queriesSchema = z.record(ident, querySchema).default({});
 
 export type ProjectionConfig = z.infer<typeof projectionSchema>;

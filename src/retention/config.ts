@@ -12,12 +12,23 @@ const age = z.string().refine((s) => parseDuration(s) > 0, 'must be an age such 
  */
 export const retentionSchema = z
   .object({
-    /** When the removal runs (cron, UTC). */
-    schedule: cronSchema.default('17 3 * * *'),
-    sources: z.record(z.string(), age).default({}),
-    types: z.record(z.string(), age).default({}),
-    /** DuckDB: rewrite the file after a removal once this share of it is free (0–1); 1 never rewrites. */
-    compactAt: z.number().min(0).max(1).default(0.25),
+    schedule: cronSchema.default('17 3 * * *').describe('When the removal runs (cron, UTC).'),
+    sources: z
+      .record(z.string(), age)
+      .default({})
+      .describe('Per source, the age (by event time) after which its events are removed, e.g. web: 400d.'),
+    types: z
+      .record(z.string(), age)
+      .default({})
+      .describe('Per type, the age after which its events are removed; the shortest rule that applies wins.'),
+    compactAt: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.25)
+      .describe(
+        'DuckDB: rewrite the file after a removal once this share of it is free (0–1); 1 never rewrites.',
+      ),
   })
   .strict();
 

@@ -5,27 +5,39 @@ const policy = z.enum(['reject', 'quarantine', 'flag']);
 /** The tracking plan: JSON Schemas for `data` per event type, and what to do with events that break them. */
 export const schemasSchema = z
   .object({
-    /** What happens to an event whose data breaks its type's schema (per type overridable). */
-    policy: policy.default('reject'),
-    /** Types with no schema: allow them, flag them, or quarantine them. */
-    unknownTypes: z.enum(['allow', 'flag', 'quarantine']).default('allow'),
+    policy: policy
+      .default('reject')
+      .describe(
+        "What happens to an event whose data breaks its type's schema: reject (an error, kept in quarantine), quarantine (held), flag (stored, violations recorded).",
+      ),
+    unknownTypes: z
+      .enum(['allow', 'flag', 'quarantine'])
+      .default('allow')
+      .describe('Types with no schema: allow them, flag them, or quarantine them.'),
     types: z
       .record(
         z.string(),
         z
           .object({
-            /** A JSON Schema inline, or `file:` naming a JSON file relative to panoramix.yaml. */
-            schema: z.record(z.string(), z.unknown()).optional(),
-            file: z.string().optional(),
-            policy: policy.optional(),
+            schema: z
+              .record(z.string(), z.unknown())
+              .optional()
+              .describe("The type's JSON Schema for data, inline."),
+            file: z
+              .string()
+              .optional()
+              .describe('A JSON Schema file, relative to panoramix.yaml (instead of schema).'),
+            policy: policy.optional().describe("This type's policy, instead of schemas.policy."),
           })
           .strict()
           .refine(
             (t) => (t.schema === undefined) !== (t.file === undefined),
             'give exactly one of schema or file',
-          ),
+          )
+          .describe('A type of the tracking plan: exactly one of schema or file.'),
       )
-      .default({}),
+      .default({})
+      .describe('The event types that have a schema, by type.'),
   })
   .strict();
 

@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
+import { SCHEMA_FILE } from '../../config/reference.js';
 import { hashToken } from '../../serve/access/credentials.js';
 import { fail } from '../project.js';
+
+/** The JSON Schema of panoramix.yaml shipped at the package root (dist/cli/commands → ../../..). */
+const SCHEMA_PATH = path.resolve(import.meta.dirname, '../../..', SCHEMA_FILE);
 
 /** `panoramix init`: writes a commented starter panoramix.yaml with fresh keys. */
 export function initCommand(): Command {
@@ -15,7 +20,12 @@ export function initCommand(): Command {
     .action((opts: { out: string; force?: boolean }) => {
       if (fs.existsSync(opts.out) && !opts.force) fail(`${opts.out} exists; pass --force to overwrite it`);
       const admin = `at_${randomBytes(24).toString('base64url')}`;
-      fs.writeFileSync(opts.out, starterConfig(admin));
+      // Relative to the file, as yaml-language-server reads it: editors then complete and check every key.
+      const schema = path
+        .relative(path.dirname(path.resolve(opts.out)), SCHEMA_PATH)
+        .split(path.sep)
+        .join('/');
+      fs.writeFileSync(opts.out, starterConfig(admin, schema));
       // The file holds only the admin token's digest: this is the one time the token itself is shown.
       process.stdout.write(
         `wrote ${opts.out}; start with: npx panoramix start --config ${opts.out}\n` +
@@ -24,11 +34,16 @@ export function initCommand(): Command {
     });
 }
 
-/** The starter project file: every section commented, safe defaults, secrets generated. */
-export function starterConfig(adminToken: string): string {
+/**
+ * The starter project file: every section commented, safe defaults, secrets generated; `schema` is the path (or
+ * URL) of panoramix.schema.json for editors. Every key is in docs/configuration.md.
+ */
+export function starterConfig(adminToken: string, schema: string): string {
   const key = `wk_${randomBytes(18).toString('base64url')}`;
   const token = `rt_${randomBytes(18).toString('base64url')}`;
-  return `# panoramix.yaml: one project. Relative paths resolve against this file's folder.
+  return `# yaml-language-server: $schema=${schema}
+# panoramix.yaml: one project. Relative paths resolve against this file's folder; every key is described in
+# docs/configuration.md, and an editor with the YAML language server completes and checks them.
 # Values may use \${ENV_VAR} (or \${ENV_VAR:-default}) so secrets can stay out of the file.
 project: my-project
 
