@@ -59,7 +59,7 @@ export async function createCoreRuntime(
   logger: Logger,
   role: Role = 'all',
 ): Promise<Runtime> {
-  const store = await openStore(config.store, baseDir);
+  const store = await openStore(config.store, baseDir, logger, config.reconnect);
   const health = new Health();
   const telemetry = new Telemetry(health);
   const options = {
@@ -69,7 +69,7 @@ export async function createCoreRuntime(
   };
   const storeCommitter = new GroupCommitter(store, options);
   // With a log, what collectors accept is durable once JetStream has it; workers move it to the store.
-  const log = config.log ? await NatsLog.open(config.log) : undefined;
+  const log = config.log ? NatsLog.open(config.log, logger, config.reconnect) : undefined;
   const ingestCommitter = log ? new GroupCommitter(log, options) : storeCommitter;
   const committer = role === 'serve' ? ingestCommitter : storeCommitter;
   const keys = new WriteKeys(config.sources);
@@ -78,7 +78,7 @@ export async function createCoreRuntime(
   const plan = new TrackingPlan(config.schemas, baseDir);
   if (!plan.empty) await store.migrate(FLAG_MIGRATIONS);
   const ingest = new Ingest(config, keys, ingestCommitter, telemetry, quarantine, plan, store);
-  addCoreChecks(health, store, committer, config, telemetry);
+  addCoreChecks(health, store, log, committer, config, telemetry);
   const closers: (() => Promise<void> | void)[] = [];
   const features: Feature[] = [];
   for (const [name, s] of Object.entries(config.sources)) {
@@ -120,11 +120,19 @@ export async function createCoreRuntime(
 function addCoreChecks(
   health: Health,
   store: Store,
+  log: NatsLog | undefined,
   committer: GroupCommitter,
   config: Config,
   telemetry: Telemetry,
 ): void {
+  // A server store's pool and the log are supervised connections: /status shows their state and when they
+  // are tried next, /metrics their up gauge and reconnects.
+  const pool = store.connection;
+  if (pool) health.addConnection(pool.name, () => pool.state);
+  if (log) health.addConnection(log.watch.name, () => log.watch.state);
   health.add('store', async () => {
+    // Not pinged while its pool is known to be down: the ping would only wait for a connect to fail.
+    if (pool && !pool.isUp) return { status: 'down', lastError: pool.state.lastError };
     const t0 = performance.now();
     await store.query('SELECT 1 AS ok');
     return {

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { createRuntime } from '../compose.js';
 import { ConfigError, type LoadedConfig, loadConfig } from '../config/load.js';
+import { isConnectionError } from '../core/connection-errors.js';
+import { type ConnectionWatch, sleep } from '../core/connection-watch.js';
 import type { Role, Runtime } from '../runtime.js';
 
 /** The --config option every command shares. */
@@ -39,6 +41,32 @@ export async function openProject(file: string, logger: Logger, role: Role = 'al
     }
     throw err;
   }
+}
+
+/**
+ * Opens the runtime of a long-running process, waiting out a store that cannot be reached (PostgreSQL down
+ * at start): each failed attempt is told to `watch` (one log line, the backoff wait, what /status shows) and
+ * tried again. Any other error is a configuration mistake and ends the process as openProject does.
+ * Undefined when the signal aborted (SIGTERM while waiting).
+ */
+export async function openProjectWhenReachable(
+  file: string,
+  logger: Logger,
+  role: Role,
+  watch: ConnectionWatch,
+  signal: AbortSignal,
+): Promise<Runtime | undefined> {
+  while (!signal.aborted) {
+    try {
+      const runtime = await openProject(file, logger, role);
+      watch.up();
+      return runtime;
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      await sleep(watch.failed(err), signal);
+    }
+  }
+  return undefined;
 }
 
 /** Prints a sentence to stderr and exits 1: for mistakes a user can fix, never for bugs. */

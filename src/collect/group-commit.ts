@@ -23,6 +23,20 @@ export class QueueFullError extends Error {
   }
 }
 
+/**
+ * Thrown by a sink that cannot take events now (its connection is down): nothing of the batch is durable,
+ * and the caller answers 503 with Retry-After instead of waiting for a reconnect.
+ */
+export class SinkUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = 'SinkUnavailableError';
+  }
+}
+
 /** Options of the group committer. */
 export interface GroupCommitOptions {
   /** Events waiting (queued or being written) beyond which submit refuses. */
@@ -183,7 +197,9 @@ export class GroupCommitter {
       result = await this.sink.append(all);
     } catch (err) {
       this.stats.failedCommits++;
-      this.stats.lastError = (err as Error).message;
+      // A sink that is down reports itself (its connection's health); it is not an error of the queue's,
+      // which would otherwise stay unhealthy until the next commit, however long the sink has been back.
+      if (!(err instanceof SinkUnavailableError)) this.stats.lastError = (err as Error).message;
       for (const p of batch) p.reject(err);
       return;
     }

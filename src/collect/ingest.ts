@@ -7,7 +7,7 @@ import type { TrackingPlan, Verdict } from '../schemas/tracking-plan.js';
 import type { Store } from '../store/store.js';
 import type { BodyItem } from './body.js';
 import { describeJson, toEvent } from './envelope.js';
-import { type GroupCommitter, QueueFullError } from './group-commit.js';
+import { type GroupCommitter, QueueFullError, SinkUnavailableError } from './group-commit.js';
 import type { Caller, WriteKeys } from './write-keys.js';
 
 /** One refused input in an ingest answer. */
@@ -279,6 +279,16 @@ export class Ingest {
           rejected,
           error: err.message,
           retryAfterSeconds: 1,
+        };
+      }
+      if (err instanceof SinkUnavailableError) {
+        return {
+          status: 503,
+          accepted: 0,
+          duplicates: 0,
+          rejected,
+          error: `${err.message}; retry them`,
+          retryAfterSeconds: err.retryAfterSeconds,
         };
       }
       return {

@@ -9,6 +9,7 @@ import { retentionSchema } from '../retention/config.js';
 import { schemasSchema } from '../schemas/config.js';
 import { adminTokenSchema, readTokenSchema, tokenValue } from './access.js';
 import { parseByteSize } from './byte-size.js';
+import { reconnectSchema } from './reconnect.js';
 
 const name = z
   .string()
@@ -310,6 +311,11 @@ export const configSchema = z
     destinations: destinationsSchema.describe(
       'Where events are pushed: webhooks and brokers, each with its own durable cursor (docs/destinations.md).',
     ),
+    reconnect: reconnectSchema
+      .prefault({})
+      .describe(
+        'How supervised connections (the log, PostgreSQL, the leader lock, brokers) wait between attempts while their service is down (docs/operations.md).',
+      ),
     log: z
       .object({
         url: z

@@ -12,7 +12,13 @@ export class LogWorker implements Feature {
 
   async start(): Promise<void> {
     const { log } = this.runtime;
-    if (log) this.stopWorker = await runLogWorker(this.runtime, log, this.runtime.committer);
+    if (log)
+      this.stopWorker = await runLogWorker(
+        this.runtime,
+        log,
+        this.runtime.committer,
+        this.runtime.config.reconnect,
+      );
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { isConnectionError } from '../core/connection-errors.js';
 import type { Runtime } from '../runtime.js';
 import { Credentials } from './access/credentials.js';
 import { accessRoutes } from './access/routes.js';
@@ -34,6 +35,13 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
       return reply.code(413).send({
         error: `body is larger than the limit of ${runtime.config.server.bodyLimit} bytes (server.bodyLimit)`,
       });
+    }
+    // A read whose store is out of reach is the store's outage, not a bug: the client may retry.
+    if (isConnectionError(err)) {
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: `the store is unreachable (${err.message}); retry shortly` });
     }
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) req.log.error({ err, url: req.url }, 'request failed');

@@ -1,3 +1,4 @@
+import type { ConnectionWatch } from '../core/connection-watch.js';
 import type { NewEvent, StoredEvent } from '../core/event.js';
 import type { EventFilter } from './event-filter.js';
 
@@ -122,6 +123,8 @@ export interface Store extends SqlClient {
   compact?(options?: {
     readonly minFreeShare?: number;
   }): Promise<{ readonly beforeBytes: number; readonly afterBytes: number } | null>;
+  /** The state of a server store's connection pool (supervised: /status and /metrics show it). */
+  readonly connection?: ConnectionWatch;
   /** Bytes the store occupies, when the engine can tell. */
   sizeBytes(): Promise<number | null>;
   close(): Promise<void>;

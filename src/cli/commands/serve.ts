@@ -1,10 +1,13 @@
 import { Command } from 'commander';
-import { becomeLeader } from '../../log/leader.js';
+import { ConnectionWatch, sleep } from '../../core/connection-watch.js';
+import { LeaderLock } from '../../log/leader.js';
 import { startServices } from '../../services.js';
+import { STORE_CONNECTION } from '../../store/postgres/connection-name.js';
 import { wholeNumber } from '../arguments.js';
 import { createLogger } from '../logger.js';
-import { CONFIG_OPTION, fail, loadProject, openProject } from '../project.js';
+import { CONFIG_OPTION, fail, loadProject, openProjectWhenReachable } from '../project.js';
 import { runServer } from '../run-server.js';
+import { listenWhileStarting } from '../starting-server.js';
 
 /** `panoramix serve`: the HTTP collector and API only (server mode: events go to the log). */
 export function serveCommand(): Command {
@@ -16,13 +19,21 @@ export function serveCommand(): Command {
     .option('-p, --port <port>', 'port to listen on (overrides server.port)', wholeNumber)
     .option('--host <host>', 'address to listen on (overrides server.host)')
     .action(async (opts: { config: string; port?: number; host?: string }) => {
-      const runtime = await openProject(opts.config, createLogger(), 'serve');
-      if (!runtime.log)
+      const logger = createLogger();
+      const { config } = loadProject(opts.config);
+      if (!config.log)
         fail('serve is for server mode: configure log: (NATS) and store.engine: postgres, or use start');
-      await runServer(runtime, {
-        host: opts.host ?? runtime.config.server.host,
-        port: opts.port ?? runtime.config.server.port,
-      });
+      const listen = { host: opts.host ?? config.server.host, port: opts.port ?? config.server.port };
+      // Listening before the store is reached: /status says what is missing while the process waits for it.
+      const waiting = new ConnectionWatch(STORE_CONNECTION, logger, config.reconnect);
+      const starting = await listenWhileStarting(listen, waiting);
+      const stopping = stopSignal();
+      const runtime = await openProjectWhenReachable(opts.config, logger, 'serve', waiting, stopping);
+      if (!runtime) {
+        await starting.close();
+        process.exit(0);
+      }
+      await runServer(runtime, listen, starting);
     });
 }
 
@@ -39,23 +50,41 @@ export function batchCommand(): Command {
       const { config } = loadProject(opts.config);
       if (config.store.engine !== 'postgres' || !config.store.url)
         fail('batch is for server mode: store.engine: postgres');
-      const stopping = new AbortController();
-      process.on('SIGTERM', () => stopping.abort());
-      process.on('SIGINT', () => stopping.abort());
-      logger.info('waiting to become the batch leader');
-      const lease = await becomeLeader(config.store.url!, opts.poll, stopping.signal).catch(() =>
-        process.exit(0),
+      const stopping = stopSignal();
+      const lock = new LeaderLock(
+        {
+          url: config.store.url,
+          ...(config.store.schema ? { schema: config.store.schema } : {}),
+          pollMs: opts.poll,
+        },
+        logger,
       );
-      const runtime = await openProject(opts.config, logger, 'batch');
-      await startServices(runtime);
-      logger.info({ pid: process.pid }, 'became the batch leader');
-      const stop = async () => {
-        await runtime.close();
+      const waiting = new ConnectionWatch(STORE_CONNECTION, logger, config.reconnect);
+      // Leads until the lock is lost (its connection dropped: the server released it), then competes again.
+      while (!stopping.aborted) {
+        logger.info('waiting to become the batch leader');
+        const lease = await lock.acquire(stopping);
+        if (!lease) break;
+        const runtime = await openProjectWhenReachable(opts.config, logger, 'batch', waiting, stopping);
+        if (!runtime) {
+          await lease.release();
+          break;
+        }
+        await startServices(runtime);
+        logger.info({ pid: process.pid }, 'became the batch leader');
+        const lost = await Promise.race([lease.lost, aborted(stopping)]);
+        await runtime.close().catch((err: unknown) => logger.error({ err }, 'stopping the schedules failed'));
         await lease.release();
-        logger.flush();
-        process.exit(0);
-      };
-      stopping.signal.addEventListener('abort', () => void stop());
+        if (lost) {
+          logger.warn(
+            { err: lost.message },
+            'lost the batch leader lock: schedules stopped; competing for the lock again',
+          );
+          await sleep(opts.poll, stopping);
+        }
+      }
+      logger.flush();
+      process.exit(0);
     });
 }
 
@@ -68,10 +97,14 @@ export function workCommand(): Command {
     .option(...CONFIG_OPTION)
     .action(async (opts: { config: string }) => {
       const logger = createLogger();
-      const runtime = await openProject(opts.config, logger, 'work');
-      if (!runtime.log) fail('work is for server mode: configure log: (NATS) and store.engine: postgres');
+      const { config } = loadProject(opts.config);
+      if (!config.log) fail('work is for server mode: configure log: (NATS) and store.engine: postgres');
+      const stopping = stopSignal();
+      const waiting = new ConnectionWatch(STORE_CONNECTION, logger, config.reconnect);
+      const runtime = await openProjectWhenReachable(opts.config, logger, 'work', waiting, stopping);
+      if (!runtime) process.exit(0);
       await startServices(runtime);
-      logger.info({ stream: runtime.log.options.stream }, 'worker consuming the log');
+      logger.info({ stream: config.log.stream }, 'worker consuming the log');
       const stop = async (signal: string) => {
         logger.info({ signal }, 'stopping: finishing the current batch');
         await runtime.close();
@@ -81,4 +114,16 @@ export function workCommand(): Command {
       process.on('SIGTERM', () => void stop('SIGTERM'));
       process.on('SIGINT', () => void stop('SIGINT'));
     });
+}
+
+// Aborted by SIGTERM or SIGINT: how a process waiting for its dependencies is told to give up and exit 0.
+function stopSignal(): AbortSignal {
+  const c = new AbortController();
+  process.once('SIGTERM', () => c.abort());
+  process.once('SIGINT', () => c.abort());
+  return c.signal;
+}
+
+function aborted(signal: AbortSignal): Promise<undefined> {
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { NewEvent } from '../../core/event.js';
+import { connectGuarded } from './guarded-client.js';
 import { postgresDialect } from './postgres-dialect.js';
 
 // Distinct months one append transaction may touch. Each month partition an INSERT reaches takes locks (the
@@ -81,7 +82,7 @@ export class MonthPartitions {
     const missing = [...months].filter((m) => !this.known.has(m));
     for (let i = 0; i < missing.length; i += MONTHS_PER_TRANSACTION) {
       const part = missing.slice(i, i + MONTHS_PER_TRANSACTION);
-      const client = await this.pool.connect();
+      const client = await connectGuarded(this.pool);
       try {
         await client.query('BEGIN');
         // Under the append lock: two processes creating one partition at once would collide in the catalog.

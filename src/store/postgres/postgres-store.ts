@@ -2,6 +2,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { type Logger, pino } from 'pino';
+import { type BackoffSettings, defaultBackoff } from '../../core/backoff.js';
+import { isConnectionError } from '../../core/connection-errors.js';
+import { ConnectionWatch } from '../../core/connection-watch.js';
 import { ceSourceOf, type NewEvent, type StoredEvent } from '../../core/event.js';
 import { keyHash } from '../../core/key-hash.js';
 import { storable } from '../../core/storable.js';
@@ -16,7 +20,9 @@ import type {
   SqlClient,
   Store,
 } from '../store.js';
+import { STORE_CONNECTION } from './connection-name.js';
 import { deletePgEvents } from './event-delete.js';
+import { connectGuarded } from './guarded-client.js';
 import { MonthPartitions, splitByMonths } from './month-partitions.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { POSTGRES_EVENT_MIGRATIONS } from './postgres-migrations.js';
@@ -33,6 +39,9 @@ export interface PostgresStoreOptions {
   /** A schema to live in (created when missing); the default is the connection's search_path. */
   readonly schema?: string;
   readonly poolSize?: number;
+  /** Where the pool's changes of state are logged (one line each). */
+  readonly logger?: Logger;
+  readonly backoff?: BackoffSettings;
 }
 
 // One lock id for every writer of every process: seqs are assigned and committed in order.
@@ -50,27 +59,91 @@ export class PostgresStore implements Store {
   private readonly months: MonthPartitions;
   /** Per table: its rows (as last known) and the rows added since its statistics were refreshed. */
   private readonly growth = new Map<string, { rows: number; since: number }>();
+  /** The pool's state: down from a connection failure until a query (or the probe) gets through again. */
+  readonly connection: ConnectionWatch;
+  private probe: NodeJS.Timeout | undefined;
+  private closed = false;
 
-  private constructor(private readonly pool: pg.Pool) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    options: PostgresStoreOptions,
+  ) {
     this.months = new MonthPartitions(pool, APPEND_LOCK);
+    this.connection = new ConnectionWatch(
+      STORE_CONNECTION,
+      options.logger ?? pino({ level: 'silent' }),
+      options.backoff ?? defaultBackoff,
+    );
+    this.connection.up();
+    // An idle pooled connection that drops emits 'error' on the pool; unheard, it would end the process.
+    pool.on('error', (err) => this.failed(err));
+  }
+
+  // A connection failure: the pool is down, and a probe (at the backoff's pace) finds out when it is back,
+  // so /status recovers even when nothing else queries.
+  private failed(err: unknown): void {
+    if (!isConnectionError(err)) return;
+    this.connection.down(err);
+    this.scheduleProbe();
+  }
+
+  private scheduleProbe(): void {
+    if (this.probe || this.closed) return;
+    this.probe = setTimeout(() => {
+      this.probe = undefined;
+      this.pool.query('SELECT 1').then(
+        () => this.connection.up(),
+        (err) => {
+          this.connection.down(err);
+          this.scheduleProbe();
+        },
+      );
+    }, this.connection.nextWait());
+    this.probe.unref();
+  }
+
+  // Every statement passes here: a connection failure marks the pool down, a success marks it up.
+  private async watched<T>(work: Promise<T>): Promise<T> {
+    try {
+      const result = await work;
+      if (!this.connection.isUp && !this.probe) this.connection.up();
+      return result;
+    } catch (err) {
+      this.failed(err);
+      throw err;
+    }
   }
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     if (options.schema) {
       // Created (once, under the lock) before any pooled connection exists, since each one starts in it.
       const admin = new pg.Pool({ connectionString: options.url, max: 1 });
-      await withLock(admin, (client) =>
-        client.query(`CREATE SCHEMA IF NOT EXISTS ${postgresDialect.quoteIdent(options.schema!)}`),
-      );
-      await admin.end();
+      admin.on('error', () => undefined);
+      try {
+        await withLock(admin, (client) =>
+          client.query(`CREATE SCHEMA IF NOT EXISTS ${postgresDialect.quoteIdent(options.schema!)}`),
+        );
+      } finally {
+        await admin.end();
+      }
     }
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 8,
+      // A PostgreSQL whose network went silent must fail a connect, not hang it (and /status with it).
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
-    const store = new PostgresStore(pool);
-    await store.migrate(POSTGRES_EVENT_MIGRATIONS);
+    const store = new PostgresStore(pool, options);
+    // A pool that failed to open must not linger (a process waiting for PostgreSQL opens one per attempt).
+    try {
+      await store.migrate(POSTGRES_EVENT_MIGRATIONS);
+    } catch (err) {
+      store.closed = true;
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
     return store;
   }
 
@@ -80,16 +153,20 @@ export class PostgresStore implements Store {
   }
 
   async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
-    const res = await this.pool.query(sql, params.map(toPg));
+    const res = await this.watched(this.pool.query(sql, params.map(toPg)));
     return res.rows as R[];
   }
 
   async exec(sql: string, params: readonly unknown[] = []): Promise<void> {
-    await this.pool.query(sql, params.map(toPg));
+    await this.watched(this.pool.query(sql, params.map(toPg)));
   }
 
-  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    return this.watched(this.inTransaction(fn));
+  }
+
+  private async inTransaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    const client = await connectGuarded(this.pool);
     try {
       await client.query('BEGIN');
       const result = await fn({
@@ -108,7 +185,11 @@ export class PostgresStore implements Store {
     }
   }
 
-  async append(input: readonly NewEvent[]): Promise<AppendResult> {
+  append(input: readonly NewEvent[]): Promise<AppendResult> {
+    return this.watched(this.appendAll(input));
+  }
+
+  private async appendAll(input: readonly NewEvent[]): Promise<AppendResult> {
     const events = input.map(storable);
     if (events.length === 0) return { stored: [], duplicates: [] };
     // Nearly always one run. Several commit one after another: if a later one fails, the earlier ones stay
@@ -140,7 +221,7 @@ export class PostgresStore implements Store {
 
   // One transaction: COPY into a staging table, then insert what is new under the append lock.
   private async appendRun(events: readonly NewEvent[]): Promise<AppendResult> {
-    const client = await this.pool.connect();
+    const client = await connectGuarded(this.pool);
     try {
       await client.query('BEGIN');
       await client.query(
@@ -241,7 +322,7 @@ export class PostgresStore implements Store {
   }
 
   async deleteEvents(filter: EventFilter, options?: DeleteOptions): Promise<DeleteResult> {
-    const client = await this.pool.connect();
+    const client = await connectGuarded(this.pool);
     try {
       const result = await deletePgEvents(client, APPEND_LOCK, filter, toPg, options);
       this.months.forget(result.partitionsDropped);
@@ -265,6 +346,8 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.probe);
     await this.pool.end();
   }
 }
@@ -273,7 +356,7 @@ const MIGRATE_LOCK = 0x706d786d;
 
 // fn gets the locking connection; work on other pooled connections is fine too (the lock is the session's).
 async function withLock<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const client = await connectGuarded(pool);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
     return await fn(client);
