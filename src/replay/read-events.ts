@@ -1,14 +1,19 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
+import zlib from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse';
 
-/** The file formats replay reads. */
-export type FileFormat = 'json' | 'ndjson' | 'csv';
+/**
+ * The file formats replay reads. `segment`: Segment's export and archive files, one Segment message per line
+ * (NDJSON, gzipped or not), sent through the Segment mapping.
+ */
+export type FileFormat = 'json' | 'ndjson' | 'csv' | 'segment';
+export const FILE_FORMATS: readonly FileFormat[] = ['json', 'ndjson', 'csv', 'segment'];
 
 /** Guesses a file's format from its extension, then its first character. */
 export function detectFormat(file: string): FileFormat {
   if (/\.csv$/i.test(file)) return 'csv';
-  if (/\.(ndjson|jsonl)$/i.test(file)) return 'ndjson';
+  if (/\.(ndjson|jsonl)(\.gz)?$/i.test(file) || /\.gz$/i.test(file)) return 'ndjson';
   const fd = fs.openSync(file, 'r');
   const buf = Buffer.alloc(64);
   const n = fs.readSync(fd, buf, 0, 64, 0);
@@ -35,8 +40,10 @@ export async function* readEvents(
     for await (const rec of parser as AsyncIterable<Record<string, string>>) yield fromCsv(rec);
     return;
   }
+  // Segment's archives are gzipped NDJSON (one file per hour); any .gz file is read through gunzip.
+  const raw = fs.createReadStream(file);
   const lines = readline.createInterface({
-    input: fs.createReadStream(file),
+    input: /\.gz$/i.test(file) ? raw.pipe(zlib.createGunzip()) : raw,
     crlfDelay: Number.POSITIVE_INFINITY,
   });
   let n = 0;

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { parseDuration } from '../../core/time.js';
 import { GENERATORS } from '../../generate/index.js';
-import { type FileFormat, readEvents } from '../../replay/read-events.js';
+import { FILE_FORMATS, type FileFormat, readEvents } from '../../replay/read-events.js';
 import { replay } from '../../replay/replayer.js';
 import { positiveNumber, wholeNumber } from '../arguments.js';
 import { fail } from '../project.js';
@@ -13,8 +13,11 @@ export function replayCommand(): Command {
     .argument('[file]', 'events file; omit with --generate')
     .option('-u, --url <url>', 'Panoramix base URL', process.env.PANORAMIX_URL ?? 'http://127.0.0.1:8080')
     .option('-k, --key <key>', 'write key (default: $PANORAMIX_WRITE_KEY)', process.env.PANORAMIX_WRITE_KEY)
-    .option('--path <path>', 'endpoint to post to', '/v1/events')
-    .option('--format <format>', 'json, ndjson or csv (default: from the extension)')
+    .option('--path <path>', 'endpoint to post to (default: /v1/events; /v1/import with --format segment)')
+    .option(
+      '--format <format>',
+      'json, ndjson, csv, or segment (a Segment export: NDJSON of Segment messages, .gz too) (default: from the extension)',
+    )
     .option(
       '--generate <kind>',
       `send generated events instead of a file (${Object.keys(GENERATORS).join(', ')})`,
@@ -29,7 +32,10 @@ export function replayCommand(): Command {
     )
     .option('--delay <duration>', 'pace by a fixed delay between events, e.g. 200ms')
     .option('--max-wait <duration>', 'longest wait between paced events', '5s')
-    .option('--time-field <field>', 'field holding the event time', 'time')
+    .option(
+      '--time-field <field>',
+      'field holding the event time (default: time; timestamp with --format segment)',
+    )
     .option('--retime', 'shift timestamps so the last event is now (so old data looks recent)')
     .option('--retries <n>', 'retries per request on 503 or network errors', wholeNumber, 8)
     .action(async (file: string | undefined, o: Record<string, string | number | boolean | undefined>) => {
@@ -38,8 +44,13 @@ export function replayCommand(): Command {
       const delayMs = o.delay === undefined ? undefined : parseDuration(String(o.delay));
       if (Number.isNaN(maxWaitMs) || (delayMs !== undefined && Number.isNaN(delayMs)))
         fail('durations look like 200ms, 5s, 2m');
+      if (o.format !== undefined && !FILE_FORMATS.includes(o.format as FileFormat))
+        fail(`unknown format "${o.format}"; choose one of ${FILE_FORMATS.join(', ')}`);
+      const segment = o.format === 'segment';
       let source: AsyncIterable<Record<string, unknown>>;
-      let timeField = String(o.timeField);
+      let timeField = String(o.timeField ?? (segment ? 'timestamp' : 'time'));
+      // A Segment export goes to Segment's historical import route, through the Segment mapping, as NDJSON.
+      const path = String(o.path ?? (segment ? '/v1/import' : '/v1/events'));
       if (o.generate) {
         const gen = GENERATORS[String(o.generate)];
         if (!gen) fail(`unknown kind "${o.generate}"; choose one of ${Object.keys(GENERATORS).join(', ')}`);
@@ -47,7 +58,7 @@ export function replayCommand(): Command {
         source = toAsync(
           gen.generate({ count, seed: Number(o.seed), start: Date.now() - count * 4000 - 3_600_000 }),
         );
-        if (o.timeField === 'time' && o.generate === 'orders') timeField = 'timestamp';
+        if (o.timeField === undefined && o.generate === 'orders') timeField = 'timestamp';
       } else {
         source = readEvents(file!, o.format as FileFormat | undefined);
       }
@@ -55,7 +66,7 @@ export function replayCommand(): Command {
       const started = Date.now();
       const result = await replay(source, {
         url: String(o.url),
-        path: String(o.path),
+        path,
         ...(o.key ? { key: String(o.key) } : {}),
         batch: Number(o.batch),
         ...(o.speed !== undefined ? { speed: Number(o.speed) } : {}),

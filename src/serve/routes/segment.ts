@@ -15,22 +15,39 @@ export const SEGMENT_PATHS: readonly (readonly [string, SegmentCall | undefined]
   ]),
   ['/v1/batch', undefined],
   ['/v1/b', undefined],
+  ['/v1/import', undefined],
 ];
+
+// Historical batches: their timestamps are taken as they are, never corrected against this receipt.
+const HISTORICAL = new Set(['/v1/import']);
 
 // analytics.js posts JSON as text/plain, which a browser sends without a CORS preflight.
 function isSegmentJson(contentType: string | undefined): boolean {
   return bodyKind(contentType) === 'json' || /^text\/plain\b/i.test(contentType ?? '');
 }
 
-/** Segment's HTTP Tracking API (/v1/track … /v1/batch), so Segment libraries can point here unchanged. */
+/**
+ * Segment's HTTP Tracking API (/v1/track … /v1/batch, and /v1/import for historical batches), so Segment
+ * libraries can point here unchanged. The batch routes also take NDJSON, one message per line: the form of
+ * Segment's export and archive files, which `panoramix replay --format segment` sends.
+ */
 export const segmentRoutes: RoutePlugin = (app, runtime) => {
-  const handle = async (call: SegmentCall | undefined, body: Buffer, authorization: string | undefined) => {
-    const parsed = parseBody(body, 'json', runtime.config.server.maxEventsPerRequest);
+  const handle = async (
+    call: SegmentCall | undefined,
+    body: Buffer,
+    authorization: string | undefined,
+    options: { ndjson: boolean; historical: boolean },
+  ) => {
+    const parsed = parseBody(
+      body,
+      options.ndjson ? 'ndjson' : 'json',
+      runtime.config.server.maxEventsPerRequest,
+    );
     if (!Array.isArray(parsed))
       return { status: parsed.status, body: { success: false, error: parsed.error } };
-    const root = parsed[0]?.value as Record<string, unknown> | undefined;
+    const root = options.ndjson ? undefined : (parsed[0]?.value as Record<string, unknown> | undefined);
     let items: BodyItem[] = parsed;
-    if (call === undefined) {
+    if (call === undefined && !options.ndjson) {
       const batch = root?.batch;
       if (!Array.isArray(batch))
         return { status: 400, body: { success: false, error: 'batch must be an array of messages' } };
@@ -46,8 +63,9 @@ export const segmentRoutes: RoutePlugin = (app, runtime) => {
       items = batch.map((value, index) => ({ index, value }));
     }
     const caller = runtime.keys.identify(authorization, root?.writeKey);
+    const timing = { batchSentAt: root?.sentAt, historical: options.historical };
     const outcome = await runtime.ingest.handle(items, caller, (input, source, at) =>
-      fromSegment(input, call, source, at),
+      fromSegment(input, call, source, at, timing),
     );
     return {
       status: outcome.status,
@@ -63,16 +81,22 @@ export const segmentRoutes: RoutePlugin = (app, runtime) => {
   };
   for (const [path, call] of SEGMENT_PATHS) {
     app.post(path, scoped('ingest'), async (req, reply) => {
-      if (!isSegmentJson(req.headers['content-type'])) {
+      const contentType = req.headers['content-type'];
+      const ndjson = call === undefined && bodyKind(contentType) === 'ndjson';
+      if (!ndjson && !isSegmentJson(contentType)) {
         return reply.code(415).send({
           success: false,
-          error: 'Segment calls must be application/json (or text/plain, as analytics.js sends)',
+          error: `Segment calls must be application/json (or text/plain, as analytics.js sends)${call === undefined ? '; batches may also be NDJSON (application/x-ndjson), one message per line' : ''}`,
         });
       }
       const r = await handle(
         call,
         (req.body as Buffer | undefined) ?? Buffer.alloc(0),
         req.headers.authorization,
+        {
+          ndjson,
+          historical: HISTORICAL.has(path),
+        },
       );
       if (r.retryAfter) reply.header('retry-after', String(r.retryAfter));
       return reply.code(r.status).send(r.body);
