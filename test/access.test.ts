@@ -125,11 +125,13 @@ describe('who may do what (the orders example)', () => {
       name: expect.stringMatching(/^read:[0-9a-f]{8}$/),
       kind: 'read',
       may: { read: true, admin: false },
+      limits: null,
     });
     expect((await app.inject({ url: '/v1/access', headers: bearer(ADMIN) })).json()).toEqual({
       name: 'ops',
       kind: 'admin',
       may: { read: true, admin: true },
+      limits: null,
     });
   });
 

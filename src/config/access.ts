@@ -32,8 +32,26 @@ function namedToken<T extends z.ZodRawShape>(extra: T) {
   );
 }
 
-/** A read token: reads projections, queries, reports, events, lifecycles, the lake and the quarantine. */
-export const readTokenSchema = namedToken({});
+/**
+ * A read token: reads projections, queries, reports, events, lifecycles, the lake and the quarantine. Given any
+ * of sources, projections, queries or fixed, it is limited: it reads only the events and quarantine of its
+ * sources, its projections and its queries, always filtered by its fixed values (what is not listed is not
+ * granted).
+ */
+export const readTokenSchema = namedToken({
+  sources: z
+    .array(z.string())
+    .optional()
+    .describe('Limits the token to the events and quarantine of these sources (docs/access.md).'),
+  projections: z.array(z.string()).optional().describe('Limits the token to these projections.'),
+  queries: z.array(z.string()).optional().describe('Limits the token to these named queries.'),
+  fixed: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .describe(
+      'Column (of projections) or parameter (of queries) → the only value this token sees; a request cannot widen it.',
+    ),
+});
 
 /** An admin token: everything a read token may do, and everything that changes state. */
 export const adminTokenSchema = namedToken({});

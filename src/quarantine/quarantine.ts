@@ -66,6 +66,8 @@ export interface QuarantinedItem {
 /** Filters of list, replay and discard. */
 export interface QuarantineFilter {
   readonly source?: string;
+  /** Only these sources (a limited read token's). */
+  readonly sources?: readonly string[];
   readonly reason?: string;
   readonly type?: string;
   readonly from?: Date;
@@ -174,9 +176,11 @@ export class Quarantine {
   }
 
   /** Held inputs by reason (what /api/q/stats and /metrics show). */
-  async heldByReason(): Promise<Record<string, number>> {
+  async heldByReason(sources?: readonly string[]): Promise<Record<string, number>> {
+    const { where, params } = whereOf(sources ? { sources } : {});
     const rows = await this.store.query(
-      "SELECT reason, count(*) AS n FROM panoramix_quarantine WHERE status = 'held' GROUP BY reason ORDER BY reason",
+      `SELECT reason, count(*) AS n FROM panoramix_quarantine ${where} GROUP BY reason ORDER BY reason`,
+      params,
     );
     return Object.fromEntries(rows.map((r) => [r.reason as string, r.n as number]));
   }
@@ -224,6 +228,13 @@ function whereOf(f: QuarantineFilter): { where: string; params: unknown[] } {
     parts.push(sql.replace('?', `$${params.length}`));
   };
   if (f.source) add('source = ?', f.source);
+  if (f.sources) {
+    const marks = f.sources.map((s) => {
+      params.push(s);
+      return `$${params.length}`;
+    });
+    parts.push(marks.length ? `source IN (${marks.join(', ')})` : 'FALSE');
+  }
   if (f.reason) add('reason = ?', f.reason);
   if (f.type) add('type = ?', f.type);
   if (f.from) add('last_seen >= ?', f.from);

@@ -1,11 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ReadTokenConfig } from '../../config/access.js';
 import { isHashed } from '../../config/access.js';
 import type { Config } from '../../config/schema.js';
+import type { ReadLimits } from './limits.js';
 
 /** Who a request's token says it is, for the routes that take tokens (ingest takes write keys instead). */
 export type Principal =
   | { readonly kind: 'admin'; readonly name: string }
-  | { readonly kind: 'read'; readonly name: string }
+  | { readonly kind: 'read'; readonly name: string; readonly limits?: ReadLimits }
   | { readonly kind: 'metrics'; readonly name: string }
   /** No token, on a route its scope leaves open. */
   | { readonly kind: 'anonymous'; readonly name: 'anonymous' };
@@ -31,8 +33,14 @@ export class Credentials {
   constructor(server: Config['server']) {
     for (const t of server.adminTokens)
       this.add(t.token, (n) => ({ kind: 'admin', name: t.name ?? `admin:${n}` }));
-    for (const t of server.readTokens)
-      this.add(t.token, (n) => ({ kind: 'read', name: t.name ?? `read:${n}` }));
+    for (const t of server.readTokens) {
+      const limits = limitsFrom(t);
+      this.add(t.token, (n) => ({
+        kind: 'read',
+        name: t.name ?? `read:${n}`,
+        ...(limits ? { limits } : {}),
+      }));
+    }
     if (server.metricsToken) this.add(server.metricsToken, () => ({ kind: 'metrics', name: 'metrics' }));
     this.readsOpen = server.readTokens.length === 0;
     this.adminOpen = server.readTokens.length === 0 && server.adminTokens.length === 0;
@@ -54,6 +62,17 @@ export class Credentials {
     // The digest's first 8 hex digits name an unnamed token in the audit log: stable, and no secret.
     this.entries.push({ digest, principal: principal(digest.toString('hex').slice(0, 8)) });
   }
+}
+
+/** A read token's limits, when it has any (a token with none of the four settings reads everything). */
+function limitsFrom(t: ReadTokenConfig): ReadLimits | undefined {
+  if (!t.sources && !t.projections && !t.queries && !t.fixed) return undefined;
+  return {
+    sources: new Set(t.sources ?? []),
+    projections: new Set(t.projections ?? []),
+    queries: new Set(t.queries ?? []),
+    fixed: Object.fromEntries(Object.entries(t.fixed ?? {}).map(([k, v]) => [k, String(v)])),
+  };
 }
 
 export const ANONYMOUS: Principal = { kind: 'anonymous', name: 'anonymous' };

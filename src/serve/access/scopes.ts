@@ -15,6 +15,8 @@ export type Scope = (typeof SCOPES)[number];
 declare module 'fastify' {
   interface FastifyContextConfig {
     scope?: Scope;
+    /** A read route that applies a limited token's limits itself; other read routes refuse such tokens. */
+    limited?: boolean;
   }
   interface FastifyRequest {
     /** Who the request's token says it is; set on read, admin and metrics routes. */
@@ -38,6 +40,11 @@ export function declaredRoutes(app: FastifyInstance): readonly DeclaredRoute[] {
 /** Shorthands for route options: `app.get(path, scoped('read'), handler)`. */
 export function scoped(scope: Scope) {
   return { config: { scope } };
+}
+
+/** A read route that applies a limited token's limits itself (see limits.ts); it admits limited tokens. */
+export function limitedRead() {
+  return { config: { scope: 'read' as const, limited: true } };
 }
 
 /**
@@ -74,7 +81,15 @@ export function enforceScopes(app: FastifyInstance, credentials: Credentials): v
       return;
     }
     const principal = credentials.identify(req.headers.authorization);
-    const refusal = refuse(scope, principal, credentials);
+    const refusal =
+      refuse(scope, principal, credentials) ??
+      (principal?.kind === 'read' && principal.limits && !req.routeOptions.config.limited
+        ? {
+            status: 403 as const,
+            error: `this token is limited to some sources, projections and queries; ${req.method} ${req.routeOptions.url} is not among what it may read`,
+            needs: 'read' as const,
+          }
+        : undefined);
     if (refusal) {
       deny(reply, refusal);
       return;

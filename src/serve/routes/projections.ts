@@ -7,7 +7,8 @@ import { NotReadyError } from '../../project/engine.js';
 import type { ColumnFilter, ProjectionAnswer, ProjectionQuery } from '../../project/projection-reader.js';
 import { QueryError } from '../../project/reader.js';
 import { Projections } from '../../project/service.js';
-import { scoped } from '../access/scopes.js';
+import { checkProjection, fixFilters, fixParams, limitsOf } from '../access/limits.js';
+import { limitedRead, scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 const FORMATS = ['json', 'ndjson', 'csv', 'parquet'] as const;
@@ -19,11 +20,13 @@ export const projectionRoutes: RoutePlugin = async (app, runtime) => {
   const projections = runtime.feature(Projections);
   const engine = await projections.engine();
   const reader = await projections.reader();
-  const guard = scoped('read');
 
-  app.get('/v1/projections', guard, async () => {
+  app.get('/v1/projections', limitedRead(), async (req) => {
+    // A limited token is shown only what it may read.
+    const limits = limitsOf(req.principal);
     const list = [];
     for (const name of reader.names()) {
+      if (limits && !limits.projections.has(name)) continue;
       const plan = engine.plans.get(name)!;
       try {
         const v = await reader.version(name);
@@ -51,22 +54,32 @@ export const projectionRoutes: RoutePlugin = async (app, runtime) => {
     }
     return {
       projections: list,
-      queries: Object.entries(runtime.config.queries).map(([name, q]) => ({
-        name,
-        description: q.description ?? null,
-        params: q.params,
-      })),
+      queries: Object.entries(runtime.config.queries)
+        .filter(([name]) => !limits || limits.queries.has(name))
+        .map(([name, q]) => ({
+          name,
+          description: q.description ?? null,
+          params: q.params,
+        })),
     };
   });
 
-  app.get<{ Params: { name: string } }>('/v1/projections/:name', guard, async (req, reply) => {
+  app.get<{ Params: { name: string } }>('/v1/projections/:name', limitedRead(), async (req, reply) => {
     const q = req.query as Record<string, string | string[] | undefined>;
+    const limits = limitsOf(req.principal);
     return answer(reply, req.headers.accept, q.format, async (format) => {
-      const query = parseQuery(q);
+      let query = parseQuery(q);
+      if (limits) checkProjection(limits, req.params.name);
+      const v = await reader.version(req.params.name);
+      if (limits) {
+        // Every format (JSON, CSV, NDJSON, Parquet) reads through these filters, so none can widen them.
+        const columns = v.columns.map((c) => c.name);
+        query = { ...query, filters: fixFilters(limits, req.params.name, columns, query.filters ?? {}) };
+      }
       // The tag names the version and speed seq the answer is read at (or later): any fold or swap changes it,
       // so a 304 is never an answer to a changed row. Clients and proxies revalidate every time (no-cache).
-      const v = await reader.version(req.params.name);
-      const tag = `W/"${v.version}.${v.speedSeq}.${format}"`;
+      // A limited token's answer is its own, so its tag names the token: another token's tag never matches.
+      const tag = `W/"${v.version}.${v.speedSeq}.${format}${limits ? `.${req.principal.name}` : ''}"`;
       reply.header('etag', tag).header('cache-control', 'private, no-cache').header('vary', 'Accept');
       if (matchesTag(req.headers['if-none-match'], tag)) return { notModified: true };
       if (format === 'parquet') return { parquet: await exportParquet(req.params.name, query) };
@@ -85,12 +98,17 @@ export const projectionRoutes: RoutePlugin = async (app, runtime) => {
     },
   );
 
-  app.get<{ Params: { name: string } }>('/v1/queries/:name', guard, async (req, reply) => {
-    const q = { ...(req.query as Record<string, string | undefined>) };
+  app.get<{ Params: { name: string } }>('/v1/queries/:name', limitedRead(), async (req, reply) => {
+    let q = { ...(req.query as Record<string, string | undefined>) };
     const format = q.format;
     delete q.format;
+    const limits = limitsOf(req.principal);
     return answer(reply, req.headers.accept, format, async (f) => {
       if (f === 'parquet') throw new QueryError('named queries answer json, ndjson or csv');
+      if (limits) {
+        const declared = Object.keys(runtime.config.queries[req.params.name]?.params ?? {});
+        q = fixParams(limits, req.params.name, declared, q);
+      }
       return { answer: await reader.runQuery(req.params.name, q) };
     });
   });

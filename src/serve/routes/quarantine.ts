@@ -1,20 +1,30 @@
 import type { FastifyRequest } from 'fastify';
 import type { QuarantineFilter } from '../../quarantine/quarantine.js';
 import { replayQuarantine } from '../../quarantine/replay.js';
-import { scoped } from '../access/scopes.js';
+import { limitsOf, rawSources } from '../access/limits.js';
+import { limitedRead, scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 /** GET /v1/quarantine[/ID], POST /v1/quarantine/replay and /discard: what could not be accepted, and what to do with it. */
 export const quarantineRoutes: RoutePlugin = (app, runtime) => {
-  const guard = scoped('read');
-  app.get('/v1/quarantine', guard, async (req, reply) => {
+  app.get('/v1/quarantine', limitedRead(), async (req, reply) => {
     const f = filterOf(req);
     if (typeof f === 'string') return reply.code(400).send({ error: f });
-    return { items: await runtime.quarantine.list(f), held: await runtime.quarantine.heldByReason() };
+    // A limited token sees the quarantine of its sources only, counts included.
+    const limits = limitsOf(req.principal);
+    const sources = limits ? rawSources(limits, 'the quarantine', f.source) : undefined;
+    return {
+      items: await runtime.quarantine.list(sources ? { ...f, sources } : f),
+      held: await runtime.quarantine.heldByReason(sources),
+    };
   });
-  app.get<{ Params: { id: string } }>('/v1/quarantine/:id', guard, async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/v1/quarantine/:id', limitedRead(), async (req, reply) => {
     const item = await runtime.quarantine.get(req.params.id);
-    return item ?? reply.code(404).send({ error: `nothing quarantined under ${req.params.id}` });
+    const limits = limitsOf(req.principal);
+    // Another source's item is answered as absent, so ids cannot be probed.
+    if (!item || (limits && !rawSources(limits, 'the quarantine', undefined).includes(item.source)))
+      return reply.code(404).send({ error: `nothing quarantined under ${req.params.id}` });
+    return item;
   });
   app.post('/v1/quarantine/replay', scoped('admin'), async (req, reply) => {
     const f = filterOf(req);
