@@ -87,6 +87,12 @@ destinations:
     // Reading takes a read token; pausing, resuming and replaying the admin scope.
     const reader = ['--config', cfg, '--url', base, '--token', TOKEN];
     const remote = ['--config', cfg, '--url', base, '--token', ADMIN];
+    await waitFor('the cursor after e', async () => {
+      const res = await fetch(`${base}/v1/destinations`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      return (
+        ((await res.json()) as { destinations: { lagEvents: number }[] }).destinations[0]!.lagEvents === 0
+      );
+    }); // it moves just after the receiver's 200
     const list = await cli(['destinations', 'list', ...reader, '--format', 'json']);
     expect(list.code).toBe(0);
     expect(JSON.parse(list.out)).toEqual([

@@ -160,8 +160,8 @@ for (const engine of ENGINES)
           response: '{"error":"no such sku"}',
         }),
       ]);
-      const [view] = await admin.list();
-      expect(view).toMatchObject({ deadLetters: 1, lagEvents: 0 });
+      await until('the cursor', async () => (await admin.list())[0]!.lagEvents === 0);
+      expect((await admin.list())[0]).toMatchObject({ deadLetters: 1, lagEvents: 0 });
       expect(await p.runtime.telemetry.registry.metrics()).toContain(
         'panoramix_destination_dead_letters_total{destination="hook"} 1',
       );
@@ -204,15 +204,19 @@ for (const engine of ENGINES)
         const t0 = Date.now();
         await p.runtime.committer.submit([ev(`e${i}`)]);
         const commitMs = Date.now() - t0;
-        expect(commitMs).toBeLessThan(500);
+        expect(commitMs).toBeLessThan(3000); // loose: the machine is shared; the stuck attempt lasts 30 s
         await until(`event ${i} at the live receiver`, () => ok.delivered().length === i + 1, 3000);
         lags.push(Date.now() - t0);
       }
-      // Measured: each event reaches the live receiver within its batch wait and a poll, not the stuck timeout.
-      expect(Math.max(...lags)).toBeLessThan(1000);
-      const views = await (await p.admin()).list();
-      expect(views.find((v) => v.name === 'stuck')!.lagEvents).toBe(21);
-      expect(views.find((v) => v.name === 'live')!.lagEvents).toBe(0);
+      // Measured: each event reaches the live receiver in a batch wait and a turn of its loop (tens of ms on an
+      // idle machine), never after the stuck attempt's 30 s timeout; the stuck attempt is still unanswered.
+      expect(Math.max(...lags)).toBeLessThan(5000);
+      expect(hung.requests).toHaveLength(1);
+      expect(hung.requests[0]!.status).toBeUndefined();
+      const lagOf = async (name: string) =>
+        (await (await p.admin()).list()).find((v) => v.name === name)!.lagEvents;
+      await until('the live cursor', async () => (await lagOf('live')) === 0); // moves just after the 200
+      expect(await lagOf('stuck')).toBe(21);
     });
 
     it('pauses by hand and after failing too long, resumes by hand', async () => {

@@ -37,14 +37,27 @@ const COLUMNS = `name, cursor_seq, paused, paused_reason, failing_since, last_er
  * was mid-delivery: its move fails and it reads the state again.
  */
 export class DestinationStates {
+  // Writes to the state table go one at a time in this process: DuckDB fails one of two transactions that
+  // update the same row at once ("Conflict on tuple deletion") where PostgreSQL would make it wait, and a
+  // loop and an operator's pause do update the same row.
+  private writes: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly store: Store) {}
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.writes.then(fn, fn);
+    this.writes = result.catch(() => undefined);
+    return result;
+  }
 
   /** Creates the state of a destination seen for the first time, its cursor at startSeq. */
   async ensure(name: string, startSeq: number): Promise<void> {
-    await this.store.exec(
-      `INSERT INTO panoramix_destinations (name, cursor_seq, paused, updated_at) VALUES ($1, $2, false, $3)
+    await this.serial(() =>
+      this.store.exec(
+        `INSERT INTO panoramix_destinations (name, cursor_seq, paused, updated_at) VALUES ($1, $2, false, $3)
          ON CONFLICT (name) DO NOTHING`,
-      [name, startSeq, new Date()],
+        [name, startSeq, new Date()],
+      ),
     );
   }
 
@@ -62,7 +75,7 @@ export class DestinationStates {
 
   /** Moves the cursor from `from` to `to` after a delivery; false when someone moved it meanwhile. */
   async advance(name: string, from: number, to: number, status: number | null, now: Date): Promise<boolean> {
-    return this.move(this.store, name, from, to, status, now);
+    return this.serial(() => this.move(this.store, name, from, to, status, now));
   }
 
   /** Records refused events and moves the cursor past them, in one transaction. */
@@ -73,26 +86,30 @@ export class DestinationStates {
     letters: readonly Omit<DeadLetter, 'destination' | 'failedAt'>[],
     now: Date,
   ): Promise<boolean> {
-    return this.store.transaction(async (tx) => {
-      for (const l of letters) {
-        await tx.exec(
-          `INSERT INTO panoramix_destination_dead_letters (destination, seq, source, event_id, status, response, failed_at)
+    return this.serial(() =>
+      this.store.transaction(async (tx) => {
+        for (const l of letters) {
+          await tx.exec(
+            `INSERT INTO panoramix_destination_dead_letters (destination, seq, source, event_id, status, response, failed_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (destination, seq) DO UPDATE SET status = excluded.status, response = excluded.response,
                failed_at = excluded.failed_at`,
-          [name, l.seq, l.source, l.eventId, l.status, l.response, now],
-        );
-      }
-      return this.move(tx, name, from, to, letters[0]?.status ?? null, now);
-    });
+            [name, l.seq, l.source, l.eventId, l.status, l.response, now],
+          );
+        }
+        return this.move(tx, name, from, to, letters[0]?.status ?? null, now);
+      }),
+    );
   }
 
   /** Records a failed attempt; returns when the current run of failures began. */
   async failed(name: string, status: number | null, error: string, now: Date): Promise<Date> {
-    const rows = await this.store.query(
-      `UPDATE panoramix_destinations SET failing_since = coalesce(failing_since, $1), last_error = $2,
-         last_status = $3, updated_at = $1 WHERE name = $4 RETURNING failing_since`,
-      [now, error.slice(0, 2000), status, name],
+    const rows = await this.serial(() =>
+      this.store.query(
+        `UPDATE panoramix_destinations SET failing_since = coalesce(failing_since, $1), last_error = $2,
+           last_status = $3, updated_at = $1 WHERE name = $4 RETURNING failing_since`,
+        [now, error.slice(0, 2000), status, name],
+      ),
     );
     return rows[0] ? toDate(rows[0].failing_since)! : now;
   }
@@ -156,9 +173,11 @@ export class DestinationStates {
   }
 
   private async update(name: string, set: string, params: readonly unknown[]): Promise<boolean> {
-    const rows = await this.store.query(
-      `UPDATE panoramix_destinations SET ${set}, updated_at = now() WHERE name = $1 RETURNING name`,
-      [name, ...params],
+    const rows = await this.serial(() =>
+      this.store.query(
+        `UPDATE panoramix_destinations SET ${set}, updated_at = now() WHERE name = $1 RETURNING name`,
+        [name, ...params],
+      ),
     );
     return rows.length > 0;
   }
