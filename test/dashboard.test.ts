@@ -356,6 +356,14 @@ describeWith('chromium', 'the dashboard in a real browser', (chromiumPath) => {
     });
     afterAll(async () => mclose?.());
 
+    // It used to request /v1/lake, get a 404 and log it as a console error.
+    it('the Lake page of a project without a lake says so, with no console errors', async () => {
+      const { page, errors } = await open('lake', 'p.empty', { base: mbase });
+      expect(await page.locator('p.empty').textContent()).toContain('Lake is not configured');
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+
     it('loads #/matching with data and no console errors', async () => {
       const { page, errors } = await open('matching', '#list tbody tr', { base: mbase });
       await page.waitForSelector('#chart canvas');
