@@ -12,7 +12,7 @@ const DRIVERS = [
   ['pg', '^src/(store/postgres/|lake/datasources/|log/leader\\.ts$)'],
   ['pg-copy-streams', '^src/store/postgres/'],
   ['@aws-sdk/', '^src/lake/target\\.ts$'],
-  ['@duckdb/', '^src/(store/duckdb/|lake/writer\\.ts$)'],
+  ['@duckdb/', '^src/(store/duckdb/|lake/(writer|erase)\\.ts$)'],
 ];
 
 module.exports = {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import type { Feature } from './core/feature.js';
 import { DestinationsFeature } from './destinations/service.js';
+import { Forget } from './forget/service.js';
 import { Lake } from './lake/service.js';
 import { Lifecycles } from './lifecycle/service.js';
 import { LogWorker } from './log/feature.js';
@@ -14,6 +15,7 @@ import { Reports } from './report/service.js';
 import { Retention } from './retention/service.js';
 import { createCoreRuntime, type Role, type Runtime } from './runtime.js';
 import type { RoutePlugin } from './serve/route-plugin.js';
+import { deletionRoutes } from './serve/routes/deletions.js';
 import { destinationRoutes } from './serve/routes/destinations.js';
 import { lakeRoutes } from './serve/routes/lake.js';
 import { lifecycleRoutes } from './serve/routes/lifecycles.js';
@@ -43,6 +45,8 @@ export async function createRuntime(
     Object.assign(feature, { routes: (app: FastifyInstance) => plugin(app, runtime) });
   // In start order, which is also the order of their routes and of their checks in /status.
   runtime.features.push(
+    // First: suppressed subjects are refused from the first request on, in every role.
+    routed(await Forget.of(runtime), deletionRoutes),
     new LogWorker(runtime),
     routed(projections, projectionRoutes),
     routed(new Reports(runtime), reportRoutes),

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { demoCommand } from './commands/demo.js';
 import { destinationsCommand } from './commands/destinations.js';
+import { forgetCommand } from './commands/forget.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
 import { lakeCommand } from './commands/lake.js';
@@ -10,6 +11,7 @@ import { projectCommand } from './commands/project.js';
 import { quarantineCommand } from './commands/quarantine.js';
 import { replayCommand } from './commands/replay.js';
 import { reportCommand } from './commands/report.js';
+import { retentionCommand } from './commands/retention.js';
 import { batchCommand, serveCommand, workCommand } from './commands/serve.js';
 import { sqlCommand } from './commands/sql.js';
 import { startCommand } from './commands/start.js';
@@ -31,6 +33,8 @@ const COMMANDS = [
   matchCommand,
   destinationsCommand,
   tokenCommand,
+  forgetCommand,
+  retentionCommand,
   serveCommand,
   workCommand,
   batchCommand,

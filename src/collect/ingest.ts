@@ -42,6 +42,14 @@ export interface IngestCounters {
   rejected(source: string, reason: string, n: number): void;
 }
 
+/** Refuses events whose subject was erased (src/forget/suppression.ts). */
+export interface IngestGate {
+  /** Why this event is refused, or null. */
+  refusal(e: NewEvent): string | null;
+  /** Whether an input that failed before it was read as an event must not be kept (its subject is erased). */
+  mustNotKeep(value: unknown): boolean;
+}
+
 /** The shared ingest path of every HTTP intake: authorize, read, validate, group-commit, answer. */
 export class Ingest {
   constructor(
@@ -55,6 +63,15 @@ export class Ingest {
   ) {}
 
   private readonly contracts = new Map<string, (e: NewEvent) => ReturnType<typeof toEvent>>();
+  private gate?: IngestGate;
+
+  /**
+   * Registers the refusal of events that must leave no copy (an erased subject's): refused with a reason and
+   * never quarantined, and inputs the gate recognizes are not quarantined when they fail for another reason.
+   */
+  refuseBy(gate: IngestGate): void {
+    this.gate = gate;
+  }
 
   /**
    * Registers a check of the events of one type, whichever intake they arrive by (a feature whose tables are
@@ -68,7 +85,9 @@ export class Ingest {
   check(read: ReturnType<typeof toEvent>): ReturnType<typeof toEvent> {
     if (!read.ok) return read;
     const contract = this.contracts.get(read.event.type);
-    return storableTime(contract ? contract(read.event) : read);
+    const checked = storableTime(contract ? contract(read.event) : read);
+    const refusal = checked.ok ? this.gate?.refusal(checked.event) : null;
+    return refusal ? { ok: false, field: 'subject', error: refusal } : checked;
   }
 
   /** What the tracking plan says of an event (accept when there is no plan): replays ask it too. */
@@ -118,7 +137,7 @@ export class Ingest {
       error: string,
       field?: string,
     ) => {
-      if (!this.quarantine) return;
+      if (!this.quarantine || this.gate?.mustNotKeep(item.value)) return;
       const raw = item.raw ?? rawText(item.value);
       const type =
         item.value && typeof item.value === 'object'
@@ -212,6 +231,19 @@ export class Ingest {
       result = storableTime(result);
       if (!result.ok) {
         reject(result.field, result.error, 'envelope');
+        continue;
+      }
+      const erased = this.gate?.refusal(result.event);
+      if (erased) {
+        // Not held in quarantine: keeping the bytes would keep what the erasure removed.
+        rejected.push({
+          index: item.index,
+          ...(item.line ? { line: item.line } : {}),
+          id: result.event.id,
+          field: 'subject',
+          error: erased,
+        });
+        this.counters.rejected(source, 'suppressed', 1);
         continue;
       }
       if (checking) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { destinationsSchema } from '../destinations/config.js';
+import { erasureSchema } from '../forget/config.js';
 import { lakeSchema } from '../lake/config.js';
 import { lifecyclesSchema } from '../lifecycle/config.js';
 import { matchingSchema } from '../match/config.js';
@@ -305,6 +306,11 @@ export const configSchema = z
     retention: retentionSchema
       .optional()
       .describe('How long events are kept, per source and per type (docs/retention.md).'),
+    erasure: erasureSchema
+      .default(erasureSchema.parse({}))
+      .describe(
+        'Erasure by subject: what happens to matching transactions, how suppressions spread (docs/retention.md).',
+      ),
     matching: matchingSchema
       .optional()
       .describe('Payment/loyalty transaction matching, Harmonia (docs/matching.md).'),

@@ -109,6 +109,11 @@ export const lakeSchema = z
               .record(ident, z.union([z.string(), z.number(), z.boolean(), z.null()]))
               .default({})
               .describe('A fixed value per field: a constant, or null to mask personal data.'),
+            subject: ident
+              .optional()
+              .describe(
+                "The field holding an erasure's subject (default: a field named subject, if any; docs/retention.md).",
+              ),
             partitions: z
               .array(ident)
               .default([])

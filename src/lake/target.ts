@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { LakeConfig } from './config.js';
 
@@ -14,6 +14,8 @@ export interface LakeTarget {
   /** Keys under a prefix. */
   list(prefix: string): Promise<string[]>;
   remove(key: string): Promise<void>;
+  /** A local file with a key's contents, to read (an erasure rewrites files): the file itself when local. */
+  fetch(key: string): Promise<string>;
   /** The URI of a key's directory (for ALTER TABLE … LOCATION and CREATE TABLE … LOCATION). */
   uri(key: string): string;
 }
@@ -61,6 +63,10 @@ class LocalTarget implements LakeTarget {
 
   async remove(key: string): Promise<void> {
     fs.rmSync(path.join(this.root, key), { force: true });
+  }
+
+  async fetch(key: string): Promise<string> {
+    return path.join(this.root, key);
   }
 
   uri(key: string): string {
@@ -124,6 +130,13 @@ class S3Target implements LakeTarget {
 
   async remove(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+  }
+
+  async fetch(key: string): Promise<string> {
+    const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+    const file = path.join(this.tmp, `${key.replaceAll('/', '__')}.read-${process.pid}`);
+    fs.writeFileSync(file, await res.Body!.transformToByteArray());
+    return file;
   }
 
   uri(key: string): string {

@@ -1,0 +1,101 @@
+import type { Feature, Role } from '../core/feature.js';
+import type { Runtime } from '../runtime.js';
+import type { ErasureScope } from './config.js';
+import { carryOut } from './eraser.js';
+import { type DeletionRecord, RequestLedger } from './request-ledger.js';
+import { Suppression } from './suppression.js';
+
+const services = new WeakMap<Runtime, Forget>();
+
+/**
+ * The erasure feature: requests are recorded before they are acknowledged and carried out one at a time, in
+ * order, where schedules run (`start`, or the `batch` leader, which also picks up requests that other
+ * processes recorded); every process refuses suppressed subjects at ingest, from its creation on.
+ */
+export class Forget implements Feature {
+  readonly name = 'erasure';
+  readonly roles: readonly Role[] = ['all', 'serve', 'work', 'batch'];
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly runtime: Runtime,
+    readonly ledger: RequestLedger,
+    readonly suppression: Suppression,
+  ) {}
+
+  /** The erasure of a runtime (created once): its tables migrated, its suppression list loaded and in force. */
+  static async of(runtime: Runtime): Promise<Forget> {
+    let f = services.get(runtime);
+    if (!f) {
+      const ledger = new RequestLedger(runtime.store);
+      await ledger.migrate();
+      const suppression = new Suppression(runtime.store, runtime.config.erasure.refreshSeconds * 1000);
+      await suppression.load();
+      runtime.ingest.refuseBy(suppression);
+      f = new Forget(runtime, ledger, suppression);
+      services.set(runtime, f);
+    }
+    return f;
+  }
+
+  /** Records a request (pending) and, in a process that carries them out, queues it. */
+  async request(scope: ErasureScope): Promise<DeletionRecord> {
+    const d = await this.ledger.create(scope);
+    if (this.carries()) void this.resume();
+    return d;
+  }
+
+  /** Carries out every unfinished request, oldest first (one at a time); resolves when they are done. */
+  resume(): Promise<DeletionRecord[]> {
+    const run = this.queue.then(async () => {
+      const done: DeletionRecord[] = [];
+      for (const d of await this.ledger.unfinished())
+        done.push(await carryOut(this.runtime, this.ledger, this.suppression, d));
+      return done;
+    });
+    this.queue = run.catch((err: Error) =>
+      this.runtime.logger.error({ err }, 'deletion failed; it resumes at the next attempt'),
+    );
+    return run;
+  }
+
+  /**
+   * The CLI's request: an unfinished request of the same scope is resumed rather than doubled (a rerun after
+   * a crash), else a new one is recorded; every unfinished request is carried out, and this one returned.
+   */
+  async runToEnd(scope: ErasureScope): Promise<DeletionRecord> {
+    const same = (await this.ledger.unfinished()).find(
+      (d) =>
+        d.subject === scope.subject &&
+        d.source === (scope.source ?? null) &&
+        d.type === (scope.type ?? null) &&
+        d.since === (scope.since === undefined ? null : new Date(scope.since).toISOString()) &&
+        d.until === (scope.until === undefined ? null : new Date(scope.until).toISOString()) &&
+        d.suppress === scope.suppress,
+    );
+    const d = same ?? (await this.ledger.create(scope));
+    await this.resume();
+    return (await this.ledger.get(d.id))!;
+  }
+
+  /** Background work: suppression re-read, and (where requests are carried out) a poll for new ones. */
+  async start(): Promise<void> {
+    const log = this.runtime.logger.child({ component: 'forget' });
+    this.suppression.start((err) => log.warn({ err }, 'could not re-read the suppression list'));
+    if (!this.carries()) return;
+    void this.resume();
+    this.timer = setInterval(() => void this.resume(), this.runtime.config.erasure.refreshSeconds * 1000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.suppression.stop();
+    if (this.timer) clearInterval(this.timer);
+    await this.queue;
+  }
+
+  private carries(): boolean {
+    return this.runtime.role === 'all' || this.runtime.role === 'batch';
+  }
+}

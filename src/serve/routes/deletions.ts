@@ -1,0 +1,40 @@
+import type { FastifyRequest } from 'fastify';
+import { parseScope, type ScopeInput } from '../../forget/scope.js';
+import { Forget } from '../../forget/service.js';
+import { scoped } from '../access/scopes.js';
+import type { RoutePlugin } from '../route-plugin.js';
+
+/**
+ * POST /v1/deletions (an erasure request: 202 once it is durable, carried out in the background) and
+ * GET /v1/deletions/:id (its status, pending, running or done, with the counts removed per place).
+ */
+export const deletionRoutes: RoutePlugin = (app, runtime) => {
+  // Both need the admin scope: a request removes data, and its status names the subject until it is done.
+  const guard = scoped('admin');
+  app.post('/v1/deletions', guard, async (req, reply) => {
+    const body = jsonObject(req.body);
+    if (!body)
+      return reply.code(400).send({ error: 'the body must be a JSON object, such as {"subject":"u-42"}' });
+    const scope = parseScope(body);
+    if ('error' in scope) return reply.code(400).send({ error: scope.error });
+    const d = await (await Forget.of(runtime)).request(scope);
+    return reply.code(202).header('location', `/v1/deletions/${d.id}`).send(d);
+  });
+  app.get('/v1/deletions/:id', guard, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const d = await (await Forget.of(runtime)).ledger.get(req.params.id);
+    if (!d) return reply.code(404).send({ error: `no deletion request ${req.params.id}` });
+    return d;
+  });
+};
+
+// Bodies arrive as bytes (the app reads every body raw, for ingest).
+function jsonObject(body: unknown): ScopeInput | undefined {
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : undefined;
+  if (text === undefined) return body && typeof body === 'object' ? (body as ScopeInput) : undefined;
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as ScopeInput) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Forget } from '../src/forget/service.js';
+import { projectionEngine } from '../src/project/service.js';
+import type { Runtime } from '../src/runtime.js';
+import { createApp } from '../src/serve/app.js';
+import { AUTH, everything, FORGET_YAML, seedEverywhere, U42_COUNTS } from './support/forget-scenario.js';
+import { runtimeFactories } from './support/runtimes.js';
+
+for (const factory of runtimeFactories()) {
+  describe(`erasure by subject: ${factory.name}`, () => {
+    const open: Runtime[] = [];
+    afterEach(async () => {
+      for (const r of open.splice(0)) await r.close().catch(() => undefined);
+    });
+
+    it('erases a subject that is everywhere, leaves no trace of it, keeps the others, and refuses its new events', async () => {
+      const { runtime, dir } = await factory.create(FORGET_YAML);
+      open.push(runtime);
+      await seedEverywhere(runtime);
+      const before = await everything(runtime, dir);
+      for (const [place, rows] of Object.entries(before)) {
+        if (place === 'projection:per_type') continue; // counts only; checked below
+        expect(rows, place).toContain('u-42');
+        expect(rows, place).toContain('u-7');
+      }
+      expect(before['projection:per_type']).toBe(
+        JSON.stringify([
+          { type: 'order_placed', n: 1, users: 1 },
+          { type: 'page_viewed', n: 2, users: 2 },
+          { type: 'signup', n: 2, users: 2 },
+        ]),
+      );
+
+      const app = await createApp(runtime);
+      const posted = await app.inject({ method: 'POST', url: '/v1/deletions', payload: { subject: 'u-42' } });
+      expect(posted.statusCode, posted.body).toBe(202);
+      const { id } = posted.json();
+      expect(posted.headers.location).toBe(`/v1/deletions/${id}`);
+      let status = posted.json();
+      for (let i = 0; i < 200 && status.status !== 'done'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        status = (await app.inject({ method: 'GET', url: `/v1/deletions/${id}` })).json();
+      }
+      // The audit record: counts per place, and no subject text once done (its hash stays).
+      expect(status).toMatchObject({ status: 'done', subject: null, counts: U42_COUNTS });
+      expect(status.subjectHash).toMatch(/^[0-9a-f]{64}$/);
+
+      const after = await everything(runtime, dir);
+      for (const [place, rows] of Object.entries(after)) expect(rows, place).not.toContain('u-42');
+      expect(after.events).toContain('u-7');
+      expect(after['projection:per_type']).toBe(
+        JSON.stringify([
+          { type: 'page_viewed', n: 1, users: 1 },
+          { type: 'signup', n: 1, users: 1 },
+        ]),
+      );
+      // A rebuild finds nothing of it either (the events are gone, not hidden).
+      const engine = await projectionEngine(runtime);
+      for (const name of engine.plans.keys()) await engine.rebuild(name);
+      const rebuilt = await everything(runtime, dir);
+      for (const [place, rows] of Object.entries(rebuilt)) expect(rows, place).not.toContain('u-42');
+      expect(rebuilt).toEqual(after);
+
+      // Suppressed: refused with a clear error, not stored, not held in quarantine; others still accepted.
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: AUTH,
+        payload: [
+          { id: 'n1', type: 'signup', subject: 'u-42' },
+          { id: 'n2', type: 'signup', subject: 'u-8' },
+        ],
+      });
+      expect(res.json()).toMatchObject({
+        accepted: 1,
+        rejected: [
+          { index: 0, id: 'n1', field: 'subject', error: expect.stringContaining('was erased on request') },
+        ],
+      });
+      const alone = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: AUTH,
+        payload: { id: 'n3', type: 'signup', subject: 'u-42' },
+      });
+      expect(alone.statusCode).toBe(400);
+      expect(alone.json().error).toContain(`subject "u-42" was erased on request (${id})`);
+      const final = await everything(runtime, dir);
+      expect(final.quarantine).toBe(after.quarantine);
+      expect(final.events).not.toContain('u-42');
+      await app.close();
+    });
+
+    it('refuses a request without a subject, and answers 404 for an unknown one', async () => {
+      const { runtime } = await factory.create(FORGET_YAML);
+      open.push(runtime);
+      const app = await createApp(runtime);
+      const bad = await app.inject({ method: 'POST', url: '/v1/deletions', payload: { since: 'yesterday' } });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error).toContain('subject is required');
+      expect((await app.inject({ method: 'GET', url: '/v1/deletions/del_nope' })).statusCode).toBe(404);
+      // Narrowed to one type: only those events go, and the subject's others stay.
+      await seedEverywhere(runtime);
+      const f = await Forget.of(runtime);
+      const d = await f.runToEnd({ subject: 'u-42', type: 'page_viewed', suppress: false });
+      expect(d.counts).toMatchObject({ events: 1, lake: 1 });
+      const left = await runtime.store.query("SELECT id FROM events WHERE subject = 'u-42' ORDER BY id");
+      expect(left.map((r) => r.id)).toEqual(['e1', 'e2']);
+      await app.close();
+    });
+  });
+}
