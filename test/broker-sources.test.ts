@@ -1,80 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect as natsConnect } from '@nats-io/transport-node';
-import amqp from 'amqplib';
-import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
 import { startServices } from '../src/services.js';
+import { BROKERS, type Broker } from './support/brokers.js';
 import { exited, freePort, spawnCli, waitForHttp } from './support/process.js';
-import { describeWith, type ServiceName } from './support/services.js';
+import { describeWith } from './support/services.js';
 import { tempDir } from './support/temp.js';
-
-/** A broker under test: the source's config block, a publisher, and cleanup. */
-interface Broker {
-  block(tag: string): string;
-  publisher(tag: string): Promise<{ send(body: string): Promise<void>; close(): Promise<void> }>;
-}
-
-const BROKERS: Record<Extract<ServiceName, 'rabbitmq' | 'nats' | 'mqtt'>, (url: string) => Broker> = {
-  rabbitmq: (url) => ({
-    block: (tag) => `rabbitmq: { url: "${url}", queue: ${tag}, prefetch: 50, batchMs: 20 }`,
-    async publisher(tag) {
-      const conn = await amqp.connect(url);
-      const ch = await conn.createConfirmChannel();
-      await ch.assertQueue(tag, { durable: true });
-      return {
-        send: async (body) => {
-          ch.sendToQueue(tag, Buffer.from(body), { persistent: true });
-          await ch.waitForConfirms();
-        },
-        close: async () => {
-          await ch.deleteQueue(tag);
-          await conn.close();
-        },
-      };
-    },
-  }),
-  nats: (url) => ({
-    block: (tag) =>
-      `nats: { url: "${url}", stream: ${tag.toUpperCase()}, subjects: [${tag}.in], batch: 50, batchMs: 20 }`,
-    async publisher(tag) {
-      const nc = await natsConnect({ servers: url });
-      const jsm = await jetstreamManager(nc);
-      await jsm.streams
-        .info(tag.toUpperCase())
-        .catch(() => jsm.streams.add({ name: tag.toUpperCase(), subjects: [`${tag}.in`] }));
-      const js = jetstream(nc);
-      return {
-        send: async (body) => {
-          await js.publish(`${tag}.in`, body);
-        },
-        close: async () => {
-          await jsm.streams.delete(tag.toUpperCase()).catch(() => undefined);
-          await nc.close();
-        },
-      };
-    },
-  }),
-  mqtt: (url) => ({
-    block: (tag) =>
-      `mqtt: { url: "${url}", topics: [${tag}/in], clientId: ${tag}-consumer, batch: 50, batchMs: 1 }`,
-    async publisher(tag) {
-      const client = await mqtt.connectAsync(url, { clientId: `${tag}-producer` });
-      return {
-        send: async (body) => {
-          await client.publishAsync(`${tag}/in`, body, { qos: 1 });
-        },
-        close: async () => {
-          await client.endAsync();
-        },
-      };
-    },
-  }),
-};
 
 // One contract, every broker: what passes is stored once, the rest is quarantined, counted exactly.
 for (const [name, make] of Object.entries(BROKERS) as [keyof typeof BROKERS, (url: string) => Broker][]) {
@@ -101,6 +35,10 @@ schemas:
       );
       try {
         await startServices(runtime);
+        // The start does not wait for brokers; an MQTT broker keeps messages only for a subscribed session.
+        const up = Date.now() + 10_000;
+        while (!(await runtime.health.report()).ok && Date.now() < up)
+          await new Promise((r) => setTimeout(r, 20));
         for (let i = 0; i < 40; i++)
           await pub.send(JSON.stringify({ id: `o${i}`, type: 'order_placed', data: { amount: i } }));
         await pub.send(JSON.stringify({ id: 'o0', type: 'order_placed', data: { amount: 0 } })); // a redelivery

@@ -34,46 +34,47 @@ describe('the import directory', () => {
   });
 });
 
+/** A runtime with one forced match, whose export is due. */
+async function oneMatchDue(dir: string, extra = '') {
+  const { runtime, m } = await open(`store: { path: ${path.join(dir, 'store.duckdb')} }`, dir, extra);
+  await m.reference.addMerchants([
+    { identifier: 'M1', id_type: 'primary', provider: 'visa', scheme: 'iceland' },
+  ]);
+  const p = await m.importer.import(
+    'payment',
+    'visa',
+    [
+      {
+        index: 0,
+        line: 2,
+        raw: '',
+        value: {
+          'Transaction ID': 'r1',
+          MID: 'M1',
+          time: '2026-11-02T10:00:00',
+          Amount: '1.00',
+          currency: 'GBP',
+        },
+      },
+    ],
+    { origin: 'upload' },
+  );
+  expect(p.accepted).toBe(1);
+  await m.folder.fold();
+  const [{ id }] = (await runtime.store.query(
+    "SELECT id FROM match_payments WHERE transaction_id = 'r1'",
+  )) as [{ id: number }];
+  await m.matcher.forceMatch(Number(id), null, 'test');
+  return { runtime, m };
+}
+
 describe('export retries', () => {
   it('retries with backoff, ends as EXPORT_FAILED, and is retried by hand', async () => {
     const dir = tempDir();
-    const port = await freePort(); // nothing listens: RabbitMQ is down for this project
-    const { runtime, m } = await open(
-      `store: { path: ${path.join(dir, 'store.duckdb')} }`,
-      dir,
-      `  rabbitmq: { url: "amqp://guest:guest@127.0.0.1:${port}" }`.replace(/^/, ''),
-    ).catch(async () => {
-      throw new Error('could not open');
-    });
+    // The export directory cannot be made (a file has its name): every attempt fails.
+    writeFileSync(path.join(dir, 'exports'), 'in the way');
+    const { runtime, m } = await oneMatchDue(dir);
     try {
-      await m.reference.addMerchants([
-        { identifier: 'M1', id_type: 'primary', provider: 'visa', scheme: 'iceland' },
-      ]);
-      const p = await m.importer.import(
-        'payment',
-        'visa',
-        [
-          {
-            index: 0,
-            line: 2,
-            raw: '',
-            value: {
-              'Transaction ID': 'r1',
-              MID: 'M1',
-              time: '2026-11-02T10:00:00',
-              Amount: '1.00',
-              currency: 'GBP',
-            },
-          },
-        ],
-        { origin: 'upload' },
-      );
-      expect(p.accepted).toBe(1);
-      await m.folder.fold();
-      const [{ id }] = (await runtime.store.query(
-        "SELECT id FROM match_payments WHERE transaction_id = 'r1'",
-      )) as [{ id: number }];
-      await m.matcher.forceMatch(Number(id), null, 'test');
       const t0 = Date.now();
       const r1 = await m.exporter.run(new Date(t0));
       expect(r1.failed).toBe(1);
@@ -86,10 +87,27 @@ describe('export retries', () => {
       expect(x).toMatchObject({
         status: 'EXPORT_FAILED',
         attempts: 3,
-        last_error: expect.stringContaining('not connected'),
+        last_error: expect.stringContaining('EEXIST'),
       });
       expect((await m.exporter.run(new Date(t0 + 100_000))).failed).toBe(0);
       expect(await m.exporter.retry()).toBe(1);
+      expect((await m.queries.exports()).exports[0]).toMatchObject({ status: 'PENDING', attempts: 0 });
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('waits for RabbitMQ while it is down, without spending its attempts', async () => {
+    const dir = tempDir();
+    const port = await freePort(); // nothing listens: RabbitMQ is down for this project
+    const { runtime, m } = await oneMatchDue(
+      dir,
+      `  rabbitmq: { url: "amqp://guest:guest@127.0.0.1:${port}" }`,
+    );
+    try {
+      const t0 = Date.now();
+      for (const later of [0, 1500, 4000, 100_000])
+        expect(await m.exporter.run(new Date(t0 + later))).toMatchObject({ exported: 0, failed: 0 });
       expect((await m.queries.exports()).exports[0]).toMatchObject({ status: 'PENDING', attempts: 0 });
     } finally {
       await runtime.close();

@@ -1,4 +1,5 @@
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { Loss, type Session } from '../core/supervisor.js';
 
 /** The queues and exchange matching uses, named from one prefix. */
 export interface MatchQueues {
@@ -32,10 +33,12 @@ export interface Delivery {
  * The RabbitMQ port of matching: import queues in, a job queue between importer and matching worker, and a
  * fanout export exchange bound to the export queue and to our ledger queue. A message routed by a fanout
  * exchange reaches both queues or neither, so after a crash the ledger says which exports were published.
+ *
+ * One MatchBroker is one connection (a supervised session): once it is lost it stays lost, and nothing is
+ * settled on it any more (RabbitMQ requeues what it delivered); the matching service opens a new one.
  */
-export class MatchBroker {
+export class MatchBroker implements Session {
   private consumers: Channel[] = [];
-  private closed = false;
   lastError: string | null = null;
 
   private constructor(
@@ -43,14 +46,33 @@ export class MatchBroker {
     private readonly publisher: ConfirmChannel,
     private readonly ledgerChannel: Channel,
     readonly queues: MatchQueues,
-  ) {
-    connection.on('error', (err: Error) => {
-      this.lastError = err.message;
-    });
+    private readonly loss: Loss,
+  ) {}
+
+  /** Settles when the connection is lost (or closed by us). */
+  get lost(): Promise<Error | undefined> {
+    return this.loss.lost;
+  }
+
+  /** Whether the connection is still the one messages arrived on (false once lost). */
+  get connected(): boolean {
+    return this.loss.live;
   }
 
   static async connect(url: string, queues: MatchQueues): Promise<MatchBroker> {
     const connection = await amqp.connect(url);
+    const loss = new Loss();
+    connection.on('error', (err: Error) => loss.note(err));
+    connection.on('close', (err?: Error) => loss.mark(err));
+    // A channel the broker closes (an error on it) ends the session, so a new one declares everything again.
+    const endOnClose = (ch: Channel) => {
+      ch.on('error', (err: Error) => loss.note(err));
+      ch.on('close', () => {
+        if (!loss.live) return;
+        loss.mark(new Error('a channel was closed'));
+        void connection.close().catch(() => undefined);
+      });
+    };
     try {
       const publisher = await connection.createConfirmChannel();
       for (const q of [
@@ -65,18 +87,14 @@ export class MatchBroker {
       await publisher.bindQueue(queues.exportQueue, queues.exportExchange, '');
       await publisher.bindQueue(queues.ledger, queues.exportExchange, '');
       const ledgerChannel = await connection.createChannel();
-      return new MatchBroker(connection, publisher, ledgerChannel, queues);
+      endOnClose(publisher);
+      endOnClose(ledgerChannel);
+      return new MatchBroker(connection, publisher, ledgerChannel, queues, loss);
     } catch (err) {
+      loss.mark();
       await connection.close().catch(() => undefined);
       throw err;
     }
-  }
-
-  /** Calls fn when the connection is lost (not when we close it). */
-  onLost(fn: (err: Error | undefined) => void): void {
-    this.connection.on('close', (err?: Error) => {
-      if (!this.closed) fn(err);
-    });
   }
 
   /** Publishes persistent JSON messages to a queue and waits for the broker's confirms. */
@@ -114,7 +132,8 @@ export class MatchBroker {
     }
     if (taken.length === 0) return 0;
     await settle(taken.map((t) => t.id).filter(Number.isFinite));
-    for (const t of taken) this.ledgerChannel.ack(t.msg);
+    // Recorded: a lost channel gives them back to the ledger, and recording them again changes nothing.
+    if (this.loss.live) for (const t of taken) this.ledgerChannel.ack(t.msg);
     return taken.length;
   }
 
@@ -130,6 +149,13 @@ export class MatchBroker {
   ): Promise<void> {
     const ch = await this.connection.createChannel();
     this.consumers.push(ch);
+    const { loss } = this;
+    ch.on('error', (err: Error) => loss.note(err));
+    ch.on('close', () => {
+      if (!loss.live) return;
+      loss.mark(new Error(`the channel consuming ${queue} was closed`));
+      void this.connection.close().catch(() => undefined);
+    });
     await ch.prefetch(prefetch);
     let pending: ConsumeMessage[] = [];
     let timer: NodeJS.Timeout | undefined;
@@ -144,16 +170,21 @@ export class MatchBroker {
         .then(async () => {
           try {
             await handle(batch.map((m) => ({ body: m.content, headers: m.properties.headers ?? {} })));
-            for (const m of batch) ch.ack(m);
+            // Delivery tags belong to this channel: once it is lost, RabbitMQ has requeued the batch.
+            if (loss.live) for (const m of batch) ch.ack(m);
           } catch (err) {
             this.lastError = (err as Error).message;
-            for (const m of batch) ch.nack(m, false, true);
+            if (loss.live) for (const m of batch) ch.nack(m, false, true);
           }
         })
         .catch(() => undefined);
     };
     await ch.consume(queue, (msg) => {
-      if (!msg) return;
+      if (!msg) {
+        loss.mark(new Error(`RabbitMQ cancelled the consumer of ${queue}`));
+        void this.connection.close().catch(() => undefined);
+        return;
+      }
       pending.push(msg);
       if (pending.length >= prefetch) flush();
       else if (!timer) timer = setTimeout(flush, batchMs);
@@ -167,8 +198,9 @@ export class MatchBroker {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    for (const ch of this.consumers) await ch.close().catch(() => undefined);
+    const live = this.loss.live;
+    this.loss.mark();
+    if (live) for (const ch of this.consumers) await ch.close().catch(() => undefined);
     await this.connection.close().catch(() => undefined);
   }
 }

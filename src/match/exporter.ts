@@ -101,11 +101,12 @@ export class Exporter {
     const runId = `${now.toISOString().replace(/[-:.]/g, '')}-${rows[0]!.id}`;
     const messages = rows.map((r) => ({ id: Number(r.id), body: JSON.stringify(matchRecord(r)) }));
     const ids = messages.map((m) => m.id).join(', ');
+    const broker = this.broker();
+    // While RabbitMQ is down the exports wait for it: that is no failed attempt of theirs.
+    if (this.usesBroker && !broker?.connected)
+      return { runId: null, exported: 0, reconciled, failed: 0, file: null };
     try {
-      if (this.usesBroker) {
-        const broker = this.broker();
-        if (!broker)
-          throw new Error('not connected to RabbitMQ (matching.rabbitmq.url); the export waits for it');
+      if (broker) {
         await broker.publishExports(messages);
         failpoint('match.export.published'); // published, not yet recorded: the ledger must tell
       }
@@ -123,6 +124,9 @@ export class Exporter {
       await this.reconcile(now);
       return { runId, exported: messages.length, reconciled, failed: 0, file };
     } catch (err) {
+      // The connection was lost under the publish: which of them RabbitMQ routed, the ledger says once a new
+      // connection reads it (the next run reconciles first); the rest stay pending, with no attempt counted.
+      if (broker && !broker.connected) return { runId, exported: 0, reconciled, failed: 0, file: null };
       // Some may have been published before the failure: the ledger has those, the rest wait for a retry.
       await this.reconcile(now).catch(() => 0);
       const failed = await this.recordFailure(ids, (err as Error).message, now);
@@ -132,7 +136,7 @@ export class Exporter {
 
   private async reconcile(now: Date): Promise<number> {
     const broker = this.broker();
-    if (!broker) return 0;
+    if (!broker?.connected) return 0;
     let recorded = 0;
     await broker.drainLedger(async (ids) => {
       if (ids.length === 0) return;

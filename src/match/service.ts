@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Gauge } from 'prom-client';
 import type { Feature, Role } from '../core/feature.js';
 import { upIf } from '../core/health.js';
+import { Supervisor } from '../core/supervisor.js';
 import type { Runtime } from '../runtime.js';
 import { MatchBroker, queueNames } from './broker.js';
 import type { MatchingConfig } from './config.js';
@@ -196,20 +197,12 @@ export async function matchingService(runtime: Runtime): Promise<(() => Promise<
     })();
   };
 
-  // RabbitMQ: connect, consume, and connect again when the connection is lost.
+  // RabbitMQ: a supervised connection. Each session declares the queues and the consumers again; the
+  // exporter and the importer use it while it is up, and wait (or fall back to the sweep) while it is down.
   const rabbit = m.config.rabbitmq;
-  const setBroker = (b: MatchBroker | undefined) => m.attachBroker(b);
-  const connect = async (): Promise<void> => {
-    if (!rabbit || state.stopped) return;
+  const openBroker = async (): Promise<MatchBroker> => {
+    const broker = await MatchBroker.connect(rabbit!.url, queueNames(rabbit!.prefix, m.config.export.queue));
     try {
-      const broker = await MatchBroker.connect(rabbit.url, queueNames(rabbit.prefix, m.config.export.queue));
-      setBroker(broker);
-      ok('RabbitMQ connection');
-      broker.onLost((err) => {
-        setBroker(undefined);
-        log.warn({ err: err?.message }, 'lost RabbitMQ; connecting again');
-        if (!state.stopped) timers.push(setTimeout(() => void connect(), 2000));
-      });
       if (works) {
         await broker.consume(broker.queues.jobs, 100, 50, async (batch) => {
           const schemes = new Set<string>();
@@ -229,13 +222,28 @@ export async function matchingService(runtime: Runtime): Promise<(() => Promise<
           await broker.consume(queue, 500, 50, (batch) => importFromQueue(runtime, m, side, batch));
         }
       }
-      log.info({ url: redact(rabbit.url) }, 'connected to RabbitMQ');
+      return broker;
     } catch (err) {
-      fail('RabbitMQ connection')(err as Error);
-      if (!state.stopped) timers.push(setTimeout(() => void connect(), 5000));
+      await broker.close();
+      throw err;
     }
   };
-  await connect();
+  const connection = rabbit
+    ? new Supervisor(
+        'matching (rabbitmq)',
+        openBroker,
+        log.child({ url: redact(rabbit.url) }),
+        runtime.config.reconnect,
+        {
+          up: (broker) => {
+            m.attachBroker(broker);
+            if (exports) kickExport(); // what waited for the broker
+          },
+          down: () => m.attachBroker(undefined),
+        },
+      )
+    : undefined;
+  connection?.start();
 
   if (works) {
     runtime.committer.onCommit(() => {
@@ -285,10 +293,11 @@ export async function matchingService(runtime: Runtime): Promise<(() => Promise<
       for (const [status, n] of Object.entries(await m.exporter.counts())) this.set({ status }, n);
     },
   });
+  if (connection) runtime.health.addConnection(connection.name, () => connection.state);
   runtime.health.add('matching', async () => ({
-    status: upIf(errors.size === 0 && (!rabbit || m.broker() !== undefined)),
+    status: upIf(errors.size === 0),
     detail: {
-      rabbitmq: rabbit ? (m.broker() ? 'connected' : 'disconnected') : 'not configured',
+      rabbitmq: connection ? connection.state.status : 'not configured',
       checkins: await m.queries.checkins(),
       exports: await m.exporter.counts(),
       errors: Object.fromEntries(errors),
@@ -301,8 +310,7 @@ export async function matchingService(runtime: Runtime): Promise<(() => Promise<
     await folding;
     await matchQueued;
     while (exporting) await new Promise((r) => setTimeout(r, 20));
-    await m.broker()?.close();
-    setBroker(undefined);
+    await connection?.stop();
   };
 }
 

@@ -2,21 +2,25 @@ import type { NewEvent } from '../core/event.js';
 import type { QuarantineInput } from '../quarantine/quarantine.js';
 import type { Runtime } from '../runtime.js';
 
-/** A message from a broker: its bytes, and how to settle it once the batch is durable (or not). */
+/**
+ * A message from a broker: its bytes, and how to settle it once the batch is durable (or not). A source drops
+ * the settlement of a message whose connection was lost since it arrived: the broker delivers it again, and a
+ * delivery tag or packet id sent on a newer connection would settle some other message.
+ */
 export interface BrokerMessage {
   readonly body: Buffer | Uint8Array;
   ack(): void;
   nack(): void;
 }
 
-/** What a broker source has done, for /status. */
+/** What a broker source has done, for /status (its connection reports beside it). */
 export interface SourceStats {
-  connected: boolean;
   consumed: number;
   stored: number;
   quarantined: number;
   lastMessageAt: string | null;
-  lastError: string | null;
+  /** The last batch that could not be stored (the connection reports its own errors). */
+  lastBatchError: string | null;
 }
 
 /**
@@ -27,12 +31,11 @@ export interface SourceStats {
  */
 export class BrokerBatcher {
   readonly stats: SourceStats = {
-    connected: false,
     consumed: 0,
     stored: 0,
     quarantined: 0,
     lastMessageAt: null,
-    lastError: null,
+    lastBatchError: null,
   };
   private pending: BrokerMessage[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -120,16 +123,25 @@ export class BrokerBatcher {
     try {
       if (held.length) await runtime.quarantine.put(held);
       const result = events.length ? await runtime.committer.submit(events) : { stored: [] };
-      for (const msg of batch) msg.ack();
+      for (const msg of batch) settle(() => msg.ack());
       this.stats.consumed += batch.length;
       this.stats.stored += result.stored.length;
       this.stats.quarantined += held.length;
       this.stats.lastMessageAt = new Date().toISOString();
-      this.stats.lastError = null;
+      this.stats.lastBatchError = null;
       if (events.length) runtime.telemetry.accepted(source, events.length);
     } catch (err) {
-      this.stats.lastError = (err as Error).message;
-      for (const msg of batch) msg.nack();
+      this.stats.lastBatchError = (err as Error).message;
+      for (const msg of batch) settle(() => msg.nack());
     }
+  }
+}
+
+/** Settles one message; a client that throws because its connection just closed leaves it to the broker. */
+function settle(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // The broker redelivers what was not settled; the store's exactly-once key keeps it once.
   }
 }

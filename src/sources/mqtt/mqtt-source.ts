@@ -1,6 +1,7 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
+import { Loss, type Session } from '../../core/supervisor.js';
 import type { Runtime } from '../../runtime.js';
-import { BrokerBatcher, type SourceStats } from '../broker-batch.js';
+import { SupervisedSource } from '../supervised-source.js';
 
 /** MQTT topics feeding one source, at QoS 1 with a persistent session. */
 export interface MqttSourceOptions {
@@ -14,51 +15,71 @@ export interface MqttSourceOptions {
 
 /**
  * Subscribes at QoS 1 with a persistent session and holds each PUBACK until the message's batch is durable,
- * so a crash before it makes the broker deliver the message again.
+ * so a crash before it makes the broker deliver the message again. The client's own reconnection is off: the
+ * supervisor opens a new client (same id, same session) with the configured backoff, and the broker resends
+ * what was not acknowledged; a PUBACK of the lost client is never sent on the new one.
  */
-export class MqttSource {
-  private readonly batcher: BrokerBatcher;
-  private client: MqttClient | undefined;
-
+export class MqttSource extends SupervisedSource {
   constructor(
     runtime: Runtime,
     private readonly options: MqttSourceOptions,
   ) {
-    this.batcher = new BrokerBatcher(runtime, options.source, options.batch, options.batchMs);
+    super(runtime, options.source, 'mqtt', options.batch, options.batchMs);
   }
 
-  get stats(): SourceStats {
-    return this.batcher.stats;
-  }
-
-  async start(): Promise<void> {
+  protected async open(): Promise<Session> {
     const o = this.options;
-    const client = await mqtt.connectAsync(o.url, {
-      // MQTT 5: the client lets the application decide when to send each PUBACK (customHandleAcks).
-      protocolVersion: 5,
-      clientId: o.clientId,
-      clean: false,
-      // MQTT 5 ends a session at disconnect unless it has an expiry: keep it a week, so messages published while
-      // this process is down (or crashed) wait for it.
-      properties: { sessionExpiryInterval: 7 * 24 * 3600 },
-      customHandleAcks: (_topic, payload, _packet, done) => {
-        this.batcher.push({ body: payload, ack: () => done(0), nack: () => undefined });
+    const loss = new Loss();
+    const client = await mqtt.connectAsync(
+      o.url,
+      {
+        // MQTT 5: the client lets the application decide when to send each PUBACK (customHandleAcks).
+        protocolVersion: 5,
+        clientId: o.clientId,
+        clean: false,
+        // MQTT 5 ends a session at disconnect unless it has an expiry: keep it a week, so messages published
+        // while this process is down (or crashed) wait for it.
+        properties: { sessionExpiryInterval: 7 * 24 * 3600 },
+        reconnectPeriod: 0,
+        connectTimeout: 10_000,
+        customHandleAcks: (_topic, payload, _packet, done) => {
+          this.batcher.push({
+            body: payload,
+            ack: () => {
+              if (loss.live) done(0);
+            },
+            // mqtt.js hands over the next message only after this one's PUBACK: a batch that could not be
+            // stored would stop the flow. A new session has the broker deliver it again (after the backoff).
+            nack: () => {
+              if (!loss.live) return;
+              loss.mark(
+                new Error('a batch could not be stored; reconnecting so the broker delivers it again'),
+              );
+              client.end(true);
+            },
+          });
+        },
       },
-    });
-    this.client = client;
-    client.on('close', () => {
-      this.stats.connected = false;
-    });
-    client.on('error', (err) => {
-      this.stats.lastError = err.message;
-    });
-    await client.subscribeAsync([...o.topics], { qos: 1 });
-    this.stats.connected = true;
-  }
-
-  async stop(): Promise<void> {
-    await this.batcher.drain();
-    await this.client?.endAsync().catch(() => undefined);
-    this.stats.connected = false;
+      false,
+    );
+    client.on('error', (err) => loss.note(err));
+    client.on('close', () => loss.mark());
+    if (!client.connected) loss.mark(new Error('the connection closed while opening'));
+    try {
+      await client.subscribeAsync([...o.topics], { qos: 1 });
+    } catch (err) {
+      loss.mark();
+      client.end(true);
+      throw err;
+    }
+    return {
+      lost: loss.lost,
+      close: async () => {
+        await this.batcher.drain();
+        const graceful = loss.live;
+        loss.mark();
+        await client.endAsync(!graceful).catch(() => undefined);
+      },
+    };
   }
 }

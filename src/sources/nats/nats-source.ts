@@ -1,7 +1,8 @@
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect } from '@nats-io/transport-node';
+import { Loss, type Session } from '../../core/supervisor.js';
 import type { Runtime } from '../../runtime.js';
-import { BrokerBatcher, type SourceStats } from '../broker-batch.js';
+import { SupervisedSource } from '../supervised-source.js';
 
 /** NATS subjects feeding one source, through a JetStream stream and a durable consumer (at-least-once). */
 export interface NatsSourceOptions {
@@ -13,58 +14,74 @@ export interface NatsSourceOptions {
   readonly batchMs: number;
 }
 
-/** Pulls from a durable consumer; each message is acknowledged after its batch is durable (see BrokerBatcher). */
-export class NatsSource {
-  private readonly batcher: BrokerBatcher;
-  private nc: NatsConnection | undefined;
-  private running = false;
-  private loop: Promise<void> = Promise.resolve();
-
+/**
+ * Pulls from a durable consumer; each message is acknowledged after its batch is durable (see BrokerBatcher).
+ * The client's own reconnection is off: the supervisor reconnects with the configured backoff, declares the
+ * stream and the consumer again, and the durable consumer continues from its last acknowledged message.
+ */
+export class NatsSource extends SupervisedSource {
   constructor(
     runtime: Runtime,
     private readonly options: NatsSourceOptions,
   ) {
-    this.batcher = new BrokerBatcher(runtime, options.source, options.batch, options.batchMs);
+    super(runtime, options.source, 'nats', options.batch, options.batchMs);
   }
 
-  get stats(): SourceStats {
-    return this.batcher.stats;
-  }
-
-  async start(): Promise<void> {
+  protected async open(): Promise<Session> {
     const o = this.options;
-    this.nc = await connect({ servers: o.url });
-    const jsm = await jetstreamManager(this.nc);
-    await jsm.streams
-      .info(o.stream)
-      .catch(() => jsm.streams.add({ name: o.stream, subjects: [...o.subjects] }));
-    const durable = `panoramix-${o.source}`;
-    await jsm.consumers
-      .info(o.stream, durable)
-      .catch(() => jsm.consumers.add(o.stream, { durable_name: durable, ack_policy: AckPolicy.Explicit }));
-    const consumer = await jetstream(this.nc).consumers.get(o.stream, durable);
-    this.stats.connected = true;
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
+    const nc = await connect({ servers: o.url, reconnect: false });
+    const loss = new Loss();
+    void nc.closed().then((err) => loss.mark(err instanceof Error ? err : undefined));
+    let consumer: Awaited<ReturnType<ReturnType<typeof jetstream>['consumers']['get']>>;
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams
+        .info(o.stream)
+        .catch(() => jsm.streams.add({ name: o.stream, subjects: [...o.subjects] }));
+      const durable = `panoramix-${o.source}`;
+      await jsm.consumers
+        .info(o.stream, durable)
+        .catch(() => jsm.consumers.add(o.stream, { durable_name: durable, ack_policy: AckPolicy.Explicit }));
+      consumer = await jetstream(nc).consumers.get(o.stream, durable);
+    } catch (err) {
+      loss.mark();
+      await nc.close().catch(() => undefined);
+      throw err;
+    }
+    let consuming = true;
+    const loop = (async () => {
+      while (consuming && loss.live) {
         try {
           const msgs = await consumer.fetch({ max_messages: o.batch, expires: 1000 });
           for await (const m of msgs)
-            this.batcher.push({ body: m.data, ack: () => m.ack(), nack: () => m.nak() });
+            this.batcher.push({
+              body: m.data,
+              ack: () => {
+                if (loss.live) m.ack();
+              },
+              nack: () => {
+                if (loss.live) m.nak();
+              },
+            });
           await this.batcher.drain();
         } catch (err) {
-          this.stats.lastError = (err as Error).message;
-          await new Promise((r) => setTimeout(r, 500));
+          // A fetch that fails (the server gone, the consumer deleted) ends the session; a new one declares
+          // the stream and consumer again after the backoff, instead of this loop retrying in place.
+          loss.mark(err as Error);
+          await nc.close().catch(() => undefined);
         }
       }
     })();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
-    await this.batcher.drain();
-    await this.nc?.drain().catch(() => undefined);
-    this.stats.connected = false;
+    return {
+      lost: loss.lost,
+      close: async () => {
+        consuming = false;
+        await loop;
+        await this.batcher.drain();
+        if (loss.live) await nc.drain().catch(() => undefined);
+        loss.mark();
+        await nc.close().catch(() => undefined);
+      },
+    };
   }
 }

@@ -1,6 +1,7 @@
-import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import amqp from 'amqplib';
+import { Loss, type Session } from '../../core/supervisor.js';
 import type { Runtime } from '../../runtime.js';
-import { BrokerBatcher, type SourceStats } from '../broker-batch.js';
+import { SupervisedSource } from '../supervised-source.js';
 
 /** A RabbitMQ queue feeding one source. */
 export interface RabbitMqSourceOptions {
@@ -13,50 +14,65 @@ export interface RabbitMqSourceOptions {
   readonly batchMs: number;
 }
 
-/** Consumes a durable queue in batches, acknowledging after the batch is durable (see BrokerBatcher). */
-export class RabbitMqSource {
-  private readonly batcher: BrokerBatcher;
-  private connection: ChannelModel | undefined;
-  private channel: Channel | undefined;
-
+/**
+ * Consumes a durable queue in batches, acknowledging after the batch is durable (see BrokerBatcher). Delivery
+ * tags belong to their channel: a message that arrived on a lost channel is never settled on a new one (it
+ * would settle another message, or close the channel); RabbitMQ requeues it when the old channel dies.
+ */
+export class RabbitMqSource extends SupervisedSource {
   constructor(
     runtime: Runtime,
     private readonly options: RabbitMqSourceOptions,
   ) {
-    this.batcher = new BrokerBatcher(runtime, options.source, options.prefetch, options.batchMs);
+    super(runtime, options.source, 'rabbitmq', options.prefetch, options.batchMs);
   }
 
-  get stats(): SourceStats {
-    return this.batcher.stats;
-  }
-
-  async start(): Promise<void> {
-    this.connection = await amqp.connect(this.options.url);
-    this.connection.on('error', (err: Error) => {
-      this.stats.lastError = err.message;
-    });
-    this.connection.on('close', () => {
-      this.stats.connected = false;
-    });
-    const channel = await this.connection.createChannel();
-    this.channel = channel;
-    await channel.assertQueue(this.options.queue, { durable: true });
-    await channel.prefetch(this.options.prefetch);
-    this.stats.connected = true;
-    await channel.consume(this.options.queue, (msg) => {
-      if (msg)
+  protected async open(): Promise<Session> {
+    const o = this.options;
+    const connection = await amqp.connect(o.url);
+    const loss = new Loss();
+    const drop = () => void connection.close().catch(() => undefined);
+    connection.on('error', (err: Error) => loss.note(err));
+    connection.on('close', (err?: Error) => loss.mark(err));
+    try {
+      const channel = await connection.createChannel();
+      channel.on('error', (err: Error) => loss.note(err));
+      // A channel closed by the broker (a deleted queue, a protocol error) ends the session: open a new one.
+      channel.on('close', () => {
+        loss.mark(new Error('the channel was closed'));
+        drop();
+      });
+      await channel.assertQueue(o.queue, { durable: true });
+      await channel.prefetch(o.prefetch);
+      const { consumerTag } = await channel.consume(o.queue, (msg) => {
+        if (!msg) {
+          loss.mark(new Error(`RabbitMQ cancelled the consumer of queue ${o.queue}`));
+          drop();
+          return;
+        }
         this.batcher.push({
           body: msg.content,
-          ack: () => channel.ack(msg),
-          nack: () => channel.nack(msg, false, true),
+          ack: () => {
+            if (loss.live) channel.ack(msg);
+          },
+          nack: () => {
+            if (loss.live) channel.nack(msg, false, true);
+          },
         });
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.batcher.drain();
-    await this.channel?.close().catch(() => undefined);
-    await this.connection?.close().catch(() => undefined);
-    this.stats.connected = false;
+      });
+      return {
+        lost: loss.lost,
+        close: async () => {
+          if (loss.live) await channel.cancel(consumerTag).catch(() => undefined);
+          await this.batcher.drain();
+          loss.mark();
+          await connection.close().catch(() => undefined);
+        },
+      };
+    } catch (err) {
+      loss.mark();
+      drop();
+      throw err;
+    }
   }
 }
