@@ -17,7 +17,9 @@ describe('reconnect settings', () => {
   });
 
   it('refuses a cap below the first wait, and what is not a duration', () => {
-    expect(() => parseConfig('reconnect: { initial: 3s, max: 2s }')).toThrow(/max must not be shorter than initial/);
+    expect(() => parseConfig('reconnect: { initial: 3s, max: 2s }')).toThrow(
+      /max must not be shorter than initial/,
+    );
     expect(() => parseConfig('reconnect: { max: soon }')).toThrow(/must be a duration/);
   });
 });

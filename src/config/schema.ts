@@ -124,6 +124,13 @@ export const sourceSchema = z
           .positive()
           .default(50)
           .describe('How long a partial batch waits for more messages before it is committed, in ms.'),
+        ackWaitSeconds: z
+          .number()
+          .positive()
+          .default(30)
+          .describe(
+            'A message not acknowledged this long (its connection was lost) is delivered again; kept on the consumer.',
+          ),
       })
       .strict()
       .optional()

@@ -32,7 +32,7 @@ export const BROKERS: Record<Extract<ServiceName, 'rabbitmq' | 'nats' | 'mqtt'>,
   }),
   nats: (url) => ({
     block: (tag, via = url) =>
-      `nats: { url: "${via}", stream: ${tag.toUpperCase()}, subjects: [${tag}.in], batch: 50, batchMs: 20 }`,
+      `nats: { url: "${via}", stream: ${tag.toUpperCase()}, subjects: [${tag}.in], batch: 50, batchMs: 20, ackWaitSeconds: 3 }`,
     async publisher(tag) {
       const nc = await natsConnect({ servers: url });
       const jsm = await jetstreamManager(nc);

@@ -12,6 +12,8 @@ export interface NatsSourceOptions {
   readonly subjects: readonly string[];
   readonly batch: number;
   readonly batchMs: number;
+  /** How long JetStream waits for an acknowledgement before it delivers the message again. */
+  readonly ackWaitSeconds: number;
 }
 
 /**
@@ -39,9 +41,17 @@ export class NatsSource extends SupervisedSource {
         .info(o.stream)
         .catch(() => jsm.streams.add({ name: o.stream, subjects: [...o.subjects] }));
       const durable = `panoramix-${o.source}`;
-      await jsm.consumers
-        .info(o.stream, durable)
-        .catch(() => jsm.consumers.add(o.stream, { durable_name: durable, ack_policy: AckPolicy.Explicit }));
+      // Messages delivered to a session that was lost come again after ack_wait: it follows the configuration.
+      const ackWait = Math.round(o.ackWaitSeconds * 1e9);
+      const info = await jsm.consumers.info(o.stream, durable).catch(() => undefined);
+      if (!info)
+        await jsm.consumers.add(o.stream, {
+          durable_name: durable,
+          ack_policy: AckPolicy.Explicit,
+          ack_wait: ackWait,
+        });
+      else if (info.config.ack_wait !== ackWait)
+        await jsm.consumers.update(o.stream, durable, { ack_wait: ackWait });
       consumer = await jetstream(nc).consumers.get(o.stream, durable);
     } catch (err) {
       loss.mark();
