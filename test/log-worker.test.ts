@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
+import { WORKER_CONSUMER } from '../src/log/nats-log.js';
 import { runLogWorker } from '../src/log/worker.js';
 import { describeWith, serviceUrl } from './support/services.js';
 import { tempDir } from './support/temp.js';
@@ -78,6 +79,55 @@ sources:
       expect([info.num_pending, info.num_ack_pending]).toEqual([0, 0]);
     } finally {
       await stop?.();
+      await (await jetstreamManager(nc)).streams.delete(tag.toUpperCase()).catch(() => false);
+      await nc.drain();
+      await runtime.close();
+    }
+  });
+  // A NATS restarted without its data has neither the stream nor the consumer: the worker declares them again.
+  it('declares its consumer again when it is gone, and goes on consuming', async () => {
+    const tag = `lc${process.pid}${Date.now() % 100000}`;
+    const config = parseConfig(
+      `store: { engine: postgres, url: "${pgUrl}", schema: ${tag} }
+log: { url: "${natsUrl}", stream: ${tag.toUpperCase()}, subject: ${tag}.events, ackWaitSeconds: 2 }
+reconnect: { initial: 50ms, max: 500ms }
+sources:
+  web: { writeKeys: [wk_log_worker_test] }
+`,
+    );
+    const runtime = await createRuntime(config, tempDir(), pino({ level: 'silent' }), 'work');
+    const nc = await connect({ servers: natsUrl });
+    const stop = await runLogWorker(runtime, runtime.log!, runtime.committer, config.reconnect);
+    const publish = (id: string) =>
+      runtime.log!.append([
+        {
+          source: 'web',
+          id,
+          type: 'clicked',
+          subject: null,
+          time: Date.now(),
+          data: '{}',
+          receivedAt: Date.now(),
+        },
+      ]);
+    const stored = async (id: string) => {
+      for (let i = 0; i < 150; i++) {
+        if ((await runtime.store.query('SELECT 1 FROM events WHERE id = $1', [id])).length) return true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return false;
+    };
+    try {
+      await runtime.log!.whenUp();
+      await publish('before');
+      expect(await stored('before')).toBe(true);
+      const jsm = await jetstreamManager(nc);
+      await jsm.consumers.delete(tag.toUpperCase(), WORKER_CONSUMER);
+      await publish('after');
+      expect(await stored('after')).toBe(true);
+      expect((await jsm.consumers.info(tag.toUpperCase(), WORKER_CONSUMER)).name).toBe(WORKER_CONSUMER);
+    } finally {
+      await stop();
       await (await jetstreamManager(nc)).streams.delete(tag.toUpperCase()).catch(() => false);
       await nc.drain();
       await runtime.close();

@@ -41,8 +41,7 @@ sources:
     await db.connect();
     const procs: ReturnType<typeof spawnCli>[] = [];
     cleanups.push(async () => {
-      for (const c of procs) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-      for (const c of procs) await exited(c);
+      await stopAll(procs);
       await db.query(`DROP SCHEMA IF EXISTS ${tag} CASCADE`);
       await db.end();
       const nc = await connect({ servers: natsUrl });
@@ -56,6 +55,7 @@ sources:
       procs.push(p);
       return p;
     };
+    running = procs;
     return { nats, postgres, db, spawn, procs };
   }
 
@@ -68,13 +68,15 @@ sources:
     }
   }
 
+  let running: ReturnType<typeof spawnCli>[] = [];
   async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
     const end = Date.now() + ms;
     while (Date.now() < end) {
       if (await ok()) return;
       await sleep(100);
     }
-    throw new Error(`timed out waiting for ${what}`);
+    const outputs = running.map((p, i) => `--- process ${i}:\n${p.output().slice(-3000)}`).join('\n');
+    throw new Error(`timed out waiting for ${what}\n${outputs}`);
   }
 
   it('keeps 2 serve, 1 work and 1 batch running through a 3 s NATS cut and a 3 s PostgreSQL cut', async () => {
@@ -173,9 +175,18 @@ sources:
     );
     expect(holders.rows[0].n).toBe(1);
     for (const p of ports) await until(`/status 200 on ${p}`, async () => (await status(p))?.code === 200);
+    // /metrics: each collector's log connection is up again and counts its reconnect.
+    for (const p of ports) {
+      const metrics = await (await fetch(`http://127.0.0.1:${p}/metrics`)).text();
+      expect(metrics).toContain('panoramix_connection_up{connection="log (NATS)"} 1');
+      expect(metrics).toMatch(/panoramix_connection_reconnects_total\{connection="log \(NATS\)"\} [1-9]/);
+      expect(metrics).toContain('panoramix_connection_up{connection="store (PostgreSQL)"} 1');
+    }
     // One log line per change of state, not one per retry: the cut is a few lines, not one per attempt.
     for (const p of procs)
       expect(p.output().split('unreachable; retrying').length - 1).toBeLessThanOrEqual(4);
+    // And each still stops when asked, with exit 0.
+    expect(await stopAll(procs)).toEqual([0, 0, 0, 0]);
   }, 90_000);
 
   it('starts a collector and a worker while PostgreSQL is unreachable, and serves once it is back', async () => {
@@ -217,6 +228,19 @@ sources:
     expect(procs.map((p) => p.exitCode ?? p.signalCode)).toEqual([null, null]);
   }, 60_000);
 });
+
+// SIGTERM, then SIGKILL for a process that has not exited 15 s later; their exit codes (or signals).
+async function stopAll(procs: ReturnType<typeof spawnCli>[]): Promise<(number | string)[]> {
+  for (const c of procs) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  const killer = setTimeout(() => {
+    for (const c of procs) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }, 15_000);
+  try {
+    return await Promise.all(procs.map(exited));
+  } finally {
+    clearTimeout(killer);
+  }
+}
 
 interface StatusBody {
   checks: { name: string; ok: boolean; status: string; lastError?: string; nextRetryAt?: string }[];

@@ -91,11 +91,29 @@ export class LeaderLock {
     };
     client.on('error', end);
     client.on('end', () => end(new Error('the leader lock connection ended')));
+    // A heartbeat that is not answered in time counts as lost too: a silent network never errors, and the
+    // server may already have ended the session (and given the lock to another process).
+    const answerWithinMs = Math.max(5000, this.pollMs * 3);
+    let beating = false;
     const heartbeat = setInterval(() => {
-      client.query('SELECT 1').catch((err: Error) => {
-        end(err);
-        client.end().catch(() => undefined);
+      if (beating) return;
+      beating = true;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the leader lock session did not answer in ${answerWithinMs} ms`)),
+          answerWithinMs,
+        );
       });
+      Promise.race([client.query('SELECT 1'), late])
+        .catch((err: Error) => {
+          end(err);
+          client.end().catch(() => undefined);
+        })
+        .finally(() => {
+          clearTimeout(timer);
+          beating = false;
+        });
     }, this.pollMs);
     heartbeat.unref();
     return {
