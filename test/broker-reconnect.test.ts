@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
@@ -7,6 +9,7 @@ import type { Runtime } from '../src/runtime.js';
 import { createApp } from '../src/serve/app.js';
 import { startServices } from '../src/services.js';
 import { BROKERS, type Broker } from './support/brokers.js';
+import { exited, freePort, spawnCli } from './support/process.js';
 import { describeWith } from './support/services.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { tempDir } from './support/temp.js';
@@ -29,7 +32,6 @@ async function consumeThrough(
   tag: string,
   proxy: TcpProxy,
   url: string,
-  extra = '',
 ): Promise<{ runtime: Runtime; app: FastifyInstance }> {
   const dir = tempDir();
   const runtime = await createRuntime(
@@ -37,7 +39,7 @@ async function consumeThrough(
 sources:
   shop:
     ${broker.block(tag, proxy.url(url))}
-${extra}`),
+`),
     dir,
     pino({ level: 'silent' }),
   );
@@ -134,8 +136,8 @@ for (const [name, make] of Object.entries(BROKERS) as [keyof typeof BROKERS, (ur
 }
 
 describeWith('rabbitmq', 'rabbitmq source, broker down at start', (url) => {
-  it('starts with RabbitMQ unreachable for 8 s, answers 503 at once, then consumes normally', {
-    timeout: 30_000,
+  it('`panoramix start` with RabbitMQ unreachable for 8 s answers 503 at once, then consumes normally', {
+    timeout: 40_000,
   }, async () => {
     const broker = BROKERS.rabbitmq(url);
     const target = new URL(url);
@@ -143,35 +145,59 @@ describeWith('rabbitmq', 'rabbitmq source, broker down at start', (url) => {
     proxy.cut();
     const tag = `pmxdown${process.pid}${Date.now() % 100000}`;
     const pub = await broker.publisher(tag);
+    const dir = tempDir();
+    const port = await freePort();
+    const cfg = path.join(dir, 'panoramix.yaml');
     // A short backoff, so the source notices the heal quickly (and the setting is shown to work).
-    const { runtime, app } = await consumeThrough(
-      broker,
-      tag,
-      proxy,
-      url,
-      'reconnect: { initial: 200ms, max: 1s }',
+    fs.writeFileSync(
+      cfg,
+      `store: { path: ./store.duckdb }
+server: { port: ${port} }
+reconnect: { initial: 200ms, max: 1s }
+sources:
+  shop:
+    ${broker.block(tag, proxy.url(url))}
+`,
     );
+    const base = `http://127.0.0.1:${port}`;
+    const get = async (p: string) => {
+      try {
+        const res = await fetch(`${base}${p}`);
+        return { code: res.status, body: (await res.json()) as Record<string, unknown> };
+      } catch {
+        return undefined; // not listening yet
+      }
+    };
+    const sourceCheck = (body: Record<string, unknown> | undefined) =>
+      (body?.checks as Check[] | undefined)?.find((c) => c.name === 'source shop (rabbitmq)');
+    const lastSeq = async () =>
+      ((await get('/api/q/stats'))?.body.store as { lastSeq: number } | undefined)?.lastSeq ?? -1;
+    const t0 = Date.now();
+    const proc = spawnCli(['start', '--config', cfg]);
     try {
-      const t0 = Date.now();
-      await startServices(runtime);
-      expect(Date.now() - t0).toBeLessThan(1000); // the start does not wait for the broker
-      expect((await status(app)).code).toBe(503);
-      await until('/status says why and when', 2000, async () => {
-        const s = await status(app);
-        return !!s.source?.lastError && !!s.source.nextRetryAt;
+      // Answers as soon as it listens (the start does not wait for the broker), and says what is down.
+      await until('/status answers', 15_000, async () => (await get('/status')) !== undefined);
+      const first = await get('/status');
+      expect(first?.code, proc.output()).toBe(503);
+      await until('/status says why and when', 3000, async () => {
+        const c = sourceCheck((await get('/status'))?.body);
+        return c?.status === 'down' && !!c.lastError && !!c.nextRetryAt;
       });
       for (let i = 0; i < 50; i++) await pub.send(JSON.stringify({ id: `d${i}`, type: 'tick', data: { i } }));
       await sleep(8000 - (Date.now() - t0));
-      expect((await status(app)).code).toBe(503);
-      expect((await stored(runtime)).n).toBe(0);
+      expect((await get('/status'))?.code).toBe(503);
+      expect(await lastSeq()).toBe(0);
       proxy.heal();
-      await until('/status is 200', 5000, async () => (await status(app)).code === 200);
-      await until('the queue is consumed', 5000, async () => (await stored(runtime)).n === 50);
-      expect(await stored(runtime)).toEqual({ n: 50, distinct: 50, lastSeq: 50 });
+      await until('/status is 200', 5000, async () => (await get('/status'))?.code === 200);
+      await until('the queue is consumed', 5000, async () => (await lastSeq()) === 50);
+      await sleep(300);
+      expect(await lastSeq()).toBe(50); // each message once
       // The first connection is not a reconnect.
-      expect((await status(app)).source?.reconnects).toBe(0);
+      expect(sourceCheck((await get('/status'))?.body)).toMatchObject({ status: 'up', reconnects: 0 });
+      expect(proc.exitCode).toBeNull();
     } finally {
-      await runtime.close();
+      proc.kill('SIGTERM');
+      await exited(proc);
       await pub.close();
       await proxy.close();
     }
