@@ -115,11 +115,18 @@ destinations:
     await waitFor('f after resume', () => r.delivered().some((e) => e.id === 'f'));
 
     r.answer(() => ({ status: 200 }));
+    const again = await cli(['destinations', 'replay', 'hook', ...remote, '--dead-letters']);
+    expect(again.out).toContain('"deadLetters":2');
+    await waitFor('the dead letters sent', () => r.delivered().filter((e) => e.id === 'bad').length === 1);
+    await waitFor('the list emptied', async () => {
+      const left = await cli(['destinations', 'dead-letters', 'hook', ...reader, '--format', 'json']);
+      return JSON.parse(left.out).length === 0;
+    });
     const replay = await cli(['destinations', 'replay', 'hook', ...remote, '--from-seq', '1', '--follow']);
     expect(replay.code).toBe(0);
     expect(replay.out).toContain('"from":0');
     expect(replay.out).toContain('replay done');
-    await waitFor('the replay', () => r.delivered().filter((e) => e.id === 'bad').length === 1);
+    await waitFor('the replay', () => r.delivered().filter((e) => e.id === 'bad').length === 2);
 
     const unknown = await cli(['destinations', 'resume', 'nope', ...remote]);
     expect(unknown.code).toBe(1);

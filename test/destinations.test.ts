@@ -167,6 +167,36 @@ for (const engine of ENGINES)
       );
     });
 
+    it('sends dead letters again on request: accepted ones leave the list, refused ones stay with the new answer', async () => {
+      const r = await receiver((_i, req) =>
+        req.events.some((e) => e.id.startsWith('bad')) ? { status: 400, body: 'no' } : { status: 200 },
+      );
+      const p = await project(`  hook:
+    webhook: { url: "${r.url}" }
+    batch: { count: 1, wait: 10ms }
+`);
+      const admin = await p.admin();
+      await p.runtime.committer.submit([ev('bad1'), ev('2'), ev('bad3')]);
+      await until('two dead letters', async () => (await admin.deadLetters('hook')).length === 2);
+      // The receiver is fixed for bad1 only; bad3 is now a conflict.
+      r.answer((_i, req) =>
+        req.events.some((e) => e.id === 'bad3') ? { status: 409, body: 'still no' } : { status: 200 },
+      );
+      expect(await admin.replayDeadLetters('hook')).toEqual({ deadLetters: 2 });
+      (await destinationsOf(p.runtime))!.wake('hook');
+      await until('bad1 delivered', () => r.delivered().some((e) => e.id === 'bad1'));
+      await until(
+        'the request done',
+        async () => (await admin.states.get('hook'))!.redeliverRequestedAt === null,
+      );
+      expect(await admin.deadLetters('hook')).toEqual([
+        expect.objectContaining({ eventId: 'bad3', status: 409, response: 'still no', requestedAt: null }),
+      ]);
+      await p.runtime.committer.submit([ev('4')]);
+      await until('the stream again', () => r.delivered().some((e) => e.id === '4'));
+      expect(r.delivered().map((e) => e.id)).toEqual(['2', 'bad1', '4']);
+    });
+
     it('keeps its cursor across a restart: nothing delivered twice, a batch being retried is not lost', async () => {
       const r = await receiver();
       const p = await project(`  hook:

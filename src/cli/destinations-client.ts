@@ -10,6 +10,7 @@ export interface DestinationsClient {
   pause(name: string, reason?: string): Promise<DestinationState>;
   resume(name: string): Promise<DestinationState>;
   replay(name: string, from: ReplayFrom): Promise<{ from: number; to: number }>;
+  replayDeadLetters(name: string): Promise<{ deadLetters: number }>;
   deadLetters(name: string, limit: number): Promise<DeadLetter[]>;
   close(): Promise<void>;
 }
@@ -28,6 +29,7 @@ export async function directClient(config: string): Promise<DestinationsClient> 
     pause: (name, reason) => a.pause(name, reason),
     resume: (name) => a.resume(name),
     replay: (name, from) => a.replay(name, from),
+    replayDeadLetters: (name) => a.replayDeadLetters(name),
     deadLetters: (name, limit) => a.deadLetters(name, limit),
     close: () => rt.close(),
   };
@@ -63,6 +65,7 @@ export function httpClient(base: string, token: string | undefined): Destination
     resume: (name) => call('POST', `${at(name)}/resume`, {}),
     replay: (name, from) =>
       call('POST', `${at(name)}/replay`, 'fromSeq' in from ? from : { since: from.since.toISOString() }),
+    replayDeadLetters: (name) => call('POST', `${at(name)}/replay`, { deadLetters: true }),
     deadLetters: async (name, limit) =>
       (await call<{ deadLetters: DeadLetter[] }>('GET', `${at(name)}/dead-letters?limit=${limit}`))
         .deadLetters,

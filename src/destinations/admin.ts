@@ -118,6 +118,12 @@ export class DestinationAdmin {
     return { from: cursor, to };
   }
 
+  /** Sends the dead letters (these seqs, or all) again, before new events; returns how many will go. */
+  async replayDeadLetters(name: string, seqs?: readonly number[]): Promise<{ deadLetters: number }> {
+    this.known(name);
+    return { deadLetters: await this.states.requestRedelivery(name, seqs, new Date()) };
+  }
+
   deadLetters(name: string, limit?: number): Promise<DeadLetter[]> {
     this.known(name);
     return this.states.deadLetters(name, limit);

@@ -13,7 +13,14 @@ import type { DestinationState, DestinationStates } from './state.js';
 const MAX_RETRY_AFTER_MS = 3_600_000;
 
 /** What a loop is doing, for /status and the CLI. */
-export type LoopActivity = 'starting' | 'idle' | 'waiting for a batch' | 'delivering' | 'retrying' | 'paused';
+export type LoopActivity =
+  | 'starting'
+  | 'idle'
+  | 'waiting for a batch'
+  | 'delivering'
+  | 'retrying'
+  | 'sending dead letters again'
+  | 'paused';
 
 /**
  * One destination's delivery loop: reads the events after its cursor, sends them in batches, and moves the
@@ -103,6 +110,8 @@ export class DestinationLoop {
       this.reset(st.cursor);
       return this.sleep(this.config.poll);
     }
+    // Dead letters asked for again go before new events, then the stream resumes where it was.
+    if (st.redeliverRequestedAt) return this.redeliver(st.redeliverRequestedAt);
     if (st.cursor !== this.cursor) this.reset(st.cursor); // a replay, or first time round
     if (!this.frozen) await this.fill();
     if (this.batch.events.length === 0) {
@@ -157,8 +166,14 @@ export class DestinationLoop {
       this.backoff.succeeded();
       return this.moved(await this.states.deadLetter(this.name, this.cursor, this.readTo, letters, now));
     }
-    this.metrics.failed.inc(labels);
     this.frozen = true;
+    await this.failedAttempt(outcome);
+  }
+
+  // A failure to retry: recorded, the destination paused when it has failed for too long, else a wait.
+  private async failedAttempt(outcome: Extract<Outcome, { kind: 'retry' }>): Promise<void> {
+    const now = new Date();
+    this.metrics.failed.inc({ destination: this.name });
     const since = await this.states.failed(this.name, outcome.status, outcome.error, now);
     if (now.getTime() - since.getTime() >= this.config.pauseAfter) {
       const reason = `failing since ${since.toISOString()}: ${outcome.error}`.slice(0, 500);
@@ -172,6 +187,36 @@ export class DestinationLoop {
         : this.backoff.next();
     this.log.warn({ destination: this.name, error: outcome.error, retryInMs: wait }, 'delivery failed');
     await this.sleep(wait, false);
+  }
+
+  // Sends requested dead letters again, a batch at a time: accepted ones leave the list, refused ones stay.
+  private async redeliver(requestedAt: Date): Promise<void> {
+    this.activity = 'sending dead letters again';
+    this.reset(-1); // the stream's batch is read again afterwards
+    const letters = await this.states.requestedDeadLetters(this.name, this.config.batch.count);
+    if (letters.length === 0) return this.states.redelivered(this.name, requestedAt);
+    const events: StoredEvent[] = [];
+    const gone: number[] = [];
+    for (const l of letters) {
+      const [e] = await this.store.readEvents(l.seq - 1, 1);
+      if (e?.seq === l.seq) events.push(e);
+      else gone.push(l.seq); // removed by retention since: nothing to send
+    }
+    await this.states.dropDeadLetters(this.name, gone);
+    if (events.length === 0) return;
+    const seqs = events.map((e) => e.seq);
+    const key = `${this.name}:dead-letters:${seqs[0]}-${seqs[seqs.length - 1]}`;
+    const batch = { destination: this.name, events, texts: events.map(eventText), key };
+    const outcome = await this.sender.send(batch, this.abort.signal);
+    if (this.stopped) return;
+    if (outcome.kind === 'delivered') {
+      this.metrics.delivered.inc({ destination: this.name }, events.length);
+      this.backoff.succeeded();
+      return this.states.dropDeadLetters(this.name, seqs);
+    }
+    if (outcome.kind === 'refused')
+      return this.states.refusedAgain(this.name, seqs, outcome.status, outcome.response, new Date());
+    await this.failedAttempt(outcome);
   }
 
   // Reads events after readTo into the batch until it is full or there are no more.

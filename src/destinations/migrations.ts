@@ -32,4 +32,11 @@ export const DESTINATION_MIGRATIONS: readonly Migration[] = [
            failed_at TIMESTAMPTZ NOT NULL,
            PRIMARY KEY (destination, seq))`,
   },
+  {
+    component: 'destinations',
+    version: 2,
+    name: 'dead letters sent again on request',
+    up: `ALTER TABLE panoramix_destinations ADD COLUMN redeliver_requested_at TIMESTAMPTZ;
+         ALTER TABLE panoramix_destination_dead_letters ADD COLUMN requested_at TIMESTAMPTZ`,
+  },
 ];

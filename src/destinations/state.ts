@@ -15,6 +15,8 @@ export interface DestinationState {
   /** A replay in progress: it started from this cursor and is done when the cursor reaches replayTo. */
   readonly replayFrom: number | null;
   readonly replayTo: number | null;
+  /** Dead letters were asked to be sent again (at this time); cleared when none is left to send. */
+  readonly redeliverRequestedAt: Date | null;
 }
 
 /** An event the receiver refused (a 4xx other than 408 and 429), with what it answered. */
@@ -26,10 +28,12 @@ export interface DeadLetter {
   readonly status: number;
   readonly response: string;
   readonly failedAt: Date;
+  /** Asked to be sent again at this time, and not sent yet. */
+  readonly requestedAt: Date | null;
 }
 
 const COLUMNS = `name, cursor_seq, paused, paused_reason, failing_since, last_error, last_status, last_delivered_at,
-  replay_from, replay_to`;
+  replay_from, replay_to, redeliver_requested_at`;
 
 /**
  * Reads and changes destinations' state. Every cursor move is a compare-and-set on the cursor it started
@@ -83,7 +87,7 @@ export class DestinationStates {
     name: string,
     from: number,
     to: number,
-    letters: readonly Omit<DeadLetter, 'destination' | 'failedAt'>[],
+    letters: readonly Omit<DeadLetter, 'destination' | 'failedAt' | 'requestedAt'>[],
     now: Date,
   ): Promise<boolean> {
     return this.serial(() =>
@@ -129,9 +133,13 @@ export class DestinationStates {
   }
 
   async deadLetters(name: string, limit = 100): Promise<DeadLetter[]> {
+    return this.letters('ORDER BY seq DESC', name, limit);
+  }
+
+  private async letters(tail: string, name: string, limit: number): Promise<DeadLetter[]> {
     const rows = await this.store.query(
-      `SELECT destination, seq, source, event_id, status, response, failed_at
-         FROM panoramix_destination_dead_letters WHERE destination = $1 ORDER BY seq DESC LIMIT $2`,
+      `SELECT destination, seq, source, event_id, status, response, failed_at, requested_at
+         FROM panoramix_destination_dead_letters WHERE destination = $1 ${tail} LIMIT $2`,
       [name, limit],
     );
     return rows.map((r) => ({
@@ -142,7 +150,64 @@ export class DestinationStates {
       status: Number(r.status),
       response: String(r.response),
       failedAt: toDate(r.failed_at)!,
+      requestedAt: toDate(r.requested_at),
     }));
+  }
+
+  /** Asks for dead letters (these seqs, or all) to be sent again; returns how many. */
+  async requestRedelivery(name: string, seqs: readonly number[] | undefined, now: Date): Promise<number> {
+    return this.serial(() =>
+      this.store.transaction(async (tx) => {
+        const which = seqs ? ` AND seq IN (${placeholders(seqs, 3)})` : '';
+        const rows = await tx.query(
+          `UPDATE panoramix_destination_dead_letters SET requested_at = $2 WHERE destination = $1${which} RETURNING seq`,
+          [name, now, ...(seqs ?? [])],
+        );
+        if (rows.length > 0)
+          await tx.exec('UPDATE panoramix_destinations SET redeliver_requested_at = $2 WHERE name = $1', [
+            name,
+            now,
+          ]);
+        return rows.length;
+      }),
+    );
+  }
+
+  /** The dead letters waiting to be sent again, oldest seq first. */
+  async requestedDeadLetters(name: string, limit: number): Promise<DeadLetter[]> {
+    return this.letters('AND requested_at IS NOT NULL ORDER BY seq', name, limit);
+  }
+
+  /** None is left to send: clears the request, unless a newer one came meanwhile. */
+  async redelivered(name: string, requestedAt: Date): Promise<void> {
+    await this.serial(() =>
+      this.store.exec(
+        'UPDATE panoramix_destinations SET redeliver_requested_at = NULL WHERE name = $1 AND redeliver_requested_at <= $2',
+        [name, requestedAt],
+      ),
+    );
+  }
+
+  /** Dead letters the receiver has now accepted (or whose events are no longer stored): removed. */
+  async dropDeadLetters(name: string, seqs: readonly number[]): Promise<void> {
+    if (seqs.length === 0) return;
+    await this.serial(() =>
+      this.store.exec(
+        `DELETE FROM panoramix_destination_dead_letters WHERE destination = $1 AND seq IN (${placeholders(seqs, 2)})`,
+        [name, ...seqs],
+      ),
+    );
+  }
+
+  /** Dead letters refused again: kept with the new answer, no longer requested. */
+  async refusedAgain(name: string, seqs: readonly number[], status: number, response: string, now: Date) {
+    await this.serial(() =>
+      this.store.exec(
+        `UPDATE panoramix_destination_dead_letters SET status = $2, response = $3, failed_at = $4, requested_at = NULL
+          WHERE destination = $1 AND seq IN (${placeholders(seqs, 5)})`,
+        [name, status, response, now, ...seqs],
+      ),
+    );
   }
 
   /** Dead letters per destination. */
@@ -195,7 +260,13 @@ function stateOf(r: Row): DestinationState {
     lastDeliveredAt: toDate(r.last_delivered_at),
     replayFrom: r.replay_from === null ? null : Number(r.replay_from),
     replayTo: r.replay_to === null ? null : Number(r.replay_to),
+    redeliverRequestedAt: toDate(r.redeliver_requested_at),
   };
+}
+
+// $from, $from+1, … for a list of bound values.
+function placeholders(values: readonly unknown[], from: number): string {
+  return values.map((_, i) => `$${from + i}`).join(', ');
 }
 
 function toDate(v: unknown): Date | null {

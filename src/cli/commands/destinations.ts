@@ -52,20 +52,31 @@ export function destinationsCommand(): Command {
   common(
     cmd
       .command('replay')
-      .description('send again every event from a seq or a time on (a backfill)')
+      .description('send again every event from a seq or a time on (a backfill), or the dead letters')
       .argument('<name>'),
   )
     .option('--from-seq <n>', 'from this seq on', wholeNumber)
     .option('--since <time>', 'from the first event received at or after this time (ISO)')
+    .option('--dead-letters', 'the dead letters, before new events; those accepted leave the list')
     .option('--follow', 'print the progress until the replay is done (needs a running server)')
-    .action((name: string, o: Common & { fromSeq?: number; since?: string; follow?: boolean }) =>
-      run(o, async (c) => {
-        const from = replayFromOf({ fromSeq: o.fromSeq, since: o.since });
-        if (typeof from === 'string') fail(from.replace('fromSeq', '--from-seq').replace('since', '--since'));
-        const replay = await c.replay(name, from);
-        print({ destination: name, ...replay, events: replay.to - replay.from });
-        if (o.follow) await follow(c, name);
-      }),
+    .action(
+      (
+        name: string,
+        o: Common & { fromSeq?: number; since?: string; deadLetters?: boolean; follow?: boolean },
+      ) =>
+        run(o, async (c) => {
+          if (o.deadLetters) {
+            if (o.fromSeq !== undefined || o.since !== undefined)
+              fail('--dead-letters takes no --from-seq or --since');
+            return print({ destination: name, ...(await c.replayDeadLetters(name)) });
+          }
+          const from = replayFromOf({ fromSeq: o.fromSeq, since: o.since });
+          if (typeof from === 'string')
+            fail(from.replace('fromSeq', '--from-seq').replace('since', '--since'));
+          const replay = await c.replay(name, from);
+          print({ destination: name, ...replay, events: replay.to - replay.from });
+          if (o.follow) await follow(c, name);
+        }),
     );
   common(
     cmd.command('dead-letters').description('events the receiver refused, newest first').argument('<name>'),

@@ -46,7 +46,14 @@ export const destinationRoutes: RoutePlugin = (app, runtime) => {
   );
   app.post('/v1/destinations/:name/replay', change, (req: Named, reply) =>
     answer(reply, async () => {
-      const from = replayFromOf({ ...(req.query as object), ...bodyOf(req) });
+      const options = { ...(req.query as Record<string, unknown>), ...bodyOf(req) };
+      if (options.deadLetters === true || options.deadLetters === 'true') {
+        const d = await admin();
+        const replay = await d.admin.replayDeadLetters(req.params.name);
+        d.wake(req.params.name);
+        return replay;
+      }
+      const from = replayFromOf(options);
       if (typeof from === 'string') return reply.code(400).send({ error: from });
       const d = await admin();
       const replay = await d.admin.replay(req.params.name, from);
