@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Forget } from '../src/forget/service.js';
+import { historyTables } from '../src/project/history.js';
 import { projectionEngine } from '../src/project/service.js';
+import { runRetention } from '../src/retention/run.js';
 import type { Runtime } from '../src/runtime.js';
 import { createApp } from '../src/serve/app.js';
 import { AUTH, everything, FORGET_YAML, seedEverywhere, U42_COUNTS } from './support/forget-scenario.js';
@@ -89,6 +91,26 @@ for (const factory of runtimeFactories()) {
       expect(final.quarantine).toBe(after.quarantine);
       expect(final.events).not.toContain('u-42');
       await app.close();
+    });
+
+    it("removes the subject's rows from a projection's kept history, and keeps the others'", async () => {
+      const { runtime, dir } = await factory.create(
+        `${FORGET_YAML}\nretention: { types: { page_viewed: 1d }, compactAt: 1 }\n`,
+      );
+      open.push(runtime);
+      await seedEverywhere(runtime);
+      // The page views expire: per_user (keepHistory) keeps their counts in its history.
+      expect((await runRetention(runtime, Date.parse('2026-12-03T00:00:00Z'))).events).toBe(2);
+      const perUser = async () => JSON.parse((await everything(runtime, dir))['projection:per_user']!);
+      expect(await perUser()).toEqual([
+        { user: 'u-42', n: 3 },
+        { user: 'u-7', n: 2 },
+      ]);
+      await (await Forget.of(runtime)).runToEnd({ subject: 'u-42', suppress: true });
+      expect(await perUser()).toEqual([{ user: 'u-7', n: 2 }]);
+      const engine = await projectionEngine(runtime);
+      const h = historyTables(runtime.store, engine.plans.get('per_user')!);
+      expect(await runtime.store.query(`SELECT "user", n FROM ${h.table}`)).toEqual([{ user: 'u-7', n: 1 }]);
     });
 
     it('refuses a request without a subject, and answers 404 for an unknown one', async () => {
