@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Mutex } from '../store/duckdb/mutex.js';
 import type { SqlClient, Store } from '../store/store.js';
 import { ensureHistory, historyTables, historyUpTo, saveHistory } from './history.js';
-import type { ProjectionPlan, VersionTables } from './plan.js';
+import type { OutputColumn, ProjectionPlan, VersionTables } from './plan.js';
 import { activeVersion, allVersions, PROJECTION_MIGRATIONS, type VersionRow } from './registry.js';
 
 /** Another process folded the same range first: this fold is rolled back, and nothing is lost. */
@@ -162,7 +162,11 @@ export class ProjectionEngine {
       builtAt: new Date(),
       buildMs: Math.round(performance.now() - t0),
       mergedSql: plan.mergedSql(history ? { ...tables, history } : tables),
-      columns: [...plan.columns],
+      // A sql projection's columns are whatever its query answers: read from the table it made.
+      columns:
+        plan.shape === 'sql'
+          ? await tableColumns(this.store, `proj_${plan.name}_${version}_b`)
+          : [...plan.columns],
       tables: all,
     };
     await this.store.exec(
@@ -292,4 +296,27 @@ export function tablesOf(store: Store, plan: ProjectionPlan, version: string): V
     speed: q('s'),
     pairs: plan.pairs.map((_, i) => ({ batch: q(`bp${i}`), speed: q(`sp${i}`) })),
   };
+}
+
+/** A table's columns, in order, as projection output columns (types mapped from the engine's names). */
+async function tableColumns(store: Store, table: string): Promise<OutputColumn[]> {
+  const rows = await store.query(
+    `SELECT column_name AS name, data_type AS type FROM information_schema.columns
+      WHERE table_name = $1 AND table_schema = current_schema() ORDER BY ordinal_position`,
+    [table],
+  );
+  return rows.map((r) => ({ name: String(r.name), type: columnType(String(r.type)) }));
+}
+
+function columnType(engineType: string): OutputColumn['type'] {
+  const t = engineType.toLowerCase();
+  if (t.startsWith('timestamp')) return 'timestamp';
+  if (t === 'date') return 'date';
+  if (t.startsWith('interval')) return 'text';
+  if (t === 'integer' || t === 'int' || t === 'int4' || t === 'smallint') return 'integer';
+  if (t.includes('int')) return 'bigint';
+  if (/double|real|float|numeric|decimal/.test(t)) return 'double';
+  if (t.startsWith('bool')) return 'boolean';
+  if (t.startsWith('json')) return 'json';
+  return 'text';
 }

@@ -74,7 +74,7 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
       hash,
       columns: [],
       incremental: false,
-      partialSql: () => def.sql,
+      partialSql: (lo, hi) => sealedSql(def.sql, lo, hi),
       pairs: [],
       partialColumns: [],
       pairColumns: [],
@@ -232,4 +232,18 @@ function kept(table: string | undefined, columns: readonly string[], upTo: numbe
 function int(n: number): string {
   if (!Number.isSafeInteger(n)) throw new Error(`not a seq: ${n}`);
   return String(n);
+}
+
+/**
+ * A sql projection's query over the events with lo < seq <= hi only, so a version holds what its watermark
+ * says: the events table is shadowed by a CTE of the same name (inside its own definition the name is still
+ * the table, on both engines). Unsealed, a build read every event committed by the time its statement ran,
+ * past the watermark it recorded, and what a version held depended on how a build raced ingest. A query that
+ * is itself WITH RECURSIVE is left as it is: there the CTE would refer to itself.
+ */
+function sealedSql(sql: string, lo: number, hi: number): string {
+  const events = `events AS (SELECT * FROM events WHERE seq > ${int(lo)} AND seq <= ${int(hi)})`;
+  if (/^\s*with\s+recursive\b/i.test(sql)) return sql;
+  const withClause = /^\s*with\s+/i.exec(sql);
+  return withClause ? `WITH ${events}, ${sql.slice(withClause[0].length)}` : `WITH ${events} ${sql}`;
 }

@@ -72,7 +72,11 @@ export class ProjectionReaderImpl implements ProjectionReader {
     const more = rows.length > sql.limit;
     if (more) rows.pop();
     return {
-      columns: v.columns,
+      // A sql version built before its columns were recorded has none: its rows say what they are.
+      columns:
+        v.columns.length || !rows[0]
+          ? v.columns
+          : Object.keys(rows[0]).map((c) => ({ name: c, type: 'unknown' })),
       rows,
       freshness: freshness(v, incremental),
       nextCursor: more ? encodeCursor(sql.offset + sql.limit, sql.fingerprint) : null,
