@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { IngestCounters } from '../collect/ingest.js';
 import { Percentiles } from '../collect/percentiles.js';
 import type { Health } from './health.js';
@@ -10,13 +10,14 @@ export class Telemetry implements IngestCounters {
   readonly rejectedByReason = new Map<string, number>();
   /** Per source: the delay from an event's time to its receipt, in ms (the last 4,096 events). */
   readonly delays = new Map<string, Percentiles>();
+  /** Per source: every delay observed, counted and summed (seconds), the _count and _sum of the summary. */
+  private readonly delayTotals = new Map<string, { count: number; sum: number }>();
   private readonly acceptedTotal: Counter<'source'>;
   private readonly rejectedTotal: Counter<'source' | 'reason'>;
   readonly commitSeconds: Histogram;
   readonly queueDepth: Gauge;
   readonly oldestPendingSeconds: Gauge;
   readonly quarantineHeld: Gauge<'reason'>;
-  readonly ingestDelay: Gauge<'source' | 'quantile'>;
   readonly logPending: Gauge<'state'>;
   private readonly committedTotal: Counter;
   readonly commitBatchSize: Histogram;
@@ -59,12 +60,6 @@ export class Telemetry implements IngestCounters {
       labelNames: ['state'],
       registers: [this.registry],
     });
-    this.ingestDelay = new Gauge({
-      name: 'panoramix_ingest_delay_seconds',
-      help: "Delay from an event's time to its receipt, per source (percentiles of the last 4,096 events)",
-      labelNames: ['source', 'quantile'],
-      registers: [this.registry],
-    });
     this.quarantineHeld = new Gauge({
       name: 'panoramix_quarantine_held',
       help: 'Inputs held in quarantine (not yet replayed or discarded), by reason',
@@ -81,6 +76,32 @@ export class Telemetry implements IngestCounters {
       help: 'Events accepted but not yet durable',
       registers: [this.registry],
     });
+  }
+
+  /** The text of /metrics: this runtime's registry and the process's own metrics. */
+  async metrics(): Promise<string> {
+    return (await Registry.merge([processRegistry(), this.registry]).metrics()) + this.delaySummary();
+  }
+
+  /**
+   * panoramix_ingest_delay_seconds as a Prometheus summary: quantiles 0.5, 0.9, 0.99 and 1 (the maximum) of
+   * the last 4,096 events per source, with the count and sum of all. Written by hand because prom-client's
+   * Summary would keep a digest per event on the ingest path, where a ring buffer already holds the window.
+   */
+  private delaySummary(): string {
+    const name = 'panoramix_ingest_delay_seconds';
+    const lines = [
+      `# HELP ${name} Delay from an event's time to its receipt, per source (quantiles of the last 4,096 events)`,
+      `# TYPE ${name} summary`,
+    ];
+    for (const [source, p] of this.delays) {
+      const label = `source="${source.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+      for (const q of [50, 90, 99, 100])
+        lines.push(`${name}{${label},quantile="${q / 100}"} ${(p.get(q) ?? 0) / 1000}`);
+      const t = this.delayTotals.get(source) ?? { count: 0, sum: 0 };
+      lines.push(`${name}_sum{${label}} ${t.sum}`, `${name}_count{${label}} ${t.count}`);
+    }
+    return `${lines.join('\n')}\n`;
   }
 
   /** Records one group commit. */
@@ -102,12 +123,38 @@ export class Telemetry implements IngestCounters {
       this.delays.set(source, p);
     }
     p.add(ms);
+    const t = this.delayTotals.get(source);
+    if (t) {
+      t.count++;
+      t.sum += ms / 1000;
+    } else this.delayTotals.set(source, { count: 1, sum: ms / 1000 });
   }
 
   rejected(source: string, reason: string, n: number): void {
     this.rejectedTotal.inc({ source, reason }, n);
     this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + n);
   }
+}
+
+let processMetrics: Registry | undefined;
+
+/**
+ * The process and Node metrics every Prometheus dashboard knows (CPU, memory, heap, event loop lag, GC,
+ * handles), once per process: they describe the process, not a runtime, and each collector runs a timer.
+ */
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+    // Gauges named like counters (promtool refuses them); nodejs_active_handles{type} and its kin say the same.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ])
+      processMetrics.removeSingleMetric(name);
+  }
+  return processMetrics;
 }
 
 /** Per supervised connection: up (1) or not (0), and its reconnects, read from the health registry on scrape. */

@@ -3,6 +3,7 @@ import type { Feature, Role } from '../core/feature.js';
 import { type PartHealth, upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
 import { ProjectionEngine } from './engine.js';
+import { ProjectionLagMetrics } from './metrics.js';
 import { planProjection } from './plan.js';
 import type { ProjectionAnswer, ProjectionQuery, ProjectionReader } from './projection-reader.js';
 import { ProjectionReaderImpl } from './reader.js';
@@ -21,8 +22,11 @@ export class Projections implements Feature, ProjectionReader {
   private opened: Promise<{ engine: ProjectionEngine; reader: ProjectionReaderImpl }> | undefined;
   private stopService: (() => Promise<void>) | undefined;
   private lastError: string | null = null;
+  private readonly lag: ProjectionLagMetrics;
 
-  constructor(private readonly runtime: Runtime) {}
+  constructor(private readonly runtime: Runtime) {
+    this.lag = new ProjectionLagMetrics(runtime.telemetry.registry);
+  }
 
   /** The engine, initialized once. */
   async engine(): Promise<ProjectionEngine> {
@@ -56,6 +60,11 @@ export class Projections implements Feature, ProjectionReader {
 
   async stop(): Promise<void> {
     await this.stopService?.();
+  }
+
+  /** Each projection's lag, from the registry and the store (before a scrape of /metrics). */
+  async metrics(): Promise<void> {
+    if (this.names().length > 0) await this.lag.update(this.runtime.store, await this.engine());
   }
 
   health(): PartHealth {

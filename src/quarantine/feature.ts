@@ -1,3 +1,4 @@
+import { Counter } from 'prom-client';
 import type { Feature, Role } from '../core/feature.js';
 import type { Runtime } from '../runtime.js';
 
@@ -6,7 +7,19 @@ export class QuarantineFeature implements Feature {
   readonly name = 'quarantine';
   readonly roles: readonly Role[] = [];
 
-  constructor(private readonly runtime: Runtime) {}
+  constructor(private readonly runtime: Runtime) {
+    const { quarantine } = runtime;
+    new Counter({
+      name: 'panoramix_events_quarantined_total',
+      help: 'Inputs this process quarantined (kept with their bytes, not stored as events), by source and reason',
+      labelNames: ['source', 'reason'],
+      registers: [runtime.telemetry.registry],
+      collect() {
+        this.reset();
+        for (const { source, reason, n } of quarantine.bySource.values()) this.inc({ source, reason }, n);
+      },
+    });
+  }
 
   async start(): Promise<void> {}
 

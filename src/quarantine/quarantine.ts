@@ -86,6 +86,8 @@ const strict = new TextDecoder('utf-8', { fatal: true });
  */
 export class Quarantine {
   readonly counts = new Map<string, number>();
+  /** Inputs this process quarantined, by source and reason, once durable (panoramix_events_quarantined_total). */
+  readonly bySource = new Map<string, { source: string; reason: string; n: number }>();
 
   constructor(
     private readonly store: Store,
@@ -157,6 +159,12 @@ export class Quarantine {
         );
       }
     });
+    for (const item of items) {
+      const key = `${item.source}\u0000${item.reason}`;
+      const c = this.bySource.get(key) ?? { source: item.source, reason: item.reason, n: 0 };
+      c.n++;
+      this.bySource.set(key, c);
+    }
     return ids;
   }
 

@@ -1,3 +1,4 @@
+import { Counter } from 'prom-client';
 import type { Feature, Role } from '../core/feature.js';
 import type { PartHealth } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
@@ -18,8 +19,29 @@ export class Reports implements Feature {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
 
+  private readonly runs: Counter<'report' | 'status'>;
+
   constructor(private readonly runtime: Runtime) {
     this.runner = new ReportRunner(runtime);
+    this.runs = new Counter({
+      name: 'panoramix_report_runs_total',
+      help: 'Finished report runs, by report and status (ok, failed, skipped), whichever process ran them',
+      labelNames: ['report', 'status'],
+      registers: [runtime.telemetry.registry],
+    });
+  }
+
+  /** The recorded runs by report and status, from the store (before a scrape of /metrics). */
+  async metrics(): Promise<void> {
+    if (Object.keys(this.runtime.config.reports).length === 0) return;
+    const rows = await this.runtime.store
+      .query(
+        "SELECT report, status, count(*) AS n FROM panoramix_report_runs WHERE status <> 'running' GROUP BY report, status",
+      )
+      // Not there yet: no process that runs reports has started on this store.
+      .catch(() => []);
+    this.runs.reset();
+    for (const r of rows) this.runs.inc({ report: String(r.report), status: String(r.status) }, Number(r.n));
   }
 
   async start(): Promise<void> {

@@ -5,6 +5,7 @@ import { Credentials } from './access/credentials.js';
 import { accessRoutes } from './access/routes.js';
 import { enforceScopes } from './access/scopes.js';
 import { allowBrowserIngest } from './cors.js';
+import { measureHttpRequests } from './http-metrics.js';
 import { decodeRequestBodies } from './request-encoding.js';
 import type { RoutePlugin } from './route-plugin.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -30,6 +31,7 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   decodeRequestBodies(app);
+  measureHttpRequests(app, runtime.telemetry.registry);
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({

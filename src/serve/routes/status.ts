@@ -34,15 +34,9 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
     const t = runtime.telemetry;
     t.queueDepth.set(runtime.committer.depth);
     t.oldestPendingSeconds.set(runtime.committer.oldestPendingAgeMs() / 1000);
-    t.ingestDelay.reset();
-    for (const [source, p] of t.delays) {
-      // quantile "1" is the maximum of the window, as in a Prometheus summary.
-      for (const q of [50, 90, 99, 100] as const)
-        t.ingestDelay.set({ source, quantile: String(q / 100) }, (p.get(q) ?? 0) / 1000);
-    }
     for (const feature of runtime.features) await feature.metrics?.();
     reply.header('content-type', t.registry.contentType);
-    return t.registry.metrics();
+    return t.metrics();
   });
 };
 
