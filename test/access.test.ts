@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -8,9 +9,11 @@ import { parseConfig } from '../src/config/load.js';
 import type { NewEvent } from '../src/core/event.js';
 import { ordersGenerator } from '../src/generate/orders.js';
 import type { Runtime } from '../src/runtime.js';
+import { AuditLog } from '../src/serve/access/audit.js';
 import { Credentials, hashToken } from '../src/serve/access/credentials.js';
 import { declaredRoutes, enforceScopes, scoped } from '../src/serve/access/scopes.js';
 import { createApp } from '../src/serve/app.js';
+import { CLI } from './support/process.js';
 import { tempDir } from './support/temp.js';
 
 const READ = 'rt_access_read_token';
@@ -113,6 +116,28 @@ describe('who may do what (the orders example)', () => {
     });
   }
 
+  it('records every admin action, who, what, when and how it ended, for admins to read', async () => {
+    const res = await app.inject({ url: '/v1/audit?limit=50', headers: bearer(ADMIN) });
+    expect(res.statusCode).toBe(200);
+    const entries = res.json().entries as { actor: string; action: string; target: string }[];
+    // The four admitted changes above, newest first; the refused attempts (no token, read token) are not actions.
+    expect(entries.map((e) => `${e.actor} ${e.action} ${e.target}`)).toEqual([
+      'ops POST /v1/quarantine/discard /v1/quarantine/discard',
+      'ops POST /v1/quarantine/replay /v1/quarantine/replay',
+      'ops POST /v1/reports/:name/run /v1/reports/status/run',
+      'ops POST /v1/projections/:name/rebuild /v1/projections/orders/rebuild',
+    ]);
+    expect(res.json().entries[0]).toMatchObject({
+      detail: { body: { reason: 'unparseable' } },
+      status: 200,
+      at: expect.stringMatching(/^\d{4}-/),
+      finishedAt: expect.stringMatching(/^\d{4}-/),
+    });
+    expect((await app.inject({ url: '/v1/audit', headers: bearer(READ) })).statusCode).toBe(403);
+    // Reading the log is not itself recorded.
+    expect((await app.inject({ url: '/v1/audit', headers: bearer(ADMIN) })).json().entries).toHaveLength(4);
+  });
+
   it('takes no token from a URL, and tells the caller who it is and what it may do', async () => {
     const inUrl = await app.inject({ url: `/v1/projections/orders?format=csv&token=${READ}` });
     expect(inUrl.statusCode).toBe(400);
@@ -170,6 +195,37 @@ describe('who may do what (the orders example)', () => {
     }
     expect(checked).toContain('POST /v1/lifecycles/:name/rebuild');
     expect(checked).toContain('GET /metrics');
+  });
+});
+
+describe('panoramix audit list', () => {
+  it('prints the log from the store', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'panoramix.yaml'), 'store: { path: ./store.duckdb }\n');
+    const runtime = await createRuntime(
+      parseConfig('store: { path: ./store.duckdb }\n'),
+      dir,
+      pino({ level: 'silent' }),
+    );
+    const log = new AuditLog(runtime.store);
+    await log.migrate();
+    await log.finish(
+      await log.begin('ops', 'POST /v1/quarantine/replay', '/v1/quarantine/replay', { body: {} }),
+      200,
+    );
+    await runtime.close();
+    const out = execFileSync(process.execPath, [CLI, 'audit', 'list', '-c', 'panoramix.yaml', '-f', 'json'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual([
+      expect.objectContaining({
+        actor: 'ops',
+        action: 'POST /v1/quarantine/replay',
+        status: 200,
+        detail: '{"body":{}}',
+      }),
+    ]);
   });
 });
 

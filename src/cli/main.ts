@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { auditCommand } from './commands/audit.js';
 import { demoCommand } from './commands/demo.js';
 import { destinationsCommand } from './commands/destinations.js';
 import { forgetCommand } from './commands/forget.js';
@@ -35,6 +36,7 @@ const COMMANDS = [
   tokenCommand,
   forgetCommand,
   retentionCommand,
+  auditCommand,
   serveCommand,
   workCommand,
   batchCommand,

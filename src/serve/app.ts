@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { isConnectionError } from '../core/connection-errors.js';
 import type { Runtime } from '../runtime.js';
+import { AuditLog, auditAdminActions } from './access/audit.js';
 import { Credentials } from './access/credentials.js';
 import { accessRoutes } from './access/routes.js';
 import { enforceScopes } from './access/scopes.js';
@@ -58,6 +59,9 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
   const credentials = new Credentials(runtime.config.server);
   enforceScopes(app, credentials);
   accessRoutes(app, credentials);
+  const audit = new AuditLog(runtime.store);
+  await audit.migrate();
+  auditAdminActions(app, audit);
   // Before the routes, so its hook applies to them.
   allowBrowserIngest(app, runtime.config.server.corsOrigins, [
     '/v1/events',
