@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectionEngine } from '../src/project/service.js';
+import { replayQuarantine } from '../src/quarantine/replay.js';
 import type { Runtime } from '../src/runtime.js';
 import { testApp } from './support/runtime.js';
 
@@ -106,6 +107,22 @@ describe('CloudEvents sources', () => {
       { id: 'bars-2', source: 'bars' },
       { id: 'bars-3', source: 'bars' },
     ]);
+  });
+
+  it('keeps a refused foreign CloudEvents source in quarantine, and a replay holds it to the prefixes too', async () => {
+    const held = await runtime.quarantine.list({ source: 'bars' });
+    expect(held.map((h) => [h.reason, h.field])).toEqual([
+      ['forbidden', 'source'],
+      ['forbidden', 'source'],
+    ]);
+    expect(await replayQuarantine(runtime, { source: 'bars' })).toEqual({
+      replayed: 0,
+      duplicates: 0,
+      stillFailing: 2,
+    });
+    expect((await runtime.quarantine.list({ source: 'bars' }))[0]!.error).toMatch(
+      /is not one source "bars" accepts \(cloudevents.sources: "https:\/\/bars.example\/", "urn:bars:"\)$/,
+    );
   });
 
   it('keeps extension attributes (traceparent, partitionkey) and datacontenttype in structured mode', async () => {

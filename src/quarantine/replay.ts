@@ -73,6 +73,13 @@ export async function replayQuarantine(
         outcome.stillFailing++;
         continue;
       }
+      // Held to the source's cloudevents.sources as it is now, as an ingest would be.
+      const foreign = runtime.ingest.foreignCeSource(r.event);
+      if (foreign) {
+        await q.update(item.id, 'forbidden', 'source', foreign);
+        outcome.stillFailing++;
+        continue;
+      }
       const v = runtime.ingest.verdict(r.event);
       if (v.action === 'reject' || v.action === 'quarantine') {
         await q.update(item.id, v.reason, v.field, v.error);
