@@ -95,6 +95,22 @@ describe('the cloudevents SDK', () => {
     expect([...Buffer.from(kept!.data as string, 'base64')]).toEqual([...bytes]);
   });
 
+  it('sends bytes in structured mode as data_base64, kept as the same base64 text', async () => {
+    const emit = emitterFor(httpTransport(url), { mode: Mode.STRUCTURED });
+    const bytes = Uint8Array.from([0, 1, 2, 250, 255]);
+    const e = new CloudEvent<unknown>({
+      id: 'sdk-b64',
+      source: '/bars/till',
+      type: 'till.dumped',
+      datacontenttype: 'application/octet-stream',
+      data: bytes,
+    });
+    expect(answer(await emit(e, { headers }))).toMatchObject({ accepted: 1 });
+    const kept = await stored('sdk-b64');
+    expect(kept).toMatchObject({ attributes: { datacontenttype: 'application/octet-stream' } });
+    expect([...Buffer.from(kept!.data as string, 'base64')]).toEqual([...bytes]);
+  });
+
   it('sends in structured mode, and a batch of its events, one id from two sources being two events', async () => {
     const emit = emitterFor(httpTransport(url), { mode: Mode.STRUCTURED });
     const a = new CloudEvent({
