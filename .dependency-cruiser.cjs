@@ -11,7 +11,7 @@ const DRIVERS = [
   ['mysql2', '^src/lake/datasources/'],
   ['pg', '^src/(store/postgres/|lake/datasources/|log/leader\\.ts$)'],
   ['pg-copy-streams', '^src/store/postgres/'],
-  ['@aws-sdk/', '^src/lake/target\\.ts$'],
+  ['@aws-sdk/', '^src/lake/s3-target\\.ts$'],
   ['@duckdb/', '^src/(store/duckdb/|lake/(writer|erase)\\.ts$)'],
 ];
 

@@ -7,7 +7,7 @@ import type { Config } from './config/schema.js';
 import type { Feature, Role } from './core/feature.js';
 import { Health, upIf } from './core/health.js';
 import { Telemetry } from './core/telemetry.js';
-import { NatsLog } from './log/nats-log.js';
+import type { NatsLog } from './log/nats-log.js';
 import type { ProjectionReader } from './project/projection-reader.js';
 import { Quarantine } from './quarantine/quarantine.js';
 import { FLAG_MIGRATIONS } from './schemas/flags.js';
@@ -69,7 +69,10 @@ export async function createCoreRuntime(
   };
   const storeCommitter = new GroupCommitter(store, options);
   // With a log, what collectors accept is durable once JetStream has it; workers move it to the store.
-  const log = config.log ? NatsLog.open(config.log, logger, config.reconnect) : undefined;
+  // The NATS client loads only in server mode.
+  const log = config.log
+    ? (await import('./log/nats-log.js')).NatsLog.open(config.log, logger, config.reconnect)
+    : undefined;
   const ingestCommitter = log ? new GroupCommitter(log, options) : storeCommitter;
   const committer = role === 'serve' ? ingestCommitter : storeCommitter;
   const keys = new WriteKeys(config.sources);

@@ -1,4 +1,4 @@
-import { MatchBroker, queueNames } from '../match/broker.js';
+import type { MatchBroker } from '../match/broker.js';
 import { MatchingError } from '../match/errors.js';
 import { type Matching, matchingOf } from '../match/service.js';
 import type { Runtime } from '../runtime.js';
@@ -30,6 +30,7 @@ export async function withMatching(
     if (!m) fail('matching is not configured: add a matching: section to the project file');
     const rabbit = m.config.rabbitmq;
     if (options.broker && rabbit) {
+      const { MatchBroker, queueNames } = await import('../match/broker.js');
       broker = await MatchBroker.connect(rabbit.url, queueNames(rabbit.prefix, m.config.export.queue)).catch(
         (err: Error) => fail(`cannot reach RabbitMQ (matching.rabbitmq.url): ${err.message}`),
       );

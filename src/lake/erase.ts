@@ -32,7 +32,7 @@ export async function eraseFromLake(
   who: LakeSubject,
   apply: boolean,
 ): Promise<number> {
-  const target = openTarget(lake, baseDir);
+  const target = await openTarget(lake, baseDir);
   const instance = await DuckDBInstance.create(':memory:');
   const c = await instance.connect();
   let total = 0;

@@ -71,16 +71,14 @@ export async function extractAndLoad(runtime: Runtime, sel: RunSelection = {}): 
     [id, new Date(started), Boolean(sel.force), names.join(','), 'running'],
   );
   const sources = new Map<string, LakeDatasource>();
-  const source = (name: string) => {
-    let ds = sources.get(name);
-    if (!ds) {
-      ds = openDatasource(runtime, lake.datasources[name]!);
-      sources.set(name, ds);
-    }
-    return ds;
+  // Opened when a table first reads them, then shared by the run's tables.
+  const openSources = async (names: readonly string[]) => {
+    for (const name of names)
+      if (!sources.has(name)) sources.set(name, await openDatasource(runtime, lake.datasources[name]!));
   };
+  const source = (name: string) => sources.get(name)!;
   const writer = await PartitionWriter.open();
-  const target = openTarget(lake, runtime.baseDir);
+  const target = await openTarget(lake, runtime.baseDir);
   const summary: RunSummary['tables'] = [];
   try {
     for (const name of names) {
@@ -125,6 +123,7 @@ export async function extractAndLoad(runtime: Runtime, sel: RunSelection = {}): 
         continue;
       }
       let streams: AsyncIterable<SourceRow>[];
+      await openSources(dsNames);
       if (incremental) {
         const interval = parseDuration(table.incremental!.interval);
         const since = new Date(

@@ -1,6 +1,5 @@
 import type { Feature, Role } from '../core/feature.js';
 import type { Runtime } from '../runtime.js';
-import { runLogWorker } from './worker.js';
 
 /** The log worker feature: in server mode, moves the NATS log to the store (`work`, or everything in one process). */
 export class LogWorker implements Feature {
@@ -12,13 +11,15 @@ export class LogWorker implements Feature {
 
   async start(): Promise<void> {
     const { log } = this.runtime;
-    if (log)
-      this.stopWorker = await runLogWorker(
-        this.runtime,
-        log,
-        this.runtime.committer,
-        this.runtime.config.reconnect,
-      );
+    if (!log) return;
+    // The NATS client loads only in server mode.
+    const { runLogWorker } = await import('./worker.js');
+    this.stopWorker = await runLogWorker(
+      this.runtime,
+      log,
+      this.runtime.committer,
+      this.runtime.config.reconnect,
+    );
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,7 @@ import type { Feature, Role } from '../core/feature.js';
 import { upIf } from '../core/health.js';
 import { Supervisor } from '../core/supervisor.js';
 import type { Runtime } from '../runtime.js';
-import { MatchBroker, queueNames } from './broker.js';
+import type { MatchBroker } from './broker.js';
 import type { MatchingConfig } from './config.js';
 import { Exporter } from './exporter.js';
 import { TransactionFolder } from './fold.js';
@@ -201,6 +201,8 @@ export async function matchingService(runtime: Runtime): Promise<(() => Promise<
   // exporter and the importer use it while it is up, and wait (or fall back to the sweep) while it is down.
   const rabbit = m.config.rabbitmq;
   const openBroker = async (): Promise<MatchBroker> => {
+    // amqplib loads only when matching has a RabbitMQ.
+    const { MatchBroker, queueNames } = await import('./broker.js');
     const broker = await MatchBroker.connect(rabbit!.url, queueNames(rabbit!.prefix, m.config.export.queue));
     try {
       if (works) {

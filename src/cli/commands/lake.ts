@@ -64,7 +64,7 @@ export function lakeCommand(): Command {
     .action(async (o: Sel & { duckdb: string }) =>
       withLake(o.config, async (runtime) => {
         const lake = runtime.config.lake!;
-        const target = openTarget(lake, runtime.baseDir);
+        const target = await openTarget(lake, runtime.baseDir);
         process.stdout.write(
           athenaDdl(
             lake,
@@ -115,7 +115,7 @@ export function lakeCommand(): Command {
         const dsName = o.datasource ?? Object.keys(lake.datasources)[0]!;
         const def = lake.datasources[dsName];
         if (!def) fail(`no datasource named ${dsName}`);
-        const ds = openDatasource(runtime, def);
+        const ds = await openDatasource(runtime, def);
         try {
           const changed = await setTables(o.config, dsName, ds, {
             onlyFields,
@@ -136,7 +136,7 @@ export function lakeCommand(): Command {
       withLake(o.config, async (runtime) => {
         let bad = 0;
         for (const [name, def] of Object.entries(runtime.config.lake!.datasources)) {
-          const ds = openDatasource(runtime, def);
+          const ds = await openDatasource(runtime, def);
           try {
             await ds.ping();
             process.stdout.write(`${name}: ok\n`);
