@@ -1,5 +1,4 @@
 import type { ColumnFilter } from '../../project/projection-reader.js';
-import type { Principal } from './credentials.js';
 
 /**
  * What a limited read token is granted (server.readTokens[].sources, projections, queries, fixed): what is not
@@ -18,8 +17,11 @@ export class LimitError extends Error {
   readonly statusCode = 403;
 }
 
-/** The limits of a request's principal; undefined for a token that may read everything. */
-export function limitsOf(p: Principal): ReadLimits | undefined {
+/**
+ * The limits of a request's principal; undefined for a token that may read everything. (It takes the shape of
+ * a Principal, not the type, which credentials.ts defines with ReadLimits: the two modules would import each other.)
+ */
+export function limitsOf(p: { readonly kind: string; readonly limits?: ReadLimits }): ReadLimits | undefined {
   return p.kind === 'read' ? p.limits : undefined;
 }
 
