@@ -96,7 +96,10 @@ matching:
       expect(counts).toEqual({ EXPORTED: pairs });
       expect(received.length).toBe(pairs);
       expect(new Set(received).size).toBe(pairs);
-      const after = (await app.inject({ method: 'GET', url: '/status' })).json() as {
+      const afterRes = await app.inject({ method: 'GET', url: '/status' });
+      // Healthy again as a whole: no part keeps an error from the cut.
+      expect(afterRes.statusCode, afterRes.body).toBe(200);
+      const after = afterRes.json() as {
         checks: { name: string; ok: boolean; reconnects?: number }[];
       };
       const rabbit = after.checks.find((c) => c.name === 'matching (rabbitmq)');

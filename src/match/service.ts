@@ -162,9 +162,13 @@ export async function matchingService(runtime: Runtime): Promise<(() => Promise<
         await checkIn(runtime.store, 'importer', f);
         const job = { schemes: f.schemes, groups: f.groups };
         const broker = m.broker();
-        if (broker) await broker.send(broker.queues.jobs, [job]);
-        else if (!runtime.config.matching!.rabbitmq) await runPass(f.schemes);
-        // With RabbitMQ configured but down, the periodic sweep matches what is pending.
+        if (!runtime.config.matching!.rabbitmq) await runPass(f.schemes);
+        else if (broker?.connected)
+          await broker.send(broker.queues.jobs, [job]).catch((err: Error) => {
+            // A job is a hint: one lost with the connection is made up by the pass at the reconnect.
+            if (broker.connected) throw err;
+          });
+        // With RabbitMQ down, the pass at the reconnect (and the periodic sweep) matches what is pending.
       })
       .catch(fail('fold'));
   };
@@ -239,7 +243,9 @@ export async function matchingService(runtime: Runtime): Promise<(() => Promise<
         {
           up: (broker) => {
             m.attachBroker(broker);
-            if (exports) kickExport(); // what waited for the broker
+            // What was folded while RabbitMQ was down sent no job: match it now, and export what waited.
+            if (works) void runPass();
+            else if (exports) kickExport();
           },
           down: () => m.attachBroker(undefined),
         },
