@@ -73,7 +73,16 @@ async function placesOf(
   const { store, config } = runtime;
   const places: Place[] = [];
   if (d.suppress)
-    places.push({ name: 'suppression', count: async () => 1, remove: () => suppression.add(d) });
+    places.push({
+      name: 'suppression',
+      count: async () => 1,
+      remove: async () => {
+        await suppression.add(d);
+        // Other processes re-read the list on a timer: wait until they refuse the subject (twice the period,
+        // for events they accepted just before), so none of its events is stored after its events are removed.
+        if (store.shared) await new Promise((r) => setTimeout(r, 2 * config.erasure.refreshSeconds * 1000));
+      },
+    });
   places.push({
     name: 'events',
     count: () => countEvents(store, scope),

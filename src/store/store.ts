@@ -87,6 +87,8 @@ export interface DeleteOptions {
 /** The store port: the append-only event log plus SQL over it and over the projections' tables. */
 export interface Store extends SqlClient {
   readonly dialect: SqlDialect;
+  /** Whether other processes may write to it at the same time (PostgreSQL; a DuckDB file has one process). */
+  readonly shared: boolean;
   /**
    * True when no other process can write this store while it is open (DuckDB holds its file's lock), so what
    * this process last wrote is what is there: readers may then keep state in memory (the projection serving

@@ -10,6 +10,7 @@ import { createApp } from '../../src/serve/app.js';
 
 /** A project where subject u-42 is everywhere: events, three projections, a lifecycle, quarantine, the lake. */
 export const FORGET_YAML = `
+erasure: { refreshSeconds: 0.1 }   # a PostgreSQL erasure waits two periods for other processes to suppress
 sources:
   web: { writeKeys: [wk_forget_web_key] }
 projections:

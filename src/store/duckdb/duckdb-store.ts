@@ -32,6 +32,7 @@ export interface DuckDbStoreOptions {
 /** The embedded store: one DuckDB file, one writer, exactly-once through an in-memory key set. */
 export class DuckDbStore implements Store {
   readonly dialect = duckdbDialect;
+  readonly shared = false;
   readonly exclusive = true;
   private readonly idle: DuckDBConnection[] = [];
   private readonly writer: EventWriter;

@@ -55,6 +55,7 @@ const APPEND_LOCK = 0x70616e6f;
  */
 export class PostgresStore implements Store {
   readonly dialect = postgresDialect;
+  readonly shared = true;
   readonly exclusive = false;
   private readonly months: MonthPartitions;
   /** Per table: its rows (as last known) and the rows added since its statistics were refreshed. */
