@@ -137,7 +137,8 @@ export class ProjectionReaderImpl implements ProjectionReader {
   // such a read answers at most one row, which readKey computes from two index lookups.
   private keyLookup(v: VersionRow, query: ProjectionQuery): unknown[] | undefined {
     const plan = this.engine.plans.get(v.name);
-    if (!plan || plan.keyColumns.length === 0 || !isVersionOf(v, plan) || query.cursor) return undefined;
+    if (!plan || plan.keyColumns.length === 0 || plan.keepHistory || !isVersionOf(v, plan) || query.cursor)
+      return undefined;
     const filters = query.filters ?? {};
     if (Object.keys(filters).length !== plan.keyColumns.length) return undefined;
     if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1)) return undefined;
