@@ -257,6 +257,17 @@ export const serverSchema = z
       .describe(
         'A token that /metrics, /status and /api/q/stats then require (an admin token also does). Unset: open.',
       ),
+    trustProxy: z
+      .union([
+        z.boolean(),
+        z.number().int().nonnegative(),
+        z.string().min(1),
+        z.array(z.string().min(1)).min(1),
+      ])
+      .default(false)
+      .describe(
+        "Behind a reverse proxy: whose X-Forwarded-For and X-Forwarded-Proto to believe for the client's address and scheme. false: nobody's (the default); an address, CIDR or list of them (the proxy's, e.g. 127.0.0.1 or 10.0.0.0/8); a number of proxy hops; true: any (only when nothing else can reach the port).",
+      ),
     corsOrigins: z
       .array(
         z

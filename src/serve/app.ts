@@ -25,7 +25,9 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
     // Per-request log lines would cost more than the ingest itself; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: runtime.config.server.bodyLimit,
-    trustProxy: false,
+    // Off unless configured: a forwarded header from anyone else would let a client choose its own address.
+    // (Fastify takes any of the config's forms; its overloads only type-check one member of the union.)
+    trustProxy: runtime.config.server.trustProxy as boolean,
     return503OnClosing: true,
   });
   // Bodies arrive raw: the collector decodes UTF-8 and parses itself, so it can say which line failed.
@@ -47,7 +49,7 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
         .send({ error: `the store is unreachable (${err.message}); retry shortly` });
     }
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
-    if (status >= 500) req.log.error({ err, url: req.url }, 'request failed');
+    if (status >= 500) req.log.error({ err, url: req.url, ip: req.ip }, 'request failed');
     return reply
       .code(status)
       .send({ error: status >= 500 ? 'internal error; see the server log' : err.message });
