@@ -9,6 +9,7 @@ import { Health, upIf } from './core/health.js';
 import { Telemetry } from './core/telemetry.js';
 import type { NatsLog } from './log/nats-log.js';
 import type { ProjectionReader } from './project/projection-reader.js';
+import { AnonymousBound } from './quarantine/anonymous-bound.js';
 import { Quarantine } from './quarantine/quarantine.js';
 import { FLAG_MIGRATIONS } from './schemas/flags.js';
 import { TrackingPlan } from './schemas/tracking-plan.js';
@@ -76,7 +77,15 @@ export async function createCoreRuntime(
   const ingestCommitter = log ? new GroupCommitter(log, options) : storeCommitter;
   const committer = role === 'serve' ? ingestCommitter : storeCommitter;
   const keys = new WriteKeys(config.sources);
-  const quarantine = new Quarantine(store);
+  const quarantine = new Quarantine(
+    store,
+    undefined,
+    new AnonymousBound(
+      config.server.quarantineAnonymousPerMinute,
+      new Set(Object.keys(config.sources)),
+      (source) => telemetry.quarantineDropped.inc({ source }),
+    ),
+  );
   await quarantine.migrate();
   const plan = new TrackingPlan(config.schemas, baseDir);
   if (!plan.empty) await store.migrate(FLAG_MIGRATIONS);

@@ -138,6 +138,8 @@ export class Ingest {
       field?: string,
     ) => {
       if (!this.quarantine || this.gate?.mustNotKeep(item.value)) return;
+      // What requests without a write key send is kept only up to a rate per source (AnonymousBound).
+      if (caller.kind === 'anonymous' && !this.quarantine.admitAnonymous(source)) return;
       const raw = item.raw ?? rawText(item.value);
       const type =
         item.value && typeof item.value === 'object'

@@ -252,6 +252,14 @@ export const serverSchema = z
       .describe(
         'Tokens that may change state (rebuilds, report runs, quarantine replay and discard, matching changes). Empty: such requests are refused once any read token is set, and open only when no token is set at all.',
       ),
+    quarantineAnonymousPerMinute: z
+      .number()
+      .int()
+      .min(0)
+      .default(600)
+      .describe(
+        'Most inputs a minute kept in quarantine from requests without a write key that no declared source owns (unparseable bodies; events of undeclared sources: one budget each); more are refused but not kept, and counted in panoramix_quarantine_dropped_total.',
+      ),
     metricsToken: tokenValue
       .optional()
       .describe(

@@ -18,6 +18,8 @@ export class Telemetry implements IngestCounters {
   readonly queueDepth: Gauge;
   readonly oldestPendingSeconds: Gauge;
   readonly quarantineHeld: Gauge<'reason'>;
+  /** Anonymous inputs not kept in quarantine because they were over server.quarantineAnonymousPerMinute. */
+  readonly quarantineDropped: Counter<'source'>;
   readonly logPending: Gauge<'state'>;
   private readonly committedTotal: Counter;
   readonly commitBatchSize: Histogram;
@@ -64,6 +66,12 @@ export class Telemetry implements IngestCounters {
       name: 'panoramix_quarantine_held',
       help: 'Inputs held in quarantine (not yet replayed or discarded), by reason',
       labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.quarantineDropped = new Counter({
+      name: 'panoramix_quarantine_dropped_total',
+      help: 'Inputs from requests without a write key refused and not kept, over server.quarantineAnonymousPerMinute, by source (declared, undeclared or unknown)',
+      labelNames: ['source'],
       registers: [this.registry],
     });
     this.oldestPendingSeconds = new Gauge({

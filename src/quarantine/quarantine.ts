@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Migration, SqlClient, Store } from '../store/store.js';
+import type { AnonymousBound } from './anonymous-bound.js';
 
 export const QUARANTINE_MIGRATIONS: readonly Migration[] = [
   {
@@ -92,7 +93,14 @@ export class Quarantine {
   constructor(
     private readonly store: Store,
     readonly maxRawBytes = 64 * 1024,
+    /** What of anonymous traffic is kept (server.quarantineAnonymousPerMinute); none: all of it. */
+    private readonly anonymous?: AnonymousBound,
   ) {}
+
+  /** Whether an input from a request without a write key may be kept (see AnonymousBound). */
+  admitAnonymous(source: string | undefined): boolean {
+    return this.anonymous ? this.anonymous.admit(source) : true;
+  }
 
   async migrate(): Promise<void> {
     await this.store.migrate(QUARANTINE_MIGRATIONS);

@@ -26,7 +26,12 @@ export const ingestRoutes: RoutePlugin = (app, runtime) => {
     const items = parseBody(body, kind, runtime.config.server.maxEventsPerRequest);
     if (!Array.isArray(items)) {
       // An unreadable body is kept whole (a too-large or wrong-type body is not: the client still holds it).
-      if (items.status === 400 && body.length > 0) {
+      // Without a write key, only up to a rate per source (server.quarantineAnonymousPerMinute).
+      if (
+        items.status === 400 &&
+        body.length > 0 &&
+        (caller.kind === 'source' || runtime.quarantine.admitAnonymous(undefined))
+      ) {
         await runtime.quarantine.put([
           {
             source: caller.kind === 'source' ? caller.source : 'unknown',

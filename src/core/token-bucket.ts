@@ -1,0 +1,43 @@
+/**
+ * A token bucket: `capacity` tokens, refilled at `perSecond`. take(n) spends n when there are n (answering
+ * true), else spends nothing and answers false; waitSeconds(n) says how long until n would be there.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private at: number;
+
+  constructor(
+    readonly capacity: number,
+    readonly perSecond: number,
+    now = Date.now(),
+  ) {
+    this.tokens = capacity;
+    this.at = now;
+  }
+
+  take(n = 1, now = Date.now()): boolean {
+    this.refill(now);
+    if (this.tokens < n) return false;
+    this.tokens -= n;
+    return true;
+  }
+
+  /** Tokens there now (whole ones). */
+  available(now = Date.now()): number {
+    this.refill(now);
+    return Math.floor(this.tokens);
+  }
+
+  /** Seconds until n tokens are there (0 when they are); Infinity when n is more than the bucket holds. */
+  waitSeconds(n = 1, now = Date.now()): number {
+    this.refill(now);
+    if (n > this.capacity || this.perSecond <= 0) return Number.POSITIVE_INFINITY;
+    return Math.max(0, (n - this.tokens) / this.perSecond);
+  }
+
+  private refill(now: number): void {
+    if (now > this.at)
+      this.tokens = Math.min(this.capacity, this.tokens + ((now - this.at) / 1000) * this.perSecond);
+    this.at = now;
+  }
+}
