@@ -1,3 +1,4 @@
+import { Backoff } from '../core/backoff.js';
 import type { NewEvent } from '../core/event.js';
 import type { QuarantineInput } from '../quarantine/quarantine.js';
 import type { Runtime } from '../runtime.js';
@@ -19,6 +20,8 @@ export interface SourceStats {
   stored: number;
   quarantined: number;
   lastMessageAt: string | null;
+  /** Batches that could not be stored (each given back to the broker after a backoff wait). */
+  failedBatches: number;
   /** The last batch that could not be stored (the connection reports its own errors). */
   lastBatchError: string | null;
 }
@@ -27,7 +30,9 @@ export interface SourceStats {
  * The part every broker source shares: messages gather into batches; each batch is read with the source's
  * mapping and tracking plan; what passes is group-committed, what does not is quarantined; only then are the
  * messages acknowledged. A failure settles them negatively, so the broker delivers them again, and the
- * (source, id) key stores them once.
+ * store's exactly-once key keeps them once; but only after a backoff wait (the `reconnect` settings), since the
+ * broker redelivers at once and a store or log that is down would otherwise be retried in a tight loop.
+ * Holding the batch meanwhile also fills the broker's window of unacknowledged messages, so it sends no more.
  */
 export class BrokerBatcher {
   readonly stats: SourceStats = {
@@ -35,18 +40,30 @@ export class BrokerBatcher {
     stored: 0,
     quarantined: 0,
     lastMessageAt: null,
+    failedBatches: 0,
     lastBatchError: null,
   };
   private pending: BrokerMessage[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly backoff: Backoff;
+  private stopping = false;
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly runtime: Runtime,
     private readonly source: string,
     private readonly batchSize: number,
     private readonly batchMs: number,
-  ) {}
+  ) {
+    this.backoff = new Backoff(runtime.config.reconnect);
+  }
+
+  /** At stop: a failed batch is given back at once, without the backoff wait. */
+  stopWaiting(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
 
   push(msg: BrokerMessage): void {
     this.pending.push(msg);
@@ -129,11 +146,26 @@ export class BrokerBatcher {
       this.stats.quarantined += held.length;
       this.stats.lastMessageAt = new Date().toISOString();
       this.stats.lastBatchError = null;
+      this.backoff.succeeded();
       if (events.length) runtime.telemetry.accepted(source, events.length);
     } catch (err) {
+      this.stats.failedBatches++;
       this.stats.lastBatchError = (err as Error).message;
+      await this.pause();
       for (const msg of batch) settle(() => msg.nack());
     }
+  }
+
+  private async pause(): Promise<void> {
+    if (this.stopping) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.backoff.next());
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
   }
 }
 

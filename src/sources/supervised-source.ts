@@ -43,6 +43,7 @@ export abstract class SupervisedSource {
   }
 
   async stop(): Promise<void> {
+    this.batcher.stopWaiting();
     await this.supervisor.stop();
     // Messages of a session lost before the stop: stored if they can be, their acknowledgements dropped.
     await this.batcher.drain();
