@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -284,5 +285,41 @@ describe('version swap', () => {
       expect(seen[i]!.amount).toBeGreaterThanOrEqual(seen[i - 1]!.amount);
     }
     expect((await get('/v1/projections/orders?order_id=k1')).json().rows[0].amount).toBe(12);
+  });
+
+  it('compresses large pages with br or gzip when the client accepts them', async () => {
+    const engine = await projectionEngine(runtime);
+    await runtime.committer.submit(
+      Array.from({ length: 400 }, (_, i) => ({
+        source: 'shop',
+        id: `big${i}`,
+        type: 'order_accepted',
+        subject: `big-${String(i).padStart(4, '0')}`,
+        time: Date.parse('2026-11-27T00:00:00Z') + i,
+        data: JSON.stringify({ amount: i }),
+        receivedAt: Date.now(),
+      })),
+    );
+    await engine.fold();
+    const url = '/v1/projections/orders?order_id[gte]=big-&order_id[lt]=big.&limit=1000';
+    const plain = await get(url);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.json().rows).toHaveLength(400);
+    for (const [encoding, decode] of [
+      ['br', zlib.brotliDecompressSync],
+      ['gzip', zlib.gunzipSync],
+    ] as const) {
+      const res = await get(url, { ...auth, 'accept-encoding': `${encoding}, deflate` });
+      expect(res.headers['content-encoding']).toBe(encoding);
+      expect(res.headers.vary).toContain('Accept-Encoding');
+      expect(res.rawPayload.length).toBeLessThan(plain.rawPayload.length / 3);
+      expect(JSON.parse(decode(res.rawPayload).toString())).toEqual(plain.json());
+    }
+    // q=0 refuses a coding; a small answer is never compressed.
+    expect(
+      (await get(url, { ...auth, 'accept-encoding': 'br;q=0' })).headers['content-encoding'],
+    ).toBeUndefined();
+    const small = await get('/v1/projections/orders?order_id=big-0001', { ...auth, 'accept-encoding': 'br' });
+    expect(small.headers['content-encoding']).toBeUndefined();
   });
 });

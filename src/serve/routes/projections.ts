@@ -9,6 +9,7 @@ import { QueryError } from '../../project/reader.js';
 import { Projections } from '../../project/service.js';
 import { checkProjection, fixFilters, fixParams, limitsOf } from '../access/limits.js';
 import { limitedRead, scoped } from '../access/scopes.js';
+import { sendText } from '../compress.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 const FORMATS = ['json', 'ndjson', 'csv', 'parquet'] as const;
@@ -164,22 +165,30 @@ async function answer(
   if (a.freshness.batchAt) reply.header('x-panoramix-batch-at', a.freshness.batchAt);
   if (a.nextCursor) reply.header('x-panoramix-next-cursor', a.nextCursor);
   if (format === 'csv')
-    return reply.type('text/csv; charset=utf-8').send(
+    return sendText(
+      reply,
+      'text/csv; charset=utf-8',
       toCsv(
         a.rows,
         a.columns.map((c) => c.name),
       ),
     );
   if (format === 'ndjson')
-    return reply
-      .type('application/x-ndjson')
-      .send(a.rows.map((r) => JSON.stringify(r)).join('\n') + (a.rows.length ? '\n' : ''));
-  return reply.send({
-    freshness: a.freshness,
-    columns: a.columns,
-    rows: a.rows,
-    nextCursor: a.nextCursor ?? null,
-  });
+    return sendText(
+      reply,
+      'application/x-ndjson',
+      a.rows.map((r) => JSON.stringify(r)).join('\n') + (a.rows.length ? '\n' : ''),
+    );
+  return sendText(
+    reply,
+    'application/json; charset=utf-8',
+    JSON.stringify({
+      freshness: a.freshness,
+      columns: a.columns,
+      rows: a.rows,
+      nextCursor: a.nextCursor ?? null,
+    }),
+  );
 }
 
 // If-None-Match holds one tag, several separated by commas, or *; weak comparison, as RFC 9110 asks for GET.
