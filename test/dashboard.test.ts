@@ -152,6 +152,28 @@ describeWith('chromium', 'the dashboard in a real browser', (chromiumPath) => {
     });
   }
 
+  it('filters events by CloudEvents source and shows it beside the source', async () => {
+    const now = Date.now();
+    await runtime.committer.submit([
+      {
+        source: 'mars',
+        ceSource: 'urn:dash:1',
+        id: 'dash-ce-1',
+        type: 't',
+        subject: null,
+        time: now,
+        data: '{}',
+        receivedAt: now,
+      },
+    ]);
+    const { page, errors } = await open(`events?ce_source=${encodeURIComponent('urn:dash:1')}`, 'tbody tr');
+    const rows = await page.locator('tbody tr').allTextContents();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain('urn:dash:1');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('searching a message id shows its timeline with missing stages marked', async () => {
     const tracker = (await lifecycleTrackers(runtime)).get('messages')!;
     const gap = (await tracker.list({ missing: 'MESSAGE_IN_SEARCH_QUEUE', limit: 1 })).messages[0];

@@ -4,6 +4,7 @@ import { esc, go, routeParams, table } from '../ui.js';
 type Ev = {
   seq: number;
   source: string;
+  ce_source: string;
   id: string;
   type: string;
   subject: string | null;
@@ -11,10 +12,10 @@ type Ev = {
   data: unknown;
 };
 
-/** Events filtered by type, source, subject and time, a live tail, and one event's JSON. */
+/** Events filtered by type, source, CloudEvents source, subject and time, a live tail, and one event's JSON. */
 export async function eventsPage(el: HTMLElement) {
   const p = routeParams();
-  const filters = ['type', 'source', 'subject', 'from', 'to'] as const;
+  const filters = ['type', 'source', 'ce_source', 'subject', 'from', 'to'] as const;
   const q = new URLSearchParams();
   for (const f of filters) if (p.get(f)) q.set(f, p.get(f)!);
   q.set('limit', '100');
@@ -61,6 +62,8 @@ function rows(events: Ev[], p: URLSearchParams): string {
       seq: e.seq,
       time: e.time,
       source: e.source,
+      // The CloudEvents source only where it says more than the Panoramix source.
+      'ce source': e.ce_source === e.source ? '' : e.ce_source,
       type: e.type,
       subject: e.subject,
       id: e.id,
