@@ -34,6 +34,8 @@ export interface RunSelection {
   readonly force?: boolean;
   readonly now?: Date;
   readonly onPartition?: (table: string, p: WrittenPartition, done: number, total: number) => void;
+  /** Wraps each datasource the run opens (the lake feature watches their connections this way). */
+  readonly wrapDatasource?: (name: string, ds: LakeDatasource) => LakeDatasource;
 }
 
 /** What a run did, per table. */
@@ -74,7 +76,10 @@ export async function extractAndLoad(runtime: Runtime, sel: RunSelection = {}): 
   // Opened when a table first reads them, then shared by the run's tables.
   const openSources = async (names: readonly string[]) => {
     for (const name of names)
-      if (!sources.has(name)) sources.set(name, await openDatasource(runtime, lake.datasources[name]!));
+      if (!sources.has(name)) {
+        const ds = await openDatasource(runtime, lake.datasources[name]!);
+        sources.set(name, sel.wrapDatasource ? sel.wrapDatasource(name, ds) : ds);
+      }
   };
   const source = (name: string) => sources.get(name)!;
   const writer = await PartitionWriter.open();

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { connectGuarded } from '../../store/postgres/guarded-client.js';
 import { type LakeDatasource, type RowFilter, type SourceRow, whereOf } from './datasource.js';
 
 /** PostgreSQL tables through a server-side cursor (1,000 rows at a time). */
@@ -6,12 +7,15 @@ export class PostgresDatasource implements LakeDatasource {
   private readonly pool: pg.Pool;
 
   constructor(url: string) {
-    this.pool = new pg.Pool({ connectionString: url, max: 2 });
+    this.pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000 });
+    // An idle pooled connection that drops emits 'error' on the pool; unheard, it would end the process.
+    this.pool.on('error', () => undefined);
   }
 
   async *rows(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow> {
     const where = whereOf(filter, quote, (n) => `$${n}`);
-    const client = await this.pool.connect();
+    const client = await connectGuarded(this.pool);
+    let committed = false;
     try {
       await client.query('BEGIN');
       await client.query({
@@ -24,7 +28,10 @@ export class PostgresDatasource implements LakeDatasource {
         yield* rows as SourceRow[];
       }
       await client.query('COMMIT');
+      committed = true;
     } finally {
+      // A failed FETCH, or a reader that stopped early, leaves the transaction open: never pooled like that.
+      if (!committed) await client.query('ROLLBACK').catch(() => undefined);
       client.release();
     }
   }
