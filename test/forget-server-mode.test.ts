@@ -3,9 +3,8 @@ import { expect, it } from 'vitest';
 import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
 import type { Runtime } from '../src/runtime.js';
-import { createApp } from '../src/serve/app.js';
 import { startServices } from '../src/services.js';
-import { AUTH, FORGET_YAML, seedEverywhere, U42_COUNTS } from './support/forget-scenario.js';
+import { AUTH, appOf, FORGET_YAML, seedEverywhere, U42_COUNTS } from './support/forget-scenario.js';
 import { runtimeFactories } from './support/runtimes.js';
 import { describeWith } from './support/services.js';
 import { tempDir } from './support/temp.js';
@@ -33,7 +32,7 @@ describeWith('postgres', 'erasure across processes', () => {
       const collector = await open('serve');
       runtimes.push(collector);
       await startServices(collector);
-      const app = await createApp(collector);
+      const app = await appOf(collector);
       const posted = await app.inject({ method: 'POST', url: '/v1/deletions', payload: { subject: 'u-42' } });
       expect(posted.statusCode, posted.body).toBe(202);
       const status = async () => (await app.inject({ url: `/v1/deletions/${posted.json().id}` })).json();
@@ -58,7 +57,6 @@ describeWith('postgres', 'erasure across processes', () => {
       expect(late.statusCode).toBe(400);
       expect(late.json().rejected[0]).toMatchObject({ field: 'subject' });
       expect(await collector.store.query("SELECT id FROM events WHERE subject = 'u-42'")).toEqual([]);
-      await app.close();
     } finally {
       for (const r of runtimes.reverse()) await r.close();
     }

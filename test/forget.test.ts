@@ -4,8 +4,14 @@ import { historyTables } from '../src/project/history.js';
 import { projectionEngine } from '../src/project/service.js';
 import { runRetention } from '../src/retention/run.js';
 import type { Runtime } from '../src/runtime.js';
-import { createApp } from '../src/serve/app.js';
-import { AUTH, everything, FORGET_YAML, seedEverywhere, U42_COUNTS } from './support/forget-scenario.js';
+import {
+  AUTH,
+  appOf,
+  everything,
+  FORGET_YAML,
+  seedEverywhere,
+  U42_COUNTS,
+} from './support/forget-scenario.js';
 import { runtimeFactories } from './support/runtimes.js';
 
 for (const factory of runtimeFactories()) {
@@ -33,7 +39,7 @@ for (const factory of runtimeFactories()) {
         ]),
       );
 
-      const app = await createApp(runtime);
+      const app = await appOf(runtime);
       const posted = await app.inject({ method: 'POST', url: '/v1/deletions', payload: { subject: 'u-42' } });
       expect(posted.statusCode, posted.body).toBe(202);
       const { id } = posted.json();
@@ -90,7 +96,6 @@ for (const factory of runtimeFactories()) {
       const final = await everything(runtime, dir);
       expect(final.quarantine).toBe(after.quarantine);
       expect(final.events).not.toContain('u-42');
-      await app.close();
     });
 
     it("removes the subject's rows from a projection's kept history, and keeps the others'", async () => {
@@ -116,7 +121,7 @@ for (const factory of runtimeFactories()) {
     it('refuses a request without a subject, and answers 404 for an unknown one', async () => {
       const { runtime } = await factory.create(FORGET_YAML);
       open.push(runtime);
-      const app = await createApp(runtime);
+      const app = await appOf(runtime);
       const bad = await app.inject({ method: 'POST', url: '/v1/deletions', payload: { since: 'yesterday' } });
       expect(bad.statusCode).toBe(400);
       expect(bad.json().error).toContain('subject is required');
@@ -128,7 +133,6 @@ for (const factory of runtimeFactories()) {
       expect(d.counts).toMatchObject({ events: 1, lake: 1 });
       const left = await runtime.store.query("SELECT id FROM events WHERE subject = 'u-42' ORDER BY id");
       expect(left.map((r) => r.id)).toEqual(['e1', 'e2']);
-      await app.close();
     });
   });
 }

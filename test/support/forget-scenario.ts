@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { extractAndLoad } from '../../src/lake/extract-load.js';
 import { lifecycleTrackers } from '../../src/lifecycle/service.js';
@@ -50,9 +51,21 @@ const ev = (id: string, type: string, subject: string, minute: number, data: obj
   data,
 });
 
+const apps = new WeakMap<Runtime, FastifyInstance>();
+
+/** The runtime's HTTP app, made once (an app registers its metrics with the runtime). */
+export async function appOf(runtime: Runtime): Promise<FastifyInstance> {
+  let app = apps.get(runtime);
+  if (!app) {
+    app = await createApp(runtime);
+    apps.set(runtime, app);
+  }
+  return app;
+}
+
 /** Fills the project: u-42 and u-7 events, one refused input of each held in quarantine, everything built. */
 export async function seedEverywhere(runtime: Runtime): Promise<void> {
-  const app = await createApp(runtime);
+  const app = await appOf(runtime);
   const body = [
     ev('e1', 'signup', 'u-42', 1, { plan: 'gold', email: 'u42@example.com' }),
     ev('e2', 'order_placed', 'u-42', 2, { plan: 'gold' }),
@@ -65,7 +78,6 @@ export async function seedEverywhere(runtime: Runtime): Promise<void> {
   ];
   const res = await app.inject({ method: 'POST', url: '/v1/events', headers: AUTH, payload: body });
   if (res.json().accepted !== 5) throw new Error(`seed: ${res.body}`);
-  await app.close();
   const engine = await projectionEngine(runtime);
   for (const name of engine.plans.keys()) await engine.rebuild(name);
   for (const t of (await lifecycleTrackers(runtime)).values()) await t.fold();
