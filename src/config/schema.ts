@@ -376,6 +376,18 @@ export const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    for (const [name, d] of Object.entries(c.destinations)) {
+      if (!d.projection) continue;
+      const p = c.projections[d.projection];
+      if (p?.shape !== 'latest')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['destinations', name, 'projection'],
+          message: p
+            ? `projection ${d.projection} is of shape ${p.shape}: only latest projections have a change feed`
+            : `no projection named ${d.projection}`,
+        });
+    }
     if (c.log && c.store.engine !== 'postgres') {
       ctx.addIssue({
         code: 'custom',

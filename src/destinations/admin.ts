@@ -60,7 +60,7 @@ export class DestinationAdmin {
       if (!config) continue; // removed from the configuration: its state stays, unlisted
       out.push({
         name: st.name,
-        kind: kindOf(config),
+        kind: config.projection ? `${kindOf(config)} (changes of ${config.projection})` : kindOf(config),
         cursor: st.cursor,
         lastSeq,
         lagEvents: Math.max(0, lastSeq - st.cursor),
@@ -121,6 +121,10 @@ export class DestinationAdmin {
   /** Sends the dead letters (these seqs, or all) again, before new events; returns how many will go. */
   async replayDeadLetters(name: string, seqs?: readonly number[]): Promise<{ deadLetters: number }> {
     this.known(name);
+    if (this.configs[name]!.projection)
+      throw new NotPossible(
+        `${name} sends a change feed: its dead letters are rows that have changed since; replay from a seq instead`,
+      );
     return { deadLetters: await this.states.requestRedelivery(name, seqs, new Date()) };
   }
 
@@ -147,6 +151,9 @@ export class DestinationAdmin {
 
 /** A name that is not a configured destination: a 404 for the API, a message for the CLI. */
 export class UnknownDestination extends Error {}
+
+/** An operation this destination cannot do: a 409 for the API, a message for the CLI. */
+export class NotPossible extends Error {}
 
 function replayOf(st: DestinationState): DestinationView['replay'] {
   if (st.replayFrom === null || st.replayTo === null) return null;

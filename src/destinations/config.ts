@@ -109,6 +109,13 @@ export const destinationSchema = z
     rabbitmq: rabbitmqDestinationSchema.optional(),
     // Untested against a live broker: none runs on these machines.
     kafka: kafkaDestinationSchema.optional(),
+    projection: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Send this latest projection's change feed (each changed key, its new row and seq) instead of events.",
+      ),
     filter: z
       .object({
         sources: z.array(z.string()).optional().describe('Only events of these sources (omitted: all).'),
@@ -164,6 +171,12 @@ export const destinationSchema = z
   })
   .strict()
   .superRefine((d, ctx) => {
+    if (d.projection && (d.filter.sources || d.filter.types))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['filter'],
+        message: "a projection's change feed takes the projection's filter; remove this one",
+      });
     const kinds = KINDS.filter((k) => d[k] !== undefined);
     if (kinds.length !== 1) {
       ctx.addIssue({

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import { Backoff } from '../core/backoff.js';
-import type { StoredEvent } from '../core/event.js';
 import { failpoint } from '../core/failpoint.js';
 import type { Store } from '../store/store.js';
 import type { DestinationConfig } from './config.js';
+import type { Feed } from './feed.js';
 import type { DestinationMetrics } from './metrics.js';
-import { eventText } from './payload.js';
-import type { Outcome, Sender } from './sender.js';
+import { eventItem } from './payload.js';
+import type { Item, Outcome, Sender } from './sender.js';
 import type { DestinationState, DestinationStates } from './state.js';
 
 /** A Retry-After longer than this is taken as this: a receiver's typo must not stall a destination for days. */
@@ -23,7 +23,8 @@ export type LoopActivity =
   | 'paused';
 
 /**
- * One destination's delivery loop: reads the events after its cursor, sends them in batches, and moves the
+ * One destination's delivery loop: reads what its feed has after its cursor (events, or a projection's
+ * changes), sends it in batches, and moves the
  * cursor only after the receiver has them (at least once). Each destination has its own loop and its own
  * sender, so a receiver that hangs holds only its own loop: ingest and other destinations never wait for it.
  */
@@ -36,7 +37,7 @@ export class DestinationLoop {
   /** The cursor the buffered batch starts after, and the seq read up to (filtered-out events included). */
   private cursor = -1;
   private readTo = -1;
-  private batch: { events: StoredEvent[]; texts: string[]; bytes: number; full: boolean } = empty();
+  private batch: { items: Item[]; bytes: number; full: boolean } = empty();
   /** After a failure the same batch is retried as it was, so its Idempotency-Key stays the same. */
   private frozen = false;
   private loopError: string | null = null;
@@ -47,6 +48,7 @@ export class DestinationLoop {
     readonly name: string,
     private readonly config: DestinationConfig,
     private readonly store: Store,
+    private readonly feed: Feed,
     private readonly states: DestinationStates,
     private readonly sender: Sender,
     private readonly metrics: DestinationMetrics,
@@ -114,14 +116,14 @@ export class DestinationLoop {
     if (st.redeliverRequestedAt) return this.redeliver(st.redeliverRequestedAt);
     if (st.cursor !== this.cursor) this.reset(st.cursor); // a replay, or first time round
     if (!this.frozen) await this.fill();
-    if (this.batch.events.length === 0) {
+    if (this.batch.items.length === 0) {
       // Everything read was filtered out: the cursor moves past it, nothing is sent.
       if (this.readTo > this.cursor)
         return this.moved(await this.states.advance(this.name, this.cursor, this.readTo, null, new Date()));
       this.activity = 'idle';
       return this.sleep(this.config.poll);
     }
-    const waitLeft = this.batch.events[0]!.receivedAt + this.config.batch.wait - Date.now();
+    const waitLeft = this.batch.items[0]!.receivedAt + this.config.batch.wait - Date.now();
     if (!this.batch.full && !this.frozen && waitLeft > 0) {
       this.activity = 'waiting for a batch';
       return this.sleep(waitLeft);
@@ -130,12 +132,12 @@ export class DestinationLoop {
   }
 
   private async deliver(): Promise<void> {
-    const { events, texts } = this.batch;
+    const { items } = this.batch;
     const retry = this.frozen;
     this.activity = retry ? 'retrying' : 'delivering';
     if (retry) this.metrics.retries.inc({ destination: this.name });
-    const key = `${this.name}:${events[0]!.seq}-${events[events.length - 1]!.seq}`;
-    const outcome = await this.sender.send({ destination: this.name, events, texts, key }, this.abort.signal);
+    const key = `${this.name}:${items[0]!.seq}-${items[items.length - 1]!.seq}`;
+    const outcome = await this.sender.send({ destination: this.name, items, key }, this.abort.signal);
     if (this.stopped) return; // an attempt cut short by the stop: the cursor stays, the next start resends
     await this.settle(outcome);
   }
@@ -143,7 +145,7 @@ export class DestinationLoop {
   private async settle(outcome: Outcome): Promise<void> {
     const now = new Date();
     const labels = { destination: this.name };
-    const n = this.batch.events.length;
+    const n = this.batch.items.length;
     if (outcome.kind === 'delivered') {
       this.metrics.delivered.inc(labels, n);
       this.backoff.succeeded();
@@ -156,10 +158,10 @@ export class DestinationLoop {
         { destination: this.name, status: outcome.status, events: n },
         'destination refused events; kept as dead letters',
       );
-      const letters = this.batch.events.map((e) => ({
-        seq: e.seq,
-        source: e.source,
-        eventId: e.id,
+      const letters = this.batch.items.map((i) => ({
+        seq: i.seq,
+        source: i.source,
+        eventId: i.id,
         status: outcome.status,
         response: outcome.response,
       }));
@@ -195,22 +197,22 @@ export class DestinationLoop {
     this.reset(-1); // the stream's batch is read again afterwards
     const letters = await this.states.requestedDeadLetters(this.name, this.config.batch.count);
     if (letters.length === 0) return this.states.redelivered(this.name, requestedAt);
-    const events: StoredEvent[] = [];
+    const items: Item[] = [];
     const gone: number[] = [];
     for (const l of letters) {
       const [e] = await this.store.readEvents(l.seq - 1, 1);
-      if (e?.seq === l.seq) events.push(e);
+      if (e?.seq === l.seq) items.push(eventItem(e));
       else gone.push(l.seq); // removed by retention since: nothing to send
     }
     await this.states.dropDeadLetters(this.name, gone);
-    if (events.length === 0) return;
-    const seqs = events.map((e) => e.seq);
+    if (items.length === 0) return;
+    const seqs = items.map((i) => i.seq);
     const key = `${this.name}:dead-letters:${seqs[0]}-${seqs[seqs.length - 1]}`;
-    const batch = { destination: this.name, events, texts: events.map(eventText), key };
+    const batch = { destination: this.name, items, key };
     const outcome = await this.sender.send(batch, this.abort.signal);
     if (this.stopped) return;
     if (outcome.kind === 'delivered') {
-      this.metrics.delivered.inc({ destination: this.name }, events.length);
+      this.metrics.delivered.inc({ destination: this.name }, items.length);
       this.backoff.succeeded();
       return this.states.dropDeadLetters(this.name, seqs);
     }
@@ -219,33 +221,28 @@ export class DestinationLoop {
     await this.failedAttempt(outcome);
   }
 
-  // Reads events after readTo into the batch until it is full or there are no more.
+  // Reads the feed after readTo into the batch until it is full or the feed has no more for now.
   private async fill(): Promise<void> {
     const { count, bytes } = this.config.batch;
-    const { sources, types } = this.config.filter;
     const b = this.batch;
     while (!b.full) {
-      const page = await this.store.readEvents(this.readTo, count);
-      for (const e of page) {
-        if ((sources && !sources.includes(e.source)) || (types && !types.includes(e.type))) {
-          this.readTo = e.seq;
-          continue;
-        }
-        const text = eventText(e);
-        if (b.events.length > 0 && b.bytes + text.length > bytes) {
+      const page = await this.feed.read(this.readTo, count);
+      for (const item of page.items) {
+        if (b.items.length > 0 && b.bytes + item.text.length > bytes) {
           b.full = true;
           break;
         }
-        b.events.push(e);
-        b.texts.push(text);
-        b.bytes += text.length + 1;
-        this.readTo = e.seq;
-        if (b.events.length >= count) {
+        b.items.push(item);
+        b.bytes += item.text.length + 1;
+        this.readTo = item.seq;
+        if (b.items.length >= count) {
           b.full = true;
           break;
         }
       }
-      if (page.length < count) break;
+      // What was looked at and not taken was filtered out: the cursor may move past it.
+      if (!b.full) this.readTo = Math.max(this.readTo, page.scannedTo);
+      if (!page.more) break;
     }
   }
 
@@ -279,5 +276,5 @@ export class DestinationLoop {
 }
 
 function empty() {
-  return { events: [] as StoredEvent[], texts: [] as string[], bytes: 0, full: false };
+  return { items: [] as Item[], bytes: 0, full: false };
 }

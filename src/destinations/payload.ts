@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../core/event.js';
+import type { Item } from './sender.js';
 
 /**
  * The key a receiver deduplicates on: the same for every delivery of an event, a retry or a replay. An event
@@ -24,7 +25,20 @@ export function eventText(e: StoredEvent): string {
   );
 }
 
-/** A subject or routing key with {source} and {type} replaced by the event's. */
-export function fillTemplate(template: string, e: StoredEvent): string {
-  return template.replaceAll('{source}', e.source).replaceAll('{type}', e.type);
+/** An event as an item of a batch. */
+export function eventItem(e: StoredEvent): Item {
+  return {
+    seq: e.seq,
+    key: idempotencyKey(e),
+    source: e.source,
+    type: e.type,
+    id: e.id,
+    receivedAt: e.receivedAt,
+    text: eventText(e),
+  };
+}
+
+/** A subject or routing key with {source} and {type} replaced by the item's. */
+export function fillTemplate(template: string, item: Pick<Item, 'source' | 'type'>): string {
+  return template.replaceAll('{source}', item.source).replaceAll('{type}', item.type);
 }

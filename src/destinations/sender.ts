@@ -1,10 +1,24 @@
-import type { StoredEvent } from '../core/event.js';
+/** One thing a destination receives: an event, or a change of a projection's row (see payload.ts). */
+export interface Item {
+  /** The event's seq, or the highest seq of the events that changed the row. */
+  readonly seq: number;
+  /** What a receiver deduplicates on. */
+  readonly key: string;
+  /** For subject and routing-key templates: the event's source and type, or the projection and 'change'. */
+  readonly source: string;
+  readonly type: string;
+  /** The event's id, or the changed row's key as JSON: how a dead letter names it. */
+  readonly id: string;
+  /** When Panoramix received the event (epoch ms): a batch waits for more from its first item's. */
+  readonly receivedAt: number;
+  /** The JSON text sent. */
+  readonly text: string;
+}
 
-/** One delivery: events in seq order, each already serialized (see payload.ts), and the batch's key. */
+/** One delivery: items in seq order, and the batch's key. */
 export interface Batch {
   readonly destination: string;
-  readonly events: readonly StoredEvent[];
-  readonly texts: readonly string[];
+  readonly items: readonly Item[];
   /** The same for every attempt at this batch: `Idempotency-Key` of a webhook request. */
   readonly key: string;
 }

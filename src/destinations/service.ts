@@ -1,6 +1,8 @@
 import type { Feature, Role } from '../core/feature.js';
 import type { Runtime } from '../runtime.js';
 import { DestinationAdmin } from './admin.js';
+import { ChangeFeed } from './change-feed.js';
+import { EventFeed } from './feed.js';
 import { DestinationLoop } from './loop.js';
 import { DestinationMetrics } from './metrics.js';
 import { openSender } from './open-sender.js';
@@ -61,10 +63,14 @@ export async function destinationsService(runtime: Runtime): Promise<(() => Prom
   const metrics = new DestinationMetrics(runtime.telemetry.registry, () => d.admin.lag());
   const loops = d.loops as Map<string, DestinationLoop>;
   for (const [name, config] of Object.entries(d.admin.configs)) {
+    const feed = config.projection
+      ? new ChangeFeed(runtime.projections!, config.projection)
+      : new EventFeed(runtime.store, config.filter);
     const loop = new DestinationLoop(
       name,
       config,
       runtime.store,
+      feed,
       d.admin.states,
       await openSender(config),
       metrics,

@@ -11,7 +11,8 @@ export class WebhookSender implements Sender {
 
   async send(batch: Batch, signal: AbortSignal): Promise<Outcome> {
     const c = this.config;
-    const body = c.format === 'ndjson' ? `${batch.texts.join('\n')}\n` : `[${batch.texts.join(',')}]`;
+    const texts = batch.items.map((i) => i.text);
+    const body = c.format === 'ndjson' ? `${texts.join('\n')}\n` : `[${texts.join(',')}]`;
     const headers: Record<string, string> = {
       ...c.headers,
       'content-type': c.format === 'ndjson' ? 'application/x-ndjson' : 'application/json',

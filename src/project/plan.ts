@@ -59,6 +59,11 @@ export interface ProjectionPlan {
    * (latest) or least (first) (time, seq) among the partial rows, held beside it as `_t_NAME` and `_s_NAME`.
    */
   readonly picks: readonly { readonly name: string; readonly dir: 'latest' | 'first' }[];
+  /**
+   * A latest projection's change feed (undefined for the other shapes): SQL of the keys that the events with
+   * lo < seq ≤ hi changed, each with the highest such seq as `_seq`, in that order, at most `limit`.
+   */
+  readonly changedKeysSql?: (lo: number, hi: number, limit: number) => string;
 }
 
 /** Compiles a projection definition into its plan. */
@@ -209,6 +214,11 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
       return `SELECT ${select.join(', ')} FROM events WHERE ${where(lo, hi, also)} AND ${notNull}${groupBy(keys.length)}`;
     },
     pairs: [],
+    changedKeysSql: (lo, hi, limit) => {
+      const notNull = keys.map((k) => `${k.sql} IS NOT NULL`).join(' AND ');
+      const select = keys.map((k) => `${k.sql} AS ${q(k.name)}`).join(', ');
+      return `SELECT ${select}, max(seq) AS "_seq" FROM events WHERE ${where(lo, hi)} AND ${notNull}${groupBy(keys.length)} ORDER BY "_seq" LIMIT ${int(limit)}`;
+    },
     mergedSql: (t) => {
       const select = [
         ...keyList,

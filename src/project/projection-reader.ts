@@ -44,4 +44,18 @@ export interface ProjectionReader {
   /** Runs a named query with typed parameters (validated and bound, never interpolated). */
   runQuery(name: string, params: Readonly<Record<string, unknown>>): Promise<ProjectionAnswer>;
   queryNames(): string[];
+  /**
+   * A latest projection's change feed: the keys that events after `after` changed (at most `limit`, by the
+   * highest seq of their changing events), up to the seq its speed layer has folded, which it returns too.
+   */
+  changedKeys(name: string, after: number, limit: number): Promise<ChangedKeys>;
+}
+
+/** Keys of a latest projection changed since a seq, and how far that was looked. */
+export interface ChangedKeys {
+  readonly keys: readonly { readonly key: Row; readonly seq: number }[];
+  /** Every change by an event at or below this seq is in `keys`. */
+  readonly scannedTo: number;
+  /** True when there is more to read after scannedTo that is already folded. */
+  readonly more: boolean;
 }

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Row, Store } from '../store/store.js';
+import { changedKeys } from './changed-keys.js';
 import type { QueryConfig } from './config.js';
 import { isVersionOf, NotReadyError, type ProjectionEngine } from './engine.js';
 import type { OutputColumn } from './plan.js';
 import type {
+  ChangedKeys,
   ColumnFilter,
   Freshness,
   ProjectionAnswer,
@@ -55,6 +57,10 @@ export class ProjectionReaderImpl implements ProjectionReader {
     if (!v) throw new NotReadyError(name);
     this.cache?.keepVersion(v, generation);
     return v;
+  }
+
+  async changedKeys(name: string, after: number, limit: number): Promise<ChangedKeys> {
+    return changedKeys(this.engine, await this.version(name), after, limit);
   }
 
   async read(name: string, query: ProjectionQuery = {}): Promise<ProjectionAnswer> {

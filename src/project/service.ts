@@ -5,7 +5,12 @@ import type { Runtime } from '../runtime.js';
 import { ProjectionEngine } from './engine.js';
 import { ProjectionLagMetrics } from './metrics.js';
 import { planProjection } from './plan.js';
-import type { ProjectionAnswer, ProjectionQuery, ProjectionReader } from './projection-reader.js';
+import type {
+  ChangedKeys,
+  ProjectionAnswer,
+  ProjectionQuery,
+  ProjectionReader,
+} from './projection-reader.js';
 import { ProjectionReaderImpl } from './reader.js';
 
 // How long the speed layer waits after a commit before folding, so bursts fold together.
@@ -52,6 +57,10 @@ export class Projections implements Feature, ProjectionReader {
 
   async runQuery(name: string, params: Readonly<Record<string, unknown>>): Promise<ProjectionAnswer> {
     return (await this.reader()).runQuery(name, params);
+  }
+
+  async changedKeys(name: string, after: number, limit: number): Promise<ChangedKeys> {
+    return (await this.reader()).changedKeys(name, after, limit);
   }
 
   async start(): Promise<void> {

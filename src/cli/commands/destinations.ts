@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { DestinationView } from '../../destinations/admin.js';
-import { UnknownDestination } from '../../destinations/admin.js';
+import { NotPossible, UnknownDestination } from '../../destinations/admin.js';
 import { replayFromOf } from '../../destinations/replay-from.js';
 import { wholeNumber } from '../arguments.js';
 import { type DestinationsClient, directClient, httpClient } from '../destinations-client.js';
@@ -112,7 +112,7 @@ async function run(o: Common, fn: (c: DestinationsClient) => Promise<void>): Pro
   try {
     await fn(c);
   } catch (err) {
-    if (err instanceof UnknownDestination) fail(err.message);
+    if (err instanceof UnknownDestination || err instanceof NotPossible) fail(err.message);
     throw err;
   } finally {
     await c.close();

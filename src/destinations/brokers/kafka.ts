@@ -1,6 +1,5 @@
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { KafkaDestinationConfig } from '../config.js';
-import { idempotencyKey } from '../payload.js';
 import { type Batch, errorText, type Outcome, type Sender, within } from '../sender.js';
 
 /**
@@ -22,10 +21,10 @@ export class KafkaSender implements Sender {
         producer.send({
           topic: c.topic,
           acks: -1,
-          messages: batch.events.map((e, i) => ({
-            key: idempotencyKey(e),
-            value: batch.texts[i]!,
-            headers: { 'idempotency-key': idempotencyKey(e), type: e.type },
+          messages: batch.items.map((item) => ({
+            key: item.key,
+            value: item.text,
+            headers: { 'idempotency-key': item.key, type: item.type },
           })),
         }),
         signal,

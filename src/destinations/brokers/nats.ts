@@ -1,7 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { NatsDestinationConfig } from '../config.js';
-import { fillTemplate, idempotencyKey } from '../payload.js';
+import { fillTemplate } from '../payload.js';
 import { type Batch, errorText, type Outcome, type Sender, within } from '../sender.js';
 
 /**
@@ -24,18 +24,18 @@ export class NatsSender implements Sender {
           c.timeout,
           'JetStream',
           Promise.all(
-            batch.events.map((e, i) =>
-              js.publish(fillTemplate(c.subject, e), batch.texts[i]!, { msgID: idempotencyKey(e) }),
+            batch.items.map((item) =>
+              js.publish(fillTemplate(c.subject, item), item.text, { msgID: item.key }),
             ),
           ),
           signal,
         );
       } else {
-        batch.events.forEach((e, i) => {
+        for (const item of batch.items) {
           const h = headers();
-          h.set('Nats-Msg-Id', idempotencyKey(e));
-          nc.publish(fillTemplate(c.subject, e), batch.texts[i]!, { headers: h });
-        });
+          h.set('Nats-Msg-Id', item.key);
+          nc.publish(fillTemplate(c.subject, item), item.text, { headers: h });
+        }
         await within(c.timeout, 'NATS flush', nc.flush(), signal);
       }
       return { kind: 'delivered', status: null };

@@ -1,6 +1,6 @@
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { RabbitMqDestinationConfig } from '../config.js';
-import { fillTemplate, idempotencyKey } from '../payload.js';
+import { fillTemplate } from '../payload.js';
 import { type Batch, errorText, type Outcome, type Sender, within } from '../sender.js';
 
 /**
@@ -18,14 +18,14 @@ export class RabbitMqSender implements Sender {
     const c = this.config;
     try {
       const ch = await this.open();
-      batch.events.forEach((e, i) => {
-        ch.publish(c.exchange, fillTemplate(c.routingKey, e), Buffer.from(batch.texts[i]!), {
+      for (const item of batch.items) {
+        ch.publish(c.exchange, fillTemplate(c.routingKey, item), Buffer.from(item.text), {
           persistent: true,
           contentType: 'application/json',
-          messageId: idempotencyKey(e),
-          type: e.type,
+          messageId: item.key,
+          type: item.type,
         });
-      });
+      }
       await within(c.timeout, 'RabbitMQ confirms', ch.waitForConfirms(), signal);
       return { kind: 'delivered', status: null };
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { UnknownDestination } from '../../destinations/admin.js';
+import { NotPossible, UnknownDestination } from '../../destinations/admin.js';
 import { replayFromOf } from '../../destinations/replay-from.js';
 import { destinationsOf } from '../../destinations/service.js';
 import { scoped } from '../access/scopes.js';
@@ -68,6 +68,7 @@ async function answer(reply: FastifyReply, fn: () => Promise<unknown>): Promise<
     return await fn();
   } catch (err) {
     if (err instanceof UnknownDestination) return reply.code(404).send({ error: err.message });
+    if (err instanceof NotPossible) return reply.code(409).send({ error: err.message });
     if (err instanceof BadBody) return reply.code(400).send({ error: err.message });
     throw err;
   }
