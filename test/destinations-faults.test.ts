@@ -30,7 +30,7 @@ describe('a webhook link that fails', () => {
 sources: { web: {} }
 destinations:
   hook:
-    webhook: { url: "http://127.0.0.1:${proxy.port}/hook", timeout: 300ms }
+    webhook: { url: "http://127.0.0.1:${proxy.port}/hook", timeout: 1s }
     batch: { count: 10, wait: 10ms }
     retry: { initial: 50ms, max: 100ms }
 `),
@@ -51,12 +51,14 @@ destinations:
           receivedAt: Date.now(),
         },
       ]);
-      await until('a refused connection', async () => (await admin.list())[0]!.failingSince !== null);
-      expect((await admin.list())[0]!.lastError).toMatch(/fetch failed|ECONNRESET|socket/i);
+      // Retried, each time a connection error (on a loaded machine an attempt may time out first).
+      await until('a refused connection', async () =>
+        /fetch failed|ECONNRESET|socket/i.test((await admin.list())[0]!.lastError ?? ''),
+      );
       proxy.heal();
       await until('the hung request', () => r.requests.length === 1);
       await until('the delivery after the timeout', () => r.delivered().length === 1);
-      expect(r.requests[1]!.at - r.requests[0]!.at).toBeGreaterThanOrEqual(290); // the 300 ms timeout
+      expect(r.requests[1]!.at - r.requests[0]!.at).toBeGreaterThanOrEqual(990); // the 1 s timeout
       await until('the cursor', async () => (await admin.list())[0]!.lagEvents === 0);
       const [view] = await admin.list();
       expect(view).toMatchObject({ lagEvents: 0, failingSince: null, lastStatus: 200, lastError: null });
