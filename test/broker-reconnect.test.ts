@@ -204,64 +204,66 @@ sources:
   });
 });
 
-describeWith('postgres', 'rabbitmq source while the store is down', (pgUrl) => {
-  describeWith('rabbitmq', 'store (PostgreSQL) cut for 3 s', (url) => {
-    it('gives failed batches back after a backoff wait, not in a tight loop, and stores everything once', {
-      timeout: 40_000,
-    }, async () => {
-      const broker = BROKERS.rabbitmq(url);
-      const pg = new URL(pgUrl);
-      const proxy = await startTcpProxy(pg.hostname, Number(pg.port || 5432));
-      const tag = `pmxstore${process.pid}${Date.now() % 100000}`;
-      const pub = await broker.publisher(tag);
-      const dir = tempDir();
-      const runtime = await createRuntime(
-        parseConfig(`store: { engine: postgres, url: "${proxy.url(pgUrl)}", schema: t_${tag} }
+describeWith('postgres', 'broker sources while the store is down', (pgUrl) => {
+  for (const [name, make] of Object.entries(BROKERS) as [keyof typeof BROKERS, (url: string) => Broker][]) {
+    describeWith(name, `${name} source, store (PostgreSQL) cut for 3 s`, (url) => {
+      it('gives failed batches back after a backoff wait, not in a tight loop, and stores everything once', {
+        timeout: 40_000,
+      }, async () => {
+        const broker = make(url);
+        const pg = new URL(pgUrl);
+        const proxy = await startTcpProxy(pg.hostname, Number(pg.port || 5432));
+        const tag = `pmxstore${name}${process.pid}${Date.now() % 100000}`;
+        const pub = await broker.publisher(tag);
+        const dir = tempDir();
+        const runtime = await createRuntime(
+          parseConfig(`store: { engine: postgres, url: "${proxy.url(pgUrl)}", schema: t_${tag} }
 sources:
   shop:
     ${broker.block(tag)}
 `),
-        dir,
-        pino({ level: 'silent' }),
-      );
-      const app = await createApp(runtime);
-      const send = async (from: number, count: number) => {
-        for (let i = from; i < from + count; i++)
-          await pub.send(JSON.stringify({ id: `s${i}`, type: 'tick', data: { i } }));
-      };
-      const source = async () =>
-        ((await app.inject({ method: 'GET', url: '/status' })).json() as { checks: Check[] }).checks.find(
-          (c) => c.name === 'source shop (rabbitmq)',
-        ) as Check & { detail: { failedBatches: number } };
-      try {
-        await startServices(runtime);
-        await until('the source is up', 10_000, async () => (await source())?.status === 'up');
-        await send(0, 100);
-        await until('the first messages are stored', 10_000, async () => (await stored(runtime)).n > 0);
-        proxy.cut();
-        await send(100, 100);
-        await sleep(3000);
-        const failed = (await source()).detail.failedBatches;
-        proxy.heal();
-        await send(200, 100);
-        await until('every message is stored', 20_000, async () => {
-          try {
-            return (await stored(runtime)).n >= 300;
-          } catch {
-            return false; // the store's pool may not have noticed the heal yet
-          }
-        });
-        await sleep(300);
-        const end = await stored(runtime);
-        expect({ n: end.n, distinct: end.distinct }).toEqual({ n: 300, distinct: 300 });
-        // Waits of 0.5, 1 and 2 s (less the jitter) in 3 s: a few failed batches, not hundreds.
-        expect(failed).toBeGreaterThanOrEqual(1);
-        expect(failed).toBeLessThanOrEqual(6);
-      } finally {
-        await runtime.close();
-        await pub.close();
-        await proxy.close();
-      }
+          dir,
+          pino({ level: 'silent' }),
+        );
+        const app = await createApp(runtime);
+        const send = async (from: number, count: number) => {
+          for (let i = from; i < from + count; i++)
+            await pub.send(JSON.stringify({ id: `s${i}`, type: 'tick', data: { i } }));
+        };
+        const source = async () =>
+          ((await app.inject({ method: 'GET', url: '/status' })).json() as { checks: Check[] }).checks.find(
+            (c) => c.name === `source shop (${name})`,
+          ) as Check & { detail: { failedBatches: number } };
+        try {
+          await startServices(runtime);
+          await until('the source is up', 10_000, async () => (await source())?.status === 'up');
+          await send(0, 100);
+          await until('the first messages are stored', 10_000, async () => (await stored(runtime)).n > 0);
+          proxy.cut();
+          await send(100, 100);
+          await sleep(3000);
+          const failed = (await source()).detail.failedBatches;
+          proxy.heal();
+          await send(200, 100);
+          await until('every message is stored', 20_000, async () => {
+            try {
+              return (await stored(runtime)).n >= 300;
+            } catch {
+              return false; // the store's pool may not have noticed the heal yet
+            }
+          });
+          await sleep(300);
+          const end = await stored(runtime);
+          expect({ n: end.n, distinct: end.distinct }).toEqual({ n: 300, distinct: 300 });
+          // Waits of 0.5, 1 and 2 s (less the jitter) in 3 s: a few failed batches, not hundreds.
+          expect(failed).toBeGreaterThanOrEqual(1);
+          expect(failed).toBeLessThanOrEqual(6);
+        } finally {
+          await runtime.close();
+          await pub.close();
+          await proxy.close();
+        }
+      });
     });
-  });
+  }
 });
