@@ -189,10 +189,11 @@ sources:
     expect(await stopAll(procs)).toEqual([0, 0, 0, 0]);
   }, 90_000);
 
-  it('starts a collector and a worker while PostgreSQL is unreachable, and serves once it is back', async () => {
+  it('starts a collector and a worker while PostgreSQL and NATS are unreachable, and serves once they are back', async () => {
     const tag = `sg${process.pid}${Date.now() % 100000}`;
-    const { postgres, db, spawn, procs } = await project(tag);
+    const { nats, postgres, db, spawn, procs } = await project(tag);
     postgres.cut();
+    nats.cut();
     const port = await freePort();
     const t0 = Date.now();
     spawn('serve', '--port', String(port));
@@ -213,6 +214,23 @@ sources:
     await sleep(Math.max(0, 8000 - (Date.now() - t0)));
     expect((await status(port))?.code).toBe(503);
     postgres.heal();
+    // PostgreSQL is back, NATS not yet: the app serves, /status names the log, ingest is refused with a retry.
+    await until(
+      '/status to name the log',
+      async () => {
+        const s = await status(port);
+        return s?.body.checks.find((c) => c.name === 'log (NATS)')?.status === 'down' && !s.body.starting;
+      },
+      15_000,
+    );
+    const refused = await fetch(`http://127.0.0.1:${port}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'before-nats', type: 'fault_test', data: {} }),
+    });
+    expect([refused.status, Boolean(refused.headers.get('retry-after'))]).toEqual([503, true]);
+    expect(((await refused.json()) as { error: string }).error).toContain('the log (NATS) is unreachable');
+    nats.heal();
     await until('/status 200', async () => (await status(port))?.code === 200, 15_000);
     const res = await fetch(`http://127.0.0.1:${port}/v1/events`, {
       method: 'POST',
@@ -243,5 +261,6 @@ async function stopAll(procs: ReturnType<typeof spawnCli>[]): Promise<(number | 
 }
 
 interface StatusBody {
+  starting?: boolean;
   checks: { name: string; ok: boolean; status: string; lastError?: string; nextRetryAt?: string }[];
 }
