@@ -73,6 +73,11 @@ export class Ingest {
     this.gate = gate;
   }
 
+  /** Why an event already accepted elsewhere must not be stored (its subject was erased since), or null. */
+  erased(e: NewEvent): string | null {
+    return this.gate?.refusal(e) ?? null;
+  }
+
   /**
    * Registers a check of the events of one type, whichever intake they arrive by (a feature whose tables are
    * folded from events, such as matching, owns its types' shape): a failing event is refused with its field.

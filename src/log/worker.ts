@@ -29,7 +29,14 @@ export async function runLogWorker(
   // Stores one batch, retrying until it is stored or the worker stops; false: stopped with it unstored.
   const storeBatch = async (msgs: LogMessage[]): Promise<boolean> => {
     const decoded = msgs.map((m) => decodeMessage(m.data));
-    const events = decoded.flatMap((d) => d.events);
+    // A collector accepted these before their subject was erased: they are dropped, not stored after the erasure.
+    const all = decoded.flatMap((d) => d.events);
+    const events = all.filter((e) => runtime.ingest.erased(e) === null);
+    if (events.length < all.length)
+      runtime.logger.info(
+        { events: all.length - events.length },
+        'log worker: events of erased subjects dropped',
+      );
     const bad = decoded.flatMap((d) => d.bad);
     const backoff = new Backoff(settings);
     for (;;) {
