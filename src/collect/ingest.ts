@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import type { BodyItem } from './body.js';
 import { describeJson, toEvent } from './envelope.js';
 import { type GroupCommitter, QueueFullError, SinkUnavailableError } from './group-commit.js';
+import { type QuotaAnswer, Quotas } from './quotas.js';
 import type { Caller, WriteKeys } from './write-keys.js';
 
 /** One refused input in an ingest answer. */
@@ -29,6 +30,8 @@ export interface IngestOutcome {
   readonly quarantined?: number;
   readonly error?: string;
   readonly retryAfterSeconds?: number;
+  /** The write key's quota headers (RateLimit-Policy, RateLimit), when its source has a quota. */
+  readonly rateLimit?: Readonly<Record<string, string>>;
 }
 
 /** A function that reads one input as an event of a given source (the native envelope or a mapped shape). */
@@ -61,6 +64,18 @@ export class Ingest {
     private readonly plan?: TrackingPlan,
     private readonly store?: Store,
   ) {}
+
+  private quotasOf?: Quotas;
+
+  /**
+   * Charges a request to its write key's quota (sources.NAME.quota); undefined when there is none to charge:
+   * no key presented (anonymous, or an internal caller such as an importer), or no quota on the source.
+   */
+  charge(caller: Caller, events: number, bytes: number): QuotaAnswer | undefined {
+    if (caller.kind !== 'source' || caller.key === undefined) return undefined;
+    this.quotasOf ??= new Quotas(this.config.sources);
+    return this.quotasOf.charge(caller.source, caller.key, events, bytes);
+  }
 
   private readonly contracts = new Map<string, (e: NewEvent) => ReturnType<typeof toEvent>>();
   private gate?: IngestGate;
@@ -127,9 +142,26 @@ export class Ingest {
     items: readonly BodyItem[],
     caller: Caller,
     read?: EventReader,
-    options: { checked?: boolean } = {},
+    options: { checked?: boolean; bytes?: number } = {},
   ): Promise<IngestOutcome> {
     if (caller.kind === 'invalid') return refuse(401, 'the write key is not valid for any source');
+    const quota = this.charge(caller, items.length, options.bytes ?? 0);
+    if (quota && !quota.ok)
+      return {
+        ...refuse(429, quota.error!),
+        retryAfterSeconds: quota.retryAfterSeconds!,
+        rateLimit: quota.headers,
+      };
+    const outcome = await this.take(items, caller, read, options);
+    return quota ? { ...outcome, rateLimit: quota.headers } : outcome;
+  }
+
+  private async take(
+    items: readonly BodyItem[],
+    caller: Caller,
+    read: EventReader | undefined,
+    options: { checked?: boolean },
+  ): Promise<IngestOutcome> {
     const receivedAt = Date.now();
     const events: NewEvent[] = [];
     const positions: number[] = [];

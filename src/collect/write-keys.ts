@@ -5,7 +5,8 @@ import type { SourceConfig } from '../config/schema.js';
 export type Caller =
   | { readonly kind: 'anonymous' }
   | { readonly kind: 'invalid' }
-  | { readonly kind: 'source'; readonly source: string };
+  /** `key`: the write key's digest, when a request presented one (quotas are per key). */
+  | { readonly kind: 'source'; readonly source: string; readonly key?: string };
 
 /**
  * Write keys per source. Keys are compared by their SHA-256 digest in a map, so a lookup's time does
@@ -31,8 +32,9 @@ export class WriteKeys {
   identify(authorization: string | undefined, bodyKey?: unknown): Caller {
     const key = extractKey(authorization) ?? (typeof bodyKey === 'string' && bodyKey ? bodyKey : undefined);
     if (key === undefined) return { kind: 'anonymous' };
-    const source = this.byDigest.get(digest(key));
-    return source ? { kind: 'source', source } : { kind: 'invalid' };
+    const d = digest(key);
+    const source = this.byDigest.get(d);
+    return source ? { kind: 'source', source, key: d } : { kind: 'invalid' };
   }
 
   /** Whether anonymous callers may write events of this source. */

@@ -61,6 +61,23 @@ export const sourceSchema = z
       ),
     mapping: mappingSchema.optional(),
     description: z.string().optional().describe('What this source is, for people reading the file.'),
+    quota: z
+      .object({
+        eventsPerSecond: z.number().positive().optional().describe('Events a second one write key may send.'),
+        bytesPerSecond: byteSize
+          .optional()
+          .describe('Body bytes a second one write key may send (e.g. 1mb).'),
+        burstSeconds: z
+          .number()
+          .positive()
+          .default(1)
+          .describe('How many seconds of the rate a key may send at once, after being idle.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'Limits per write key of this source; over them a request answers 429 with Retry-After and the RateLimit-Policy and RateLimit headers. Omitted: no limit.',
+      ),
     cloudevents: z
       .object({
         sources: z

@@ -16,7 +16,12 @@ export const ingestRoutes: RoutePlugin = (app, runtime) => {
       return reply.code(401).send({ error: 'the write key is not valid for any source' });
     const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
     if (isBinaryMode(req.headers))
-      return sendOutcome(reply, await runtime.ingest.handle([binaryModeItem(req.headers, body)], caller));
+      return sendOutcome(
+        reply,
+        await runtime.ingest.handle([binaryModeItem(req.headers, body)], caller, undefined, {
+          bytes: body.length,
+        }),
+      );
     const kind = bodyKind(req.headers['content-type']);
     if (!kind) {
       return reply.code(415).send({
@@ -25,6 +30,18 @@ export const ingestRoutes: RoutePlugin = (app, runtime) => {
     }
     const items = parseBody(body, kind, runtime.config.server.maxEventsPerRequest);
     if (!Array.isArray(items)) {
+      // An unreadable body costs its key's quota too, or a key could fill the quarantine at any rate.
+      const quota = runtime.ingest.charge(caller, 1, body.length);
+      if (quota && !quota.ok)
+        return sendOutcome(reply, {
+          status: 429,
+          accepted: 0,
+          duplicates: 0,
+          rejected: [],
+          error: quota.error!,
+          retryAfterSeconds: quota.retryAfterSeconds!,
+          rateLimit: quota.headers,
+        });
       // An unreadable body is kept whole (a too-large or wrong-type body is not: the client still holds it).
       // Without a write key, only up to a rate per source (server.quarantineAnonymousPerMinute).
       if (
@@ -43,13 +60,14 @@ export const ingestRoutes: RoutePlugin = (app, runtime) => {
       }
       return reply.code(items.status).send({ error: items.error });
     }
-    return sendOutcome(reply, await runtime.ingest.handle(items, caller));
+    return sendOutcome(reply, await runtime.ingest.handle(items, caller, undefined, { bytes: body.length }));
   });
 };
 
 /** Answers an ingest outcome: counts, the rejected inputs with their reasons, Retry-After on 503. */
 export function sendOutcome(reply: FastifyReply, o: IngestOutcome): FastifyReply {
   if (o.retryAfterSeconds) reply.header('retry-after', String(o.retryAfterSeconds));
+  for (const [name, value] of Object.entries(o.rateLimit ?? {})) reply.header(name, value);
   return reply.code(o.status).send({
     accepted: o.accepted,
     duplicates: o.duplicates,

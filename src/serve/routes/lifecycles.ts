@@ -13,7 +13,7 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
   const trackers = await lifecycleTrackers(runtime);
   const guard = scoped('read');
 
-  const intake = async (items: BodyItem[], authorization: string | undefined) => {
+  const intake = async (items: BodyItem[], authorization: string | undefined, bytes = 0) => {
     const caller = runtime.keys.identify(authorization);
     // Mars's events carry no source: they are the write key's source, or `mars` when anonymous.
     const fallback = caller.kind === 'source' ? caller.source : 'mars';
@@ -22,12 +22,12 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
         ? { ...it, value: { ...(it.value as object), source: fallback } }
         : it,
     );
-    return runtime.ingest.handle(withSource, caller, fromMars);
+    return runtime.ingest.handle(withSource, caller, fromMars, { bytes });
   };
   app.post('/api/event', scoped('ingest'), async (req, reply) => {
     const items = parseBody((req.body as Buffer | undefined) ?? Buffer.alloc(0), 'single', 1);
     if (!Array.isArray(items)) return reply.code(items.status).send({ error: items.error });
-    return sendOutcome(reply, await intake(items, req.headers.authorization));
+    return sendOutcome(reply, await intake(items, req.headers.authorization, bodyBytes(req)));
   });
   app.post('/api/event/bulk', scoped('ingest'), async (req, reply) => {
     const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
@@ -35,7 +35,7 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
       // One Mars event per line also works here (what `panoramix replay --path /api/event/bulk` sends).
       const lines = parseBody(body, 'ndjson', runtime.config.server.maxEventsPerRequest);
       if (!Array.isArray(lines)) return reply.code(lines.status).send({ error: lines.error });
-      return sendOutcome(reply, await intake(lines, req.headers.authorization));
+      return sendOutcome(reply, await intake(lines, req.headers.authorization, bodyBytes(req)));
     }
     const parsed = parseBody((req.body as Buffer | undefined) ?? Buffer.alloc(0), 'single', 1);
     if (!Array.isArray(parsed)) return reply.code(parsed.status).send({ error: parsed.error });
@@ -51,6 +51,7 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
       await intake(
         events.map((value, index) => ({ index, value })),
         req.headers.authorization,
+        bodyBytes(req),
       ),
     );
   });
@@ -74,7 +75,7 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
           at >= 0 ? stages[Math.min(at, stages.length - 1)] : (traffic.def.terminal[0] ?? stages[0]);
         items.push({ index: index++, value: { ...e, event, source: traffic.def.sources?.[0] ?? 'mars' } });
       }
-      return sendOutcome(reply, await intake(items, req.headers.authorization));
+      return sendOutcome(reply, await intake(items, req.headers.authorization, bodyBytes(req)));
     });
   }
 
@@ -197,3 +198,8 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
     return { name: t.name, foldedSeq: await t.foldedSeq() };
   });
 };
+
+/** The body's size in bytes (after decompression), what a write key's bytes quota counts. */
+function bodyBytes(req: { body?: unknown }): number {
+  return Buffer.isBuffer(req.body) ? req.body.length : 0;
+}

@@ -64,8 +64,11 @@ export const segmentRoutes: RoutePlugin = (app, runtime) => {
     }
     const caller = runtime.keys.identify(authorization, root?.writeKey);
     const timing = { batchSentAt: root?.sentAt, historical: options.historical };
-    const outcome = await runtime.ingest.handle(items, caller, (input, source, at) =>
-      fromSegment(input, call, source, at, timing),
+    const outcome = await runtime.ingest.handle(
+      items,
+      caller,
+      (input, source, at) => fromSegment(input, call, source, at, timing),
+      { bytes: body.length },
     );
     return {
       status: outcome.status,
@@ -77,6 +80,7 @@ export const segmentRoutes: RoutePlugin = (app, runtime) => {
         ...(outcome.error ? { error: outcome.error } : {}),
       },
       retryAfter: outcome.retryAfterSeconds,
+      rateLimit: outcome.rateLimit,
     };
   };
   for (const [path, call] of SEGMENT_PATHS) {
@@ -99,6 +103,7 @@ export const segmentRoutes: RoutePlugin = (app, runtime) => {
         },
       );
       if (r.retryAfter) reply.header('retry-after', String(r.retryAfter));
+      for (const [name, value] of Object.entries(r.rateLimit ?? {})) reply.header(name, value);
       return reply.code(r.status).send(r.body);
     });
   }
