@@ -1,6 +1,7 @@
 import mqtt from 'mqtt';
 import { Loss, type Session } from '../../core/supervisor.js';
 import type { Runtime } from '../../runtime.js';
+import type { BrokerMessage } from '../broker-batch.js';
 import { SupervisedSource } from '../supervised-source.js';
 
 /** MQTT topics feeding one source, at QoS 1 with a persistent session. */
@@ -43,21 +44,19 @@ export class MqttSource extends SupervisedSource {
         reconnectPeriod: 0,
         connectTimeout: 10_000,
         customHandleAcks: (_topic, payload, _packet, done) => {
-          this.batcher.push({
+          const msg: BrokerMessage = {
             body: payload,
             ack: () => {
               if (loss.live) done(0);
             },
-            // mqtt.js hands over the next message only after this one's PUBACK: a batch that could not be
-            // stored would stop the flow. A new session has the broker deliver it again (after the backoff).
+            // MQTT has no negative acknowledgement, and mqtt.js hands over the next message only after this
+            // one's PUBACK: the message is written again (the batcher waited its backoff first), its PUBACK
+            // still held, so a crash meanwhile leaves it with the broker.
             nack: () => {
-              if (!loss.live) return;
-              loss.mark(
-                new Error('a batch could not be stored; reconnecting so the broker delivers it again'),
-              );
-              client.end(true);
+              if (loss.live) this.batcher.push(msg);
             },
-          });
+          };
+          this.batcher.push(msg);
         },
       },
       false,
