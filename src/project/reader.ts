@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { scanNamed } from '../store/named-params.js';
+import { Params } from '../store/sql-params.js';
 import type { Row, Store } from '../store/store.js';
 import { changedKeys } from './changed-keys.js';
 import type { QueryConfig } from './config.js';
@@ -111,11 +113,8 @@ export class ProjectionReaderImpl implements ProjectionReader {
       }
     };
     const q = (c: string) => this.engine.store.dialect.quoteIdent(c);
-    const params: unknown[] = [];
-    const bind = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
+    const params = new Params();
+    const bind = (value: unknown) => params.add(value);
     const where: string[] = [];
     for (const [col, filters] of Object.entries(query.filters ?? {})) {
       checkColumn(col);
@@ -136,7 +135,7 @@ export class ProjectionReaderImpl implements ProjectionReader {
       .slice(0, 12);
     const offset = query.cursor ? decodeCursor(query.cursor, fingerprint) : 0;
     const text = `SELECT * FROM (${this.keyedMerge(v, query, known, bind) ?? v.mergedSql}) p${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${sort.length ? ` ORDER BY ${sort.join(', ')}` : ''} LIMIT ${bind(limit + 1)} OFFSET ${bind(offset)}`;
-    return { text, params, limit, offset, fingerprint };
+    return { text, params: params.values, limit, offset, fingerprint };
   }
 
   // The typed key values of a read that names every key of a latest projection by equality and nothing else:
@@ -213,8 +212,7 @@ export class ProjectionReaderImpl implements ProjectionReader {
   async runQuery(name: string, params: Readonly<Record<string, unknown>>): Promise<ProjectionAnswer> {
     const def = this.queries[name];
     if (!def) throw new QueryError(`no query named ${name}`);
-    const values: unknown[] = [];
-    const byName = new Map<string, number>();
+    const bound = new Params();
     let oldest: Freshness | null = null;
     const sql = await substitute(
       def.sql,
@@ -227,13 +225,9 @@ export class ProjectionReaderImpl implements ProjectionReader {
       (param) => {
         const spec = def.params[param];
         if (!spec) throw new QueryError(`query ${name} uses :${param}, which is not declared in its params`);
-        let at = byName.get(param);
-        if (at === undefined) {
-          values.push(typedParam(param, params[param] ?? spec.default, spec.type, spec.required));
-          at = values.length;
-          byName.set(param, at);
-        }
-        return `$${at}`;
+        return bound.named(param, () =>
+          typedParam(param, params[param] ?? spec.default, spec.type, spec.required),
+        );
       },
     );
     for (const p of Object.keys(params)) {
@@ -243,10 +237,10 @@ export class ProjectionReaderImpl implements ProjectionReader {
         );
     }
     for (const [p, spec] of Object.entries(def.params)) {
-      if (spec.required && params[p] === undefined && !byName.has(p))
+      if (spec.required && params[p] === undefined && !bound.hasNamed(p))
         throw new QueryError(`parameter ${p} is required`);
     }
-    const rows = await this.engine.store.query(sql, values);
+    const rows = await this.engine.store.query(sql, bound.values);
     const columns: OutputColumn[] = rows[0]
       ? Object.keys(rows[0]).map((c) => ({ name: c, type: 'unknown' }))
       : [];
@@ -388,38 +382,16 @@ async function substitute(
   param: (name: string) => string,
 ): Promise<string> {
   let out = '';
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i]!;
-    if (c === "'") {
-      const end = sql.indexOf("'", i + 1);
-      const stop = end < 0 ? sql.length : end + 1;
-      out += sql.slice(i, stop);
-      i = stop;
-      continue;
-    }
-    const proj = /^projection\(\s*'?([A-Za-z_][A-Za-z0-9_]*)'?\s*\)/i.exec(sql.slice(i));
-    if (proj && (i === 0 || !/[A-Za-z0-9_]/.test(sql[i - 1]!))) {
-      out += await projection(proj[1]!);
-      i += proj[0].length;
-      continue;
-    }
-    if (c === ':' && sql[i + 1] === ':') {
-      out += '::';
-      i += 2;
-      continue;
-    }
-    const p = c === ':' ? /^:([A-Za-z_][A-Za-z0-9_]*)/.exec(sql.slice(i)) : null;
-    if (p) {
-      out += param(p[1]!);
-      i += p[0].length;
-      continue;
-    }
-    out += c;
-    i++;
+  for (const piece of scanNamed(sql, PROJECTION_CALL)) {
+    if (piece.kind === 'special') out += await projection(piece.match[1]!);
+    else if (piece.kind === 'param') out += param(piece.name);
+    else out += piece.text;
   }
   return out;
 }
+
+/** projection(name) or projection('name') in a query's SQL: the projection's current rows. */
+const PROJECTION_CALL = /^projection\(\s*'?([A-Za-z_][A-Za-z0-9_]*)'?\s*\)/i;
 
 function encodeCursor(offset: number, fingerprint: string): string {
   return Buffer.from(JSON.stringify({ o: offset, f: fingerprint })).toString('base64url');

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { toCsv } from '../core/csv.js';
 import { parseDuration } from '../core/time.js';
 import type { Runtime } from '../runtime.js';
+import { replaceNamed } from '../store/named-params.js';
+import { Params } from '../store/sql-params.js';
 import type { Row } from '../store/store.js';
 import { BUILTIN_REPORTS } from './builtin.js';
 import type { ReportConfig } from './config.js';
@@ -199,37 +201,13 @@ export function bindNamed(
   sql: string,
   values: Readonly<Record<string, unknown>>,
 ): { text: string; params: unknown[] } {
-  const params: unknown[] = [];
-  const at = new Map<string, number>();
-  let text = '';
-  for (let i = 0; i < sql.length; ) {
-    const c = sql[i]!;
-    if (c === "'") {
-      const end = sql.indexOf("'", i + 1);
-      const stop = end < 0 ? sql.length : end + 1;
-      text += sql.slice(i, stop);
-      i = stop;
-    } else if (c === ':' && sql[i + 1] === ':') {
-      text += '::';
-      i += 2;
-    } else if (c === ':' && /[A-Za-z_]/.test(sql[i + 1] ?? '')) {
-      const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(i + 1))![0];
-      if (!(name in values))
-        throw new Error(
-          `the report's SQL uses :${name}, which has no value (params: ${Object.keys(values).join(', ')})`,
-        );
-      let n = at.get(name);
-      if (n === undefined) {
-        params.push(values[name]);
-        n = params.length;
-        at.set(name, n);
-      }
-      text += `$${n}`;
-      i += name.length + 1;
-    } else {
-      text += c;
-      i++;
-    }
-  }
-  return { text, params };
+  const params = new Params();
+  const text = replaceNamed(sql, (name) => {
+    if (!(name in values))
+      throw new Error(
+        `the report's SQL uses :${name}, which has no value (params: ${Object.keys(values).join(', ')})`,
+      );
+    return params.named(name, () => values[name]);
+  });
+  return { text, params: params.values };
 }

@@ -1,3 +1,5 @@
+import { Params } from './sql-params.js';
+
 /**
  * Which stored events a deletion removes: any of several matches, each a conjunction of optional fields.
  * Retention is one match per rule (`source = web AND time < cutoff`); an erasure is one match on a subject,
@@ -22,11 +24,8 @@ export function eventFilterSql(
   filter: EventFilter,
   first = 1,
 ): { readonly sql: string; readonly params: unknown[] } {
-  const params: unknown[] = [];
-  const bind = (v: unknown) => {
-    params.push(v);
-    return `$${first + params.length - 1}`;
-  };
+  const params = new Params(first);
+  const bind = (v: unknown) => params.add(v);
   const terms = filter.anyOf.map((m) => {
     const parts: string[] = [];
     if (m.source !== undefined) parts.push(`source = ${bind(m.source)}`);
@@ -36,7 +35,7 @@ export function eventFilterSql(
     if (m.before !== undefined) parts.push(`time < ${bind(new Date(m.before))}`);
     return parts.length ? `(${parts.join(' AND ')})` : 'TRUE';
   });
-  return { sql: terms.length ? `(${terms.join(' OR ')})` : 'FALSE', params };
+  return { sql: terms.length ? `(${terms.join(' OR ')})` : 'FALSE', params: params.values };
 }
 
 /**
