@@ -93,6 +93,11 @@ export class Ingest {
     return this.gate?.refusal(e) ?? null;
   }
 
+  /** Whether a refused input may be held in quarantine (not when it names an erased subject). */
+  mayHold(value: unknown): boolean {
+    return !this.gate?.mustNotKeep(value);
+  }
+
   /**
    * Registers a check of the events of one type, whichever intake they arrive by (a feature whose tables are
    * folded from events, such as matching, owns its types' shape): a failing event is refused with its field.

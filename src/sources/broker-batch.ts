@@ -108,9 +108,12 @@ export class BrokerBatcher {
       // CloudEvents source, kept as sent (and held to the source's cloudevents.sources, if it lists any).
       const envelope = read(value, source, now);
       if (!envelope.ok) {
-        held.push({ source, raw, reason: 'envelope', field: envelope.field, error: envelope.error });
+        if (runtime.ingest.mayHold(value))
+          held.push({ source, raw, reason: 'envelope', field: envelope.field, error: envelope.error });
         continue;
       }
+      // An erased subject's message is acknowledged and dropped: neither stored nor held with its bytes.
+      if (runtime.ingest.erased(envelope.event)) continue;
       const foreign = runtime.ingest.foreignCeSource(envelope.event);
       if (foreign) {
         held.push({ source, raw, reason: 'forbidden', field: 'source', error: foreign });
