@@ -82,6 +82,7 @@ export class NatsLog {
         await this.declare(nc);
         this.nc = nc;
         this.js = jetstream(nc);
+        this.connected = true;
         this.setUp();
         void this.follow(nc);
         return;
@@ -118,12 +119,12 @@ export class NatsLog {
   // Follows the client's own reconnects: down on a disconnect, up once the stream is declared again.
   private async follow(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect') this.setDown(new Error(`lost the connection to ${this.options.url}`));
-      else if (s.type === 'reconnect') {
-        await this.declare(nc).then(
-          () => this.setUp(),
-          (err) => this.setDown(err),
-        );
+      if (s.type === 'disconnect') {
+        this.connected = false;
+        this.setDown(new Error(`lost the connection to ${this.options.url}`));
+      } else if (s.type === 'reconnect') {
+        this.connected = true;
+        void this.redeclare(nc);
       }
     }
     // The iterator ends when the connection closed: by close(), or by the client giving up (never, as set).
@@ -132,6 +133,30 @@ export class NatsLog {
       this.nc = undefined;
       this.js = undefined;
       await this.connectLoop();
+    }
+  }
+
+  private connected = true;
+  private redeclaring = false;
+
+  // After a reconnect: the stream and consumer again, retried with the backoff while JetStream refuses (a
+  // server that is still starting); up only once they exist, so nothing is published into the void.
+  private async redeclare(nc: NatsConnection): Promise<void> {
+    if (this.redeclaring) return;
+    this.redeclaring = true;
+    try {
+      while (this.connected && !this.closing.signal.aborted) {
+        try {
+          await this.declare(nc);
+          if (this.connected) this.setUp();
+          return;
+        } catch (err) {
+          this.setDown(err as Error);
+          await sleep(this.watch.nextWait(), this.closing.signal);
+        }
+      }
+    } finally {
+      this.redeclaring = false;
     }
   }
 
