@@ -29,6 +29,8 @@ export interface DeclaredRoute {
   readonly method: string;
   readonly url: string;
   readonly scope: Scope;
+  /** A read route that admits limited read tokens (it applies their limits). */
+  readonly limited: boolean;
 }
 const declared = new WeakMap<FastifyInstance, DeclaredRoute[]>();
 
@@ -64,7 +66,8 @@ export function enforceScopes(app: FastifyInstance, credentials: Credentials): v
         `route ${String(route.method)} ${route.url} declares no scope: give it config.scope, one of ${SCOPES.join(', ')}`,
       );
     }
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url, scope });
+    for (const method of [route.method].flat())
+      routes.push({ method, url: route.url, scope, limited: route.config?.limited === true });
   });
   // A callback hook, not an async one: it runs on every request, ingest's hot path included.
   app.addHook('onRequest', (req, reply, done) => {
