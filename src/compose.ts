@@ -6,6 +6,7 @@ import { DestinationsFeature } from './destinations/service.js';
 import { Forget } from './forget/service.js';
 import { Lake } from './lake/service.js';
 import { Lifecycles } from './lifecycle/service.js';
+import { BatchLeader } from './log/batch-leader.js';
 import { LogWorker } from './log/feature.js';
 import { registerTransactionContracts } from './match/contracts.js';
 import { MatchingFeature } from './match/service.js';
@@ -46,7 +47,7 @@ export async function createRuntime(
   // In start order, which is also the order of their routes and of their checks in /status.
   runtime.features.push(
     // First: suppressed subjects are refused from the first request on, in every role.
-    routed(await Forget.of(runtime), deletionRoutes),
+    routed(await Forget.open(runtime), deletionRoutes),
     new LogWorker(runtime),
     routed(projections, projectionRoutes),
     routed(new Reports(runtime), reportRoutes),
@@ -57,6 +58,7 @@ export async function createRuntime(
     new Retention(runtime),
     routed(new MatchingFeature(runtime), matchingRoutes),
     routed(new DestinationsFeature(runtime), destinationRoutes),
+    new BatchLeader(runtime),
   );
   return runtime;
 }

@@ -18,6 +18,12 @@ import type { Store } from './store/store.js';
 
 export type { Role } from './core/feature.js';
 
+/** A feature's class (its constructor may be private: the lookup needs only its prototype and name). */
+export interface FeatureKind<T extends Feature> {
+  readonly prototype: T;
+  readonly name: string;
+}
+
 /** Everything one Panoramix process holds: the services that the HTTP app, the CLI and workers share. */
 export interface Runtime {
   readonly config: Config;
@@ -43,7 +49,7 @@ export interface Runtime {
   /** The features of this process, in start order (the composition fills the list). */
   readonly features: Feature[];
   /** The feature of a kind; throws when the composition did not add one (a bug, not a configuration). */
-  feature<T extends Feature>(kind: abstract new (...args: never[]) => T): T;
+  feature<T extends Feature>(kind: FeatureKind<T>): T;
   /** Stops background work registered by features (schedulers, consumers), newest first. */
   onClose(fn: () => Promise<void> | void): void;
   close(): Promise<void>;
@@ -112,8 +118,8 @@ export async function createCoreRuntime(
     logger,
     startedAt: Date.now(),
     features,
-    feature<T extends Feature>(kind: abstract new (...args: never[]) => T): T {
-      const found = features.find((f): f is T => f instanceof kind);
+    feature<T extends Feature>(kind: FeatureKind<T>): T {
+      const found = features.find((f): f is T => Object.prototype.isPrototypeOf.call(kind.prototype, f));
       if (!found) throw new Error(`this runtime has no ${kind.name} feature`);
       return found;
     },

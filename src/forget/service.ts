@@ -5,8 +5,6 @@ import { carryOut } from './eraser.js';
 import { type DeletionRecord, RequestLedger } from './request-ledger.js';
 import { Suppression } from './suppression.js';
 
-const services = new WeakMap<Runtime, Forget>();
-
 /**
  * The erasure feature: requests are recorded before they are acknowledged and carried out one at a time, in
  * order, where schedules run (`start`, or the `batch` leader, which also picks up requests that other
@@ -24,19 +22,19 @@ export class Forget implements Feature {
     readonly suppression: Suppression,
   ) {}
 
-  /** The erasure of a runtime (created once): its tables migrated, its suppression list loaded and in force. */
+  /** Sets up the erasure of a runtime (the composition does, once): its tables migrated, its suppression list loaded and in force. */
+  static async open(runtime: Runtime): Promise<Forget> {
+    const ledger = new RequestLedger(runtime.store);
+    await ledger.migrate();
+    const suppression = new Suppression(runtime.store, runtime.config.erasure.refreshSeconds * 1000);
+    await suppression.load();
+    runtime.ingest.refuseBy(suppression);
+    return new Forget(runtime, ledger, suppression);
+  }
+
+  /** The erasure of a runtime. */
   static async of(runtime: Runtime): Promise<Forget> {
-    let f = services.get(runtime);
-    if (!f) {
-      const ledger = new RequestLedger(runtime.store);
-      await ledger.migrate();
-      const suppression = new Suppression(runtime.store, runtime.config.erasure.refreshSeconds * 1000);
-      await suppression.load();
-      runtime.ingest.refuseBy(suppression);
-      f = new Forget(runtime, ledger, suppression);
-      services.set(runtime, f);
-    }
-    return f;
+    return runtime.feature(Forget);
   }
 
   /** Records a request (pending) and, in a process that carries them out, queues it. */

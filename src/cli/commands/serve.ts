@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { ConnectionWatch, sleep } from '../../core/connection-watch.js';
-import { LeaderLock } from '../../log/leader.js';
+import { ConnectionWatch } from '../../core/connection-watch.js';
+import { BatchLeader } from '../../log/batch-leader.js';
 import { startServices } from '../../services.js';
 import { STORE_CONNECTION } from '../../store/postgres/connection-name.js';
 import { wholeNumber } from '../arguments.js';
@@ -51,37 +51,14 @@ export function batchCommand(): Command {
       if (config.store.engine !== 'postgres' || !config.store.url)
         fail('batch is for server mode: store.engine: postgres');
       const stopping = stopSignal();
-      const lock = new LeaderLock(
-        {
-          url: config.store.url,
-          ...(config.store.schema ? { schema: config.store.schema } : {}),
-          pollMs: opts.poll,
-        },
-        logger,
-      );
       const waiting = new ConnectionWatch(STORE_CONNECTION, logger, config.reconnect);
-      // Leads until the lock is lost (its connection dropped: the server released it), then competes again.
-      while (!stopping.aborted) {
-        logger.info('waiting to become the batch leader');
-        const lease = await lock.acquire(stopping);
-        if (!lease) break;
-        const runtime = await openProjectWhenReachable(opts.config, logger, 'batch', waiting, stopping);
-        if (!runtime) {
-          await lease.release();
-          break;
-        }
+      const runtime = await openProjectWhenReachable(opts.config, logger, 'batch', waiting, stopping);
+      if (runtime) {
+        // Its batch leader competes for the lock and runs the schedules while it holds it (src/log/batch-leader.ts).
+        runtime.feature(BatchLeader).pollMs = opts.poll;
         await startServices(runtime);
-        logger.info({ pid: process.pid }, 'became the batch leader');
-        const lost = await Promise.race([lease.lost, aborted(stopping)]);
+        await aborted(stopping);
         await runtime.close().catch((err: unknown) => logger.error({ err }, 'stopping the schedules failed'));
-        await lease.release();
-        if (lost) {
-          logger.warn(
-            { err: lost.message },
-            'lost the batch leader lock: schedules stopped; competing for the lock again',
-          );
-          await sleep(opts.poll, stopping);
-        }
       }
       logger.flush();
       process.exit(0);
