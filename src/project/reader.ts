@@ -5,6 +5,7 @@ import type { Row, Store } from '../store/store.js';
 import { changedKeys } from './changed-keys.js';
 import type { QueryConfig } from './config.js';
 import { isVersionOf, NotReadyError, type ProjectionEngine } from './engine.js';
+import { KeyLookups } from './key-lookups.js';
 import type { OutputColumn } from './plan.js';
 import type {
   ChangedKeys,
@@ -31,6 +32,7 @@ const MAX_LIMIT = 10_000;
 export class ProjectionReaderImpl implements ProjectionReader {
   /** In-memory versions and hot keys, only where no other process changes the store behind this one. */
   private readonly cache: ServingCache | undefined;
+  private readonly lookups: KeyLookups;
 
   constructor(
     private readonly engine: ProjectionEngine,
@@ -39,6 +41,7 @@ export class ProjectionReaderImpl implements ProjectionReader {
     this.cache = engine.store.exclusive
       ? new ServingCache(engine, (name) => engine.plans.get(name)?.keyColumns ?? [])
       : undefined;
+    this.lookups = new KeyLookups(engine.store, (name) => engine.plans.get(name)?.keyColumns ?? []);
   }
 
   names(): string[] {
@@ -66,14 +69,20 @@ export class ProjectionReaderImpl implements ProjectionReader {
   }
 
   async read(name: string, query: ProjectionQuery = {}): Promise<ProjectionAnswer> {
-    const v = await this.version(name);
+    let v = await this.version(name);
     const incremental = this.engine.plans.get(name)?.incremental ?? false;
     const key = this.keyLookup(v, query);
     if (key) {
-      const rows = await this.readKey(v, key);
-      // The version (and its speed seq) after the read: a fold that landed meanwhile is in the rows read.
-      const now = this.cache?.version(name) ?? v;
-      return { columns: v.columns, rows, freshness: freshness(now, incremental), nextCursor: null };
+      // Where this process sees every change (DuckDB), a read during which none landed is exactly the state the
+      // version says; one that overlapped a fold is read again, so rows and freshness always agree.
+      for (let attempt = 0; ; attempt++) {
+        const generation = this.cache?.generation(name);
+        const rows = await this.readKey(v, key);
+        if (!this.cache || this.cache.generation(name) === generation || attempt === 3)
+          return { columns: v.columns, rows, freshness: freshness(v, incremental), nextCursor: null };
+        v = await this.version(name);
+        if (!this.keyLookup(v, query)) break;
+      }
     }
     const page = JSON.stringify([
       query.filters ?? {},
@@ -165,15 +174,7 @@ export class ProjectionReaderImpl implements ProjectionReader {
     const hit = this.cache?.rows(v.name, key);
     if (hit) return hit;
     const generation = this.cache?.generation(v.name) ?? 0;
-    const [batch, speed] = v.tables;
-    const where = plan.keyColumns
-      .map((k, i) => `${this.engine.store.dialect.quoteIdent(k)} = $${i + 1}`)
-      .join(' AND ');
-    // One statement, two index lookups: a round trip to the engine costs as much as a lookup.
-    const partials = await this.engine.store.query(
-      `SELECT * FROM ${batch} WHERE ${where} UNION ALL SELECT * FROM ${speed} WHERE ${where}`,
-      values,
-    );
+    const partials = await this.lookups.partials(v, values);
     const rows = mergeLatest(plan.keyColumns, plan.picks, partials);
     this.cache?.keepRows(v.name, v.version, key, rows, generation);
     return rows;
