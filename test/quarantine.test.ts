@@ -83,6 +83,16 @@ schemas:
     ]);
     // 6 inputs: 2 stored, 4 held (schema reject, schema quarantine, unknown type, unparseable).
     expect(await runtime.quarantine.heldByReason()).toEqual({ schema: 2, unknown_type: 1, unparseable: 1 });
+    // A request of held inputs only was handled, not refused: 200 with the count (it answered 400 "no events").
+    const alone = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: { id: 'held-alone', type: 'signup', source: 'web', data: {} },
+    });
+    expect([alone.statusCode, alone.json()]).toEqual([
+      200,
+      { accepted: 0, duplicates: 0, rejected: [], quarantined: 1 },
+    ]);
     await app.close();
     await runtime.close();
   });

@@ -317,12 +317,16 @@ export class Ingest {
     // Kept before answering: what the client was told was refused is on record, with its bytes, for replay.
     if (held.length) await this.quarantine!.put(held);
     if (events.length === 0) {
+      // Inputs held under a quarantine policy are not errors: a request of nothing else was handled (200).
+      if (rejected.length === 0 && quarantined > 0)
+        return { status: 200, accepted: 0, duplicates: 0, rejected, quarantined };
       const status = foreign > 0 && foreign === rejected.length ? 403 : 400;
       return {
         status,
         accepted: 0,
         duplicates: 0,
         rejected,
+        ...(quarantined ? { quarantined } : {}),
         error: rejected[0]?.error ?? 'no events in the request',
       };
     }
