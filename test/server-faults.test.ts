@@ -133,7 +133,12 @@ sources:
     );
     await sleep(1000);
     const pgCut = Date.now();
-    await postgres.cutFor(3000);
+    const cuttingPg = postgres.cutFor(3000);
+    // A read that needs the store says it is unreachable, with a retry, not an internal error.
+    await sleep(1000);
+    const unreadable = await fetch(`http://127.0.0.1:${ports[1]}/v1/events?limit=1`);
+    expect([unreadable.status, Boolean(unreadable.headers.get('retry-after'))]).toEqual([503, true]);
+    await cuttingPg;
     const pgHealed = Date.now();
     await sleep(2000);
     running = false;

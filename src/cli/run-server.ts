@@ -1,8 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../runtime.js';
+import type { Logger } from 'pino';
+import type { BackoffSettings } from '../core/backoff.js';
+import { ConnectionWatch } from '../core/connection-watch.js';
+import type { Role, Runtime } from '../runtime.js';
 import { createApp } from '../serve/app.js';
 import { startServices } from '../services.js';
-import type { StartingServer } from './starting-server.js';
+import { STORE_CONNECTION } from '../store/postgres/connection-name.js';
+import { openProjectWhenReachable } from './project.js';
+import { listenWhileStarting, type StartingServer } from './starting-server.js';
 
 /**
  * Starts the HTTP app and every feature's services; SIGTERM/SIGINT drain the queue, close, and exit 0.
@@ -42,4 +47,34 @@ export async function runServer(
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   return { app, address };
+}
+
+/**
+ * A server store (PostgreSQL) may be unreachable when the process starts: it listens at once (/status 503
+ * naming the store, its error and next attempt), waits for the store with the backoff, then serves the app
+ * on the same socket. SIGTERM/SIGINT while waiting exit 0.
+ */
+export async function runServerWhenStoreReachable(
+  file: string,
+  logger: Logger,
+  role: Role,
+  listen: { host: string; port: number },
+  backoff: BackoffSettings,
+): Promise<void> {
+  const waiting = new ConnectionWatch(STORE_CONNECTION, logger, backoff);
+  const starting = await listenWhileStarting(listen, waiting);
+  const runtime = await openProjectWhenReachable(file, logger, role, waiting, stopSignal());
+  if (!runtime) {
+    await starting.close();
+    process.exit(0);
+  }
+  await runServer(runtime, listen, starting);
+}
+
+/** Aborted by SIGTERM or SIGINT: how a process waiting for its dependencies is told to give up and exit 0. */
+export function stopSignal(): AbortSignal {
+  const c = new AbortController();
+  process.once('SIGTERM', () => c.abort());
+  process.once('SIGINT', () => c.abort());
+  return c.signal;
 }

@@ -6,8 +6,7 @@ import { STORE_CONNECTION } from '../../store/postgres/connection-name.js';
 import { wholeNumber } from '../arguments.js';
 import { createLogger } from '../logger.js';
 import { CONFIG_OPTION, fail, loadProject, openProjectWhenReachable } from '../project.js';
-import { runServer } from '../run-server.js';
-import { listenWhileStarting } from '../starting-server.js';
+import { runServerWhenStoreReachable, stopSignal } from '../run-server.js';
 
 /** `panoramix serve`: the HTTP collector and API only (server mode: events go to the log). */
 export function serveCommand(): Command {
@@ -23,17 +22,13 @@ export function serveCommand(): Command {
       const { config } = loadProject(opts.config);
       if (!config.log)
         fail('serve is for server mode: configure log: (NATS) and store.engine: postgres, or use start');
-      const listen = { host: opts.host ?? config.server.host, port: opts.port ?? config.server.port };
-      // Listening before the store is reached: /status says what is missing while the process waits for it.
-      const waiting = new ConnectionWatch(STORE_CONNECTION, logger, config.reconnect);
-      const starting = await listenWhileStarting(listen, waiting);
-      const stopping = stopSignal();
-      const runtime = await openProjectWhenReachable(opts.config, logger, 'serve', waiting, stopping);
-      if (!runtime) {
-        await starting.close();
-        process.exit(0);
-      }
-      await runServer(runtime, listen, starting);
+      await runServerWhenStoreReachable(
+        opts.config,
+        logger,
+        'serve',
+        { host: opts.host ?? config.server.host, port: opts.port ?? config.server.port },
+        config.reconnect,
+      );
     });
 }
 
@@ -91,14 +86,6 @@ export function workCommand(): Command {
       process.on('SIGTERM', () => void stop('SIGTERM'));
       process.on('SIGINT', () => void stop('SIGINT'));
     });
-}
-
-// Aborted by SIGTERM or SIGINT: how a process waiting for its dependencies is told to give up and exit 0.
-function stopSignal(): AbortSignal {
-  const c = new AbortController();
-  process.once('SIGTERM', () => c.abort());
-  process.once('SIGINT', () => c.abort());
-  return c.signal;
 }
 
 function aborted(signal: AbortSignal): Promise<undefined> {
