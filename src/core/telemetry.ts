@@ -26,6 +26,8 @@ export class Telemetry implements IngestCounters {
 
   /** `health`: the runtime's, whose supervised connections the up gauge and the reconnect counter read. */
   constructor(health?: Health) {
+    // At the first runtime, not the first scrape: prom-client counts CPU time from when it is registered.
+    processRegistry();
     if (health) connectionMetrics(this.registry, health);
     this.acceptedTotal = new Counter({
       name: 'panoramix_events_accepted_total',
