@@ -3,7 +3,7 @@ import { Backoff } from '../core/backoff.js';
 import { failpoint } from '../core/failpoint.js';
 import type { Store } from '../store/store.js';
 import type { DestinationConfig } from './config.js';
-import type { Feed } from './feed.js';
+import type { Feed, FeedPage } from './feed.js';
 import type { DestinationMetrics } from './metrics.js';
 import { eventItem } from './payload.js';
 import type { Item, Outcome, Sender } from './sender.js';
@@ -38,6 +38,8 @@ export class DestinationLoop {
   private cursor = -1;
   private readTo = -1;
   private batch: { items: Item[]; bytes: number; full: boolean } = empty();
+  /** The page after a full batch, read while that batch is being sent (reading and sending overlap). */
+  private prefetched: { after: number; page: Promise<FeedPage> } | undefined;
   /** After a failure the same batch is retried as it was, so its Idempotency-Key stays the same. */
   private frozen = false;
   private loopError: string | null = null;
@@ -137,6 +139,11 @@ export class DestinationLoop {
     this.activity = retry ? 'retrying' : 'delivering';
     if (retry) this.metrics.retries.inc({ destination: this.name });
     const key = `${this.name}:${items[0]!.seq}-${items[items.length - 1]!.seq}`;
+    if (this.batch.full && !retry) {
+      const page = this.feed.read(this.readTo, this.config.batch.count);
+      page.catch(() => undefined); // a failed read fails the fill that awaits it, not the process
+      this.prefetched = { after: this.readTo, page };
+    }
     const outcome = await this.sender.send({ destination: this.name, items, key }, this.abort.signal);
     if (this.stopped) return; // an attempt cut short by the stop: the cursor stays, the next start resends
     await this.settle(outcome);
@@ -226,7 +233,9 @@ export class DestinationLoop {
     const { count, bytes } = this.config.batch;
     const b = this.batch;
     while (!b.full) {
-      const page = await this.feed.read(this.readTo, count);
+      const ahead = this.prefetched?.after === this.readTo ? this.prefetched.page : undefined;
+      this.prefetched = undefined;
+      const page = await (ahead ?? this.feed.read(this.readTo, count));
       for (const item of page.items) {
         if (b.items.length > 0 && b.bytes + item.text.length > bytes) {
           b.full = true;
@@ -253,6 +262,7 @@ export class DestinationLoop {
   }
 
   private reset(cursor: number): void {
+    if (this.prefetched?.after !== cursor) this.prefetched = undefined;
     this.cursor = cursor;
     this.readTo = cursor;
     this.batch = empty();
