@@ -10,6 +10,8 @@ const NETWORK_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'CONNECTION_REFUSED',
+  // mysql2: the server closed the connection (restart, network drop, wait_timeout).
+  'PROTOCOL_CONNECTION_LOST',
 ]);
 
 /**
