@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, timestampTZValue } from '@duckdb/node-api';
+import { duckdbDialect } from '../store/duckdb/duckdb-dialect.js';
 import type { LakeConfig, LakeTable } from './config.js';
 import { unescapePartitionValue } from './hive-path.js';
 import { openTarget } from './target.js';
@@ -130,10 +131,6 @@ function holds(v: string | null, op: '=' | '>=' | '<', want: string | Date): boo
   return v === want;
 }
 
-function q(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-function lit(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
-}
+// The lake's files are read and rewritten by an in-memory DuckDB: its dialect quotes.
+const q = duckdbDialect.quoteIdent;
+const lit = duckdbDialect.literal;

@@ -61,7 +61,7 @@ export async function writeDirect(
         f in table.fixed
           ? table.fixed[f] === null
             ? 'NULL'
-            : `'${String(table.fixed[f]).replaceAll("'", "''")}'`
+            : store.dialect.literal(String(table.fixed[f]))
           : q(f);
       return CASTS[t] ? `TRY_CAST(${value} AS ${CASTS[t]}) AS ${q(f)}` : `${value} AS ${q(f)}`;
     });

@@ -5,6 +5,7 @@ import {
   DuckDBInstance,
   timestampTZValue,
 } from '@duckdb/node-api';
+import { duckdbDialect } from '../store/duckdb/duckdb-dialect.js';
 import type { LakeConfig, LakeTable, LakeType } from './config.js';
 import type { SourceRow } from './datasources/datasource.js';
 import { escapePartitionValue } from './hive-path.js';
@@ -107,7 +108,7 @@ export class PartitionWriter {
       });
       const format = lake.format === 'parquet' ? 'FORMAT parquet' : 'FORMAT csv, HEADER true';
       const out = await this.c.runAndReadAll(
-        `COPY (SELECT ${select} FROM stage${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ALL) TO '${tmp.replaceAll("'", "''")}' (${format})`,
+        `COPY (SELECT ${select} FROM stage${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ALL) TO ${duckdbDialect.literal(tmp)} (${format})`,
         params.map(toDuck) as never,
       );
       const rows = Number(out.getRowObjectsJS()[0]?.Count ?? 0);
@@ -173,6 +174,5 @@ function append(a: DuckDBAppender, v: unknown, t: LakeType): void {
   }
 }
 
-function q(id: string): string {
-  return `"${id.replaceAll('"', '""')}"`;
-}
+// The staging table is the writer's own in-memory DuckDB: its dialect quotes.
+const q = duckdbDialect.quoteIdent;

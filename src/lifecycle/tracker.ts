@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseDuration } from '../core/time.js';
-import { quoteLiteral } from '../project/expr/compile.js';
 import { Mutex } from '../store/duckdb/mutex.js';
+import { Params } from '../store/sql-params.js';
 import type { Migration, Row, Store } from '../store/store.js';
 import type { LifecycleConfig } from './config.js';
 
@@ -118,7 +118,8 @@ export class LifecycleTracker {
             [to, this.name, this.version, from],
           );
           if (moved.length === 0) throw new Error('raced');
-          await tx.exec(this.upsertSql(from, to));
+          const upsert = this.upsertSql(from, to);
+          await tx.exec(upsert.sql, upsert.params);
         })
         .catch((err: Error) => {
           if (err.message !== 'raced' && !/conflict/i.test(err.message)) throw err;
@@ -134,7 +135,8 @@ export class LifecycleTracker {
       const to = await this.store.lastSeq();
       await this.store.transaction(async (tx) => {
         await tx.exec(`DELETE FROM ${this.table}`);
-        await tx.exec(this.upsertSql(0, to));
+        const upsert = this.upsertSql(0, to);
+        await tx.exec(upsert.sql, upsert.params);
         await tx.exec(
           'UPDATE panoramix_lifecycles SET folded_seq = $1, rebuilt_at = $2 WHERE name = $3 AND version = $4',
           [to, new Date(), this.name, this.version],
@@ -153,16 +155,20 @@ export class LifecycleTracker {
     return n;
   }
 
-  private upsertSql(lo: number, hi: number): string {
+  // Seqs are ours (whole numbers, in the text); stage and source names are bound.
+  private upsertSql(lo: number, hi: number): { sql: string; params: unknown[] } {
     const d = this.store.dialect;
+    const p = new Params();
     const appSql = this.def.app ? d.jsonText('data', this.def.app.split('.').slice(1)) : 'NULL';
-    const per = this.stages.flatMap((s, i) => [
-      `min(time) FILTER (WHERE type = ${quoteLiteral(s)}) AS at_${i}`,
-      `count(*) FILTER (WHERE type = ${quoteLiteral(s)}) AS n_${i}`,
-    ]);
-    const sources = this.def.sources?.length
-      ? ` AND source IN (${this.def.sources.map(quoteLiteral).join(', ')})`
-      : '';
+    const per = this.stages.flatMap((s, i) => {
+      const type = p.add(s);
+      return [
+        `min(time) FILTER (WHERE type = ${type}) AS at_${i}`,
+        `count(*) FILTER (WHERE type = ${type}) AS n_${i}`,
+      ];
+    });
+    const types = p.list(this.stages);
+    const sources = this.def.sources?.length ? ` AND source IN (${p.list(this.def.sources)})` : '';
     // The current row is named by its table: PostgreSQL refuses unqualified names here as ambiguous.
     const t = this.table;
     const set = [
@@ -175,13 +181,14 @@ export class LifecycleTracker {
         `n_${i} = ${t}.n_${i} + excluded.n_${i}`,
       ]),
     ];
-    return `INSERT INTO ${this.table} (msg_key, app, first_seen, last_seen, events, ${this.stages.map((_, i) => `at_${i}, n_${i}`).join(', ')})
+    const sql = `INSERT INTO ${this.table} (msg_key, app, first_seen, last_seen, events, ${this.stages.map((_, i) => `at_${i}, n_${i}`).join(', ')})
       SELECT ${this.keySql()} AS msg_key, min(${appSql}) AS app, min(time), max(time), count(*), ${per.join(', ')}
         FROM events
-       WHERE seq > ${Math.trunc(lo)} AND seq <= ${Math.trunc(hi)} AND type IN (${this.stages.map(quoteLiteral).join(', ')})${sources}
+       WHERE seq > ${Math.trunc(lo)} AND seq <= ${Math.trunc(hi)} AND type IN (${types})${sources}
          AND ${this.keySql()} IS NOT NULL
        GROUP BY 1
       ON CONFLICT (msg_key) DO UPDATE SET ${set.join(', ')}`;
+    return { sql, params: p.values };
   }
 
   /** SQL conditions over a record row, for list filters. */
@@ -200,7 +207,7 @@ export class LifecycleTracker {
     if (f.from) out.push(`last_seen >= ${bind(f.from)}`);
     if (f.to) out.push(`first_seen < ${bind(f.to)}`);
     if (f.missing) out.push(this.missingSql(idx(f.missing), terminalSeen, now, bind));
-    if (f.currentStage) out.push(`${this.currentStageSql()} = ${bind(f.currentStage)}`);
+    if (f.currentStage) out.push(`${this.currentStageSql(bind)} = ${bind(f.currentStage)}`);
     if (f.overdue) {
       const parts = Object.entries(this.def.deadlines).map(([s, dl]) =>
         this.overdueSql(idx(s), idx(dl.after), dl.within, terminalSeen, now, bind),
@@ -233,24 +240,20 @@ export class LifecycleTracker {
   }
 
   // The furthest expected stage reached, or the terminal stage when one was seen.
-  private currentStageSql(): string {
+  private currentStageSql(bind: (v: unknown) => string): string {
     const whens = [
-      ...this.def.terminal.map(
-        (t) => `WHEN at_${this.stages.indexOf(t)} IS NOT NULL THEN ${quoteLiteral(t)}`,
-      ),
+      ...this.def.terminal.map((t) => `WHEN at_${this.stages.indexOf(t)} IS NOT NULL THEN ${bind(t)}`),
       ...[...this.def.stages.keys()]
         .reverse()
-        .map((i) => `WHEN at_${i} IS NOT NULL THEN ${quoteLiteral(this.def.stages[i]!)}`),
+        .map((i) => `WHEN at_${i} IS NOT NULL THEN ${bind(this.def.stages[i]!)}`),
     ];
     return `(CASE ${whens.join(' ')} ELSE NULL END)`;
   }
 
   async list(f: MessageFilter = {}, now = new Date()): Promise<{ messages: MessageRecord[]; total: number }> {
-    const params: unknown[] = [];
-    const bind = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
+    const p = new Params();
+    const bind = (v: unknown) => p.add(v);
+    const params = p.values;
     const where = this.conditions(f, now, bind);
     const w = where.length ? ` WHERE ${where.join(' AND ')}` : '';
     const [{ n }] = (await this.store.query(`SELECT count(*) AS n FROM ${this.table}${w}`, params)) as [
@@ -293,14 +296,15 @@ export class LifecycleTracker {
 
   /** A message's events from the store, in time order. */
   async events(messageId: string): Promise<Row[]> {
-    const sources = this.def.sources?.length
-      ? ` AND source IN (${this.def.sources.map(quoteLiteral).join(', ')})`
-      : '';
+    const p = new Params();
+    const key = p.add(messageId);
+    const types = p.list(this.stages);
+    const sources = this.def.sources?.length ? ` AND source IN (${p.list(this.def.sources)})` : '';
     return this.store.query(
       `SELECT seq, source, id, type, time, received_at, CAST(data AS TEXT) AS data FROM events
-        WHERE ${this.keySql()} = $1 AND type IN (${this.stages.map(quoteLiteral).join(', ')})${sources}
+        WHERE ${this.keySql()} = ${key} AND type IN (${types})${sources}
         ORDER BY time, seq`,
-      [messageId],
+      p.values,
     );
   }
 

@@ -78,7 +78,7 @@ export class TransactionFolder {
              e.first_six, e.last_four, e.auth_code, e.approval_code, m.scheme,
              CASE WHEN m.scheme IS NULL THEN 'unknown_merchant' ELSE 'pending' END, e.match_group, $1
              FROM (SELECT seq, ${pick(P_KEYS)} FROM (SELECT seq, ${d.jsonTextList('data', P_KEYS)} AS j
-                     FROM events WHERE ${range} AND type = '${EVENT_TYPES.payment}') raw) e
+                     FROM events WHERE ${range} AND type = ${d.literal(EVENT_TYPES.payment)}) raw) e
              LEFT JOIN (SELECT identifier, provider, min(scheme) AS scheme FROM match_merchants
                          GROUP BY identifier, provider) m
                ON m.identifier = e.merchant_id AND m.provider = e.provider
@@ -92,7 +92,7 @@ export class TransactionFolder {
            SELECT DISTINCT ON (e.scheme, e.transaction_id) e.seq, e.scheme, e.transaction_id, e.tx_time, e.has_time,
              e.amount, e.currency, e.card_token, e.first_six, e.last_four, e.auth_code, 'pending', e.match_group, $1
              FROM (SELECT seq, ${pick(S_KEYS)} FROM (SELECT seq, ${d.jsonTextList('data', S_KEYS)} AS j
-                     FROM events WHERE ${range} AND type = '${EVENT_TYPES.scheme}') raw) e
+                     FROM events WHERE ${range} AND type = ${d.literal(EVENT_TYPES.scheme)}) raw) e
             ORDER BY e.scheme, e.transaction_id, e.seq
            ON CONFLICT DO NOTHING`,
           [now],
@@ -101,7 +101,7 @@ export class TransactionFolder {
         await tx.exec(
           `INSERT INTO match_scheme_mids (scheme_tx_id, merchant_id)
              SELECT seq, ${d.jsonTextElements('data', ['merchant_ids'])}
-               FROM events WHERE ${range} AND type = '${EVENT_TYPES.scheme}'
+               FROM events WHERE ${range} AND type = ${d.literal(EVENT_TYPES.scheme)}
                 AND seq IN (SELECT id FROM match_scheme_txs WHERE ${ids})`,
         );
         // What this fold added: the rows in its seq range (ids are seqs).

@@ -1,5 +1,4 @@
 import { parseDuration } from '../core/time.js';
-import { quoteLiteral } from '../project/expr/compile.js';
 import { Mutex } from '../store/duckdb/mutex.js';
 import type { SqlClient, Store } from '../store/store.js';
 import { type MatchingConfig, type SchemeRules, schemeRulesSchema } from './config.js';
@@ -117,14 +116,15 @@ export class Matcher {
     const rules = def.rules.length ? def.rules : null;
     const scores = rules ? rules.map((r, i) => `${ruleScore(d, r)} AS r${i}`) : ['0 AS r0'];
     const k = scores.length;
-    const s = quoteLiteral(scheme);
     // Every candidate is kept, with whether its rules agree (`ok`): only agreeing pairs can match, and the
-    // others still count when recording which rules told the candidates apart.
+    // others still count when recording which rules told the candidates apart. The scheme's name comes from
+    // imported data: bound ($1).
     await tx.exec(
       `CREATE TEMP TABLE match_cand AS
        SELECT pid, sid, ${Array.from({ length: k }, (_, i) => `r${i}`).join(', ')}, ${agreeing(rules ?? [])} AS ok FROM (
          SELECT p.id AS pid, s.id AS sid, ${scores.join(', ')}
-           ${candidatePairs(def, `p.status = 'pending' AND p.scheme = ${s} AND s.scheme = ${s}`)}) c`,
+           ${candidatePairs(def, `p.status = 'pending' AND p.scheme = $1 AND s.scheme = $1`)}) c`,
+      [scheme],
     );
     // Statistics for the planner: PostgreSQL never analyzes temporary tables by itself.
     await tx.exec('ANALYZE match_cand');
@@ -140,10 +140,10 @@ export class Matcher {
     const names = rules ?? [];
     // Decided by the shortest prefix of rules after which this pair alone was best.
     const decided = [
-      `WHEN n = 1 THEN ${quoteLiteral(JSON.stringify(FILTER_RULES))}`,
+      `WHEN n = 1 THEN ${d.literal(JSON.stringify(FILTER_RULES))}`,
       ...names.map(
         (_, i) =>
-          `WHEN k${i} = 1 AND c${i} = 1 THEN ${quoteLiteral(JSON.stringify([...FILTER_RULES, ...names.slice(0, i + 1)]))}`,
+          `WHEN k${i} = 1 AND c${i} = 1 THEN ${d.literal(JSON.stringify([...FILTER_RULES, ...names.slice(0, i + 1)]))}`,
       ),
     ];
     const last = k - 1;
@@ -166,15 +166,15 @@ export class Matcher {
                   sum(CASE WHEN kp = 1 THEN 1 ELSE 0 END) OVER (PARTITION BY pid) AS cp,
                   sum(CASE WHEN ks = 1 THEN 1 ELSE 0 END) OVER (PARTITION BY sid) AS cs
              FROM w)
-         SELECT pid, sid, n, CASE ${decided.join(' ')} ELSE ${quoteLiteral(JSON.stringify([...FILTER_RULES, ...names]))} END AS decided_by
+         SELECT pid, sid, n, CASE ${decided.join(' ')} ELSE ${d.literal(JSON.stringify([...FILTER_RULES, ...names]))} END AS decided_by
            FROM x WHERE ok AND kp = 1 AND cp = 1 AND ks = 1 AND cs = 1`,
       );
       const [{ n }] = (await tx.query('SELECT count(*) AS n FROM match_round')) as [{ n: number }];
       if (Number(n) > 0) {
         await tx.exec(
           `INSERT INTO match_matches (id, payment_id, scheme_tx_id, scheme, match_type, decided_by, candidates, matched_at)
-           SELECT nextval('match_ids'), pid, sid, ${s}, 'loyalty', decided_by, n, $1 FROM match_round`,
-          [now],
+           SELECT nextval('match_ids'), pid, sid, $2, 'loyalty', decided_by, n, $1 FROM match_round`,
+          [now, scheme],
         );
         await this.recordMatched(tx, 'SELECT pid FROM match_round', 'SELECT sid FROM match_round', now);
         await tx.exec(
@@ -211,13 +211,14 @@ export class Matcher {
   private async spot(tx: SqlClient, scheme: string, now: Date): Promise<number> {
     await tx.exec(
       `CREATE TEMP TABLE match_spot AS
-       SELECT id FROM match_payments WHERE status = 'pending' AND scheme = ${quoteLiteral(scheme)}`,
+       SELECT id FROM match_payments WHERE status = 'pending' AND scheme = $1`,
+      [scheme],
     );
     const [{ n }] = (await tx.query('SELECT count(*) AS n FROM match_spot')) as [{ n: number }];
     await tx.exec(
       `INSERT INTO match_matches (id, payment_id, scheme_tx_id, scheme, match_type, decided_by, candidates, matched_at)
-       SELECT nextval('match_ids'), id, NULL, ${quoteLiteral(scheme)}, 'spotted', '["spotting"]', 0, $1 FROM match_spot`,
-      [now],
+       SELECT nextval('match_ids'), id, NULL, $2, 'spotted', '["spotting"]', 0, $1 FROM match_spot`,
+      [now, scheme],
     );
     await this.recordMatched(tx, 'SELECT id FROM match_spot', null, now);
     await tx.exec('DROP TABLE match_spot');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ColumnType, SqlDialect } from '../store/store.js';
 import type { ProjectionConfig } from './config.js';
-import { compileExpr, quoteLiteral } from './expr/compile.js';
+import { compileExpr } from './expr/compile.js';
 import { parseMeasure } from './measure.js';
 
 /** An output column of a projection. */
@@ -93,11 +93,11 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
   const q = (s: string) => d.quoteIdent(s);
   const where = (lo: number, hi: number, also?: string) => {
     const parts = [`seq > ${int(lo)}`, `seq <= ${int(hi)}`, ...(also ? [also] : [])];
-    if (def.filter?.types?.length) parts.push(`type IN (${def.filter.types.map(quoteLiteral).join(', ')})`);
+    if (def.filter?.types?.length) parts.push(`type IN (${def.filter.types.map(d.literal).join(', ')})`);
     if (def.filter?.sources?.length)
-      parts.push(`source IN (${def.filter.sources.map(quoteLiteral).join(', ')})`);
+      parts.push(`source IN (${def.filter.sources.map(d.literal).join(', ')})`);
     if (def.filter?.ceSources?.length)
-      parts.push(`ce_source IN (${def.filter.ceSources.map(quoteLiteral).join(', ')})`);
+      parts.push(`ce_source IN (${def.filter.ceSources.map(d.literal).join(', ')})`);
     if (def.filter?.where) parts.push(compileExpr(def.filter.where, d).sql);
     return parts.join(' AND ');
   };
@@ -172,7 +172,7 @@ export function planProjection(name: string, def: ProjectionConfig, d: SqlDialec
     const c = compileExpr(s.expr, d);
     const cond = [
       `${c.sql} IS NOT NULL`,
-      ...(s.from?.length ? [`type IN (${s.from.map(quoteLiteral).join(', ')})`] : []),
+      ...(s.from?.length ? [`type IN (${s.from.map(d.literal).join(', ')})`] : []),
     ].join(' AND ');
     return { name: n, sql: c.sql, type: c.type, cond, dir: s.pick };
   });

@@ -18,6 +18,12 @@ export interface SqlDialect {
   readonly name: 'duckdb' | 'postgres';
   /** Quotes an identifier; the only way a name enters SQL text. */
   quoteIdent(name: string): string;
+  /**
+   * A string literal from the configuration, for SQL that is kept rather than run with parameters (a view's
+   * definition, a projection's plan) or cannot take them (DDL, COPY targets). Values from requests or imported
+   * data are bound instead (Params).
+   */
+  literal(text: string): string;
   /** SQL text reading a text value at a JSON path of a JSON column, e.g. data->>'status'. */
   jsonText(column: string, path: readonly string[]): string;
   /**

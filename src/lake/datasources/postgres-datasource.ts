@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { connectGuarded } from '../../store/postgres/guarded-client.js';
+import { postgresDialect } from '../../store/postgres/postgres-dialect.js';
 import { type LakeDatasource, type RowFilter, type SourceRow, whereOf } from './datasource.js';
 
 /** PostgreSQL tables through a server-side cursor (1,000 rows at a time). */
@@ -60,6 +61,4 @@ export class PostgresDatasource implements LakeDatasource {
   }
 }
 
-function quote(id: string): string {
-  return `"${id.replaceAll('"', '""')}"`;
-}
+const quote = postgresDialect.quoteIdent;

@@ -33,7 +33,7 @@ function compile(e: Expr, d: SqlDialect): Compiled {
       if (typeof e.value === 'number') {
         return { sql: String(e.value), type: Number.isInteger(e.value) ? 'bigint' : 'double' };
       }
-      return { sql: quoteLiteral(e.value), type: 'text' };
+      return { sql: d.literal(e.value), type: 'text' };
     case 'field': {
       const type = FIELDS[e.name];
       if (!type) {
@@ -163,9 +163,4 @@ function num(c: Compiled, d: SqlDialect): string {
 
 function text(c: Compiled, d: SqlDialect): string {
   return c.type === 'text' ? c.sql : `CAST(${c.sql} AS ${d.types.text})`;
-}
-
-/** A SQL string literal; quotes doubled (standard SQL, as both engines read it). */
-export function quoteLiteral(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
 }

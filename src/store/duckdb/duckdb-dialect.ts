@@ -15,6 +15,7 @@ const duckdbTypes: Readonly<Record<ColumnType, string>> = {
 export const duckdbDialect: SqlDialect = {
   name: 'duckdb',
   quoteIdent: (name) => `"${name.replaceAll('"', '""')}"`,
+  literal: (text) => quoteLiteral(text),
   jsonText: (column, path) => `json_extract_string(${column}, ${quoteLiteral(jsonPath(path))})`,
   jsonTextList: (column, keys) =>
     `json_extract_string(${column}, [${keys.map((k) => quoteLiteral(jsonPath([k]))).join(', ')}])`,
@@ -34,6 +35,7 @@ function jsonPath(path: readonly string[]): string {
   return '$' + path.map((k) => `."${k.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join('');
 }
 
+// Quotes doubled (standard SQL, as DuckDB reads every string literal).
 function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }

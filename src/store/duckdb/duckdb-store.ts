@@ -135,7 +135,7 @@ export class DuckDbStore implements Store {
         await w.run('FORCE CHECKPOINT');
         const beforeBytes = fs.statSync(this.file).size;
         const db = (await runQuery(w, 'SELECT current_database() AS d', []))[0]!.d as string;
-        await w.run(`ATTACH ${quoteLiteral(copy)} AS pmx_compact`);
+        await w.run(`ATTACH ${duckdbDialect.literal(copy)} AS pmx_compact`);
         await w.run(`COPY FROM DATABASE ${this.dialect.quoteIdent(db)} TO pmx_compact`);
         await w.run('DETACH pmx_compact');
         for (const c of this.idle.splice(0)) c.closeSync();
@@ -184,14 +184,14 @@ export class DuckDbStore implements Store {
     partitions: readonly string[],
   ): Promise<number> {
     const rows = await this.query(
-      `COPY (${sql}) TO ${quoteLiteral(dir)} (FORMAT parquet, PARTITION_BY (${partitions.map((p) => this.dialect.quoteIdent(p)).join(', ')}))`,
+      `COPY (${sql}) TO ${duckdbDialect.literal(dir)} (FORMAT parquet, PARTITION_BY (${partitions.map((p) => this.dialect.quoteIdent(p)).join(', ')}))`,
       params,
     );
     return Number(rows[0]?.Count ?? 0);
   }
 
   async copyToParquet(sql: string, params: readonly unknown[], file: string): Promise<number> {
-    const rows = await this.query(`COPY (${sql}) TO ${quoteLiteral(file)} (FORMAT parquet)`, params);
+    const rows = await this.query(`COPY (${sql}) TO ${duckdbDialect.literal(file)} (FORMAT parquet)`, params);
     return Number(rows[0]?.Count ?? 0);
   }
 
@@ -251,10 +251,6 @@ async function runQuery<R extends Row>(
 ): Promise<R[]> {
   const reader = await c.runAndReadAll(sql, params.length ? params.map(toDuckValue) : undefined);
   return reader.getRowObjectsJS().map((r) => fromDuckRow(r) as R);
-}
-
-function quoteLiteral(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
 }
 
 function parseHumanBytes(text: string): number | null {

@@ -55,12 +55,12 @@ export const TRY_CAST_TYPES: Partial<
 export const postgresDialect: SqlDialect = {
   name: 'postgres',
   quoteIdent: (name) => `"${name.replaceAll('"', '""')}"`,
-  jsonText: (column, path) =>
-    `jsonb_extract_path_text(${column}, ${path.map((k) => `'${k.replaceAll("'", "''")}'`).join(', ')})`,
+  literal: (text) => quoteLiteral(text),
+  jsonText: (column, path) => `jsonb_extract_path_text(${column}, ${path.map(quoteLiteral).join(', ')})`,
   jsonTextList: (column, keys) =>
-    `ARRAY[${keys.map((k) => `jsonb_extract_path_text(${column}, '${k.replaceAll("'", "''")}')`).join(', ')}]`,
+    `ARRAY[${keys.map((k) => `jsonb_extract_path_text(${column}, ${quoteLiteral(k)})`).join(', ')}]`,
   jsonTextElements: (column, path) =>
-    `jsonb_array_elements_text(jsonb_extract_path(${column}, ${path.map((k) => `'${k.replaceAll("'", "''")}'`).join(', ')}))`,
+    `jsonb_array_elements_text(jsonb_extract_path(${column}, ${path.map(quoteLiteral).join(', ')}))`,
   types: TYPES,
   epochSeconds: (expr) => `extract(epoch FROM ${expr})::float8`,
   pick: (value, order, dir, cond) =>
@@ -69,3 +69,8 @@ export const postgresDialect: SqlDialect = {
   // PostgreSQL 15 has no TRY_CAST (nor pg_input_is_valid, new in 16): functions from the events migrations.
   tryCast: (text, to) => (TRY_CAST_TYPES[to] ? `pmx_try_${to}(${text})` : `CAST(${text} AS ${TYPES[to]})`),
 };
+
+// Quotes doubled: standard_conforming_strings is on (PostgreSQL's default since 9.1), so backslashes are text.
+function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}

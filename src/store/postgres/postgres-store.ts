@@ -134,7 +134,9 @@ export class PostgresStore implements Store {
       // A PostgreSQL whose network went silent must fail a connect, not hang it (and /status with it).
       connectionTimeoutMillis: 5000,
       keepAlive: true,
-      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+      ...(options.schema
+        ? { options: `-c search_path=${startupValue(postgresDialect.quoteIdent(options.schema))}` }
+        : {}),
     });
     const store = new PostgresStore(pool, options);
     // A pool that failed to open must not linger (a process waiting for PostgreSQL opens one per attempt).
@@ -384,6 +386,11 @@ function* csvRows(events: readonly NewEvent[]): Generator<string> {
     }
   }
   if (out) yield out;
+}
+
+// A startup option's value: the server splits options at whitespace, so a backslash keeps it (and itself) in.
+function startupValue(text: string): string {
+  return text.replace(/[\\\s]/g, (c) => `\\${c}`);
 }
 
 // CSV quoting: always quoted, so an empty string stays a string (only an unquoted empty field is NULL).
