@@ -91,7 +91,14 @@ export class Exporter {
   }
 
   async run(now = new Date()): Promise<ExportRun> {
-    const reconciled = await this.reconcile(now);
+    // One connection for the whole run: the ledger read before publishing must be the same connection's as
+    // the publish. (A run that reconciled nothing on a lost connection and then published on its successor
+    // sent again what the lost one had published: the test saw a batch twice.)
+    const broker = this.usesBroker ? this.broker() : undefined;
+    // While RabbitMQ is down the exports wait for it: that is no failed attempt of theirs.
+    if (this.usesBroker && !broker?.connected)
+      return { runId: null, exported: 0, reconciled: 0, failed: 0, file: null };
+    const reconciled = await this.reconcile(broker, now);
     const rows = await this.store.query(
       `${MATCH_SELECT} JOIN match_exports x ON x.match_id = m.id
         WHERE x.status = 'PENDING' AND x.next_attempt_at <= $1 ORDER BY m.id LIMIT ${this.config.export.batch}`,
@@ -101,10 +108,6 @@ export class Exporter {
     const runId = `${now.toISOString().replace(/[-:.]/g, '')}-${rows[0]!.id}`;
     const messages = rows.map((r) => ({ id: Number(r.id), body: JSON.stringify(matchRecord(r)) }));
     const ids = messages.map((m) => m.id).join(', ');
-    const broker = this.broker();
-    // While RabbitMQ is down the exports wait for it: that is no failed attempt of theirs.
-    if (this.usesBroker && !broker?.connected)
-      return { runId: null, exported: 0, reconciled, failed: 0, file: null };
     try {
       if (broker) {
         await broker.publishExports(messages);
@@ -121,21 +124,20 @@ export class Exporter {
           WHERE match_id IN (${ids}) AND status <> 'EXPORTED'`,
         [now, runId],
       );
-      await this.reconcile(now);
+      await this.reconcile(broker, now);
       return { runId, exported: messages.length, reconciled, failed: 0, file };
     } catch (err) {
       // The connection was lost under the publish: which of them RabbitMQ routed, the ledger says once a new
       // connection reads it (the next run reconciles first); the rest stay pending, with no attempt counted.
       if (broker && !broker.connected) return { runId, exported: 0, reconciled, failed: 0, file: null };
       // Some may have been published before the failure: the ledger has those, the rest wait for a retry.
-      await this.reconcile(now).catch(() => 0);
+      await this.reconcile(broker, now).catch(() => 0);
       const failed = await this.recordFailure(ids, (err as Error).message, now);
       return { runId, exported: 0, reconciled, failed, file: null };
     }
   }
 
-  private async reconcile(now: Date): Promise<number> {
-    const broker = this.broker();
+  private async reconcile(broker: MatchBroker | undefined, now: Date): Promise<number> {
     if (!broker?.connected) return 0;
     let recorded = 0;
     await broker.drainLedger(async (ids) => {
