@@ -8,7 +8,8 @@ import { everything, FORGET_YAML, seedEverywhere, U42_COUNTS } from './support/f
 import { exited, spawnCli } from './support/process.js';
 import { runtimeFactories } from './support/runtimes.js';
 
-// `panoramix forget` (the built CLI) killed by SIGKILL right after the events went, then run again.
+// `panoramix forget` (the built CLI) killed by SIGKILL right after the events went, and again before it is
+// done, then run again.
 for (const factory of runtimeFactories()) {
   describe(`erasure after a crash: ${factory.name}`, () => {
     const open: Runtime[] = [];
@@ -38,6 +39,20 @@ for (const factory of runtimeFactories()) {
       expect(pending).toMatchObject({ status: 'running', counts: U42_COUNTS, doneSteps: ['suppression'] });
       expect((await everything(half, dir)).quarantine).toContain('u-42'); // not reached yet
       await half.close();
+
+      // Killed again after every place is emptied, before the store's rewrite and `done`: the subject's text
+      // is already out of the record, and the last run finishes from there.
+      const again = spawnCli(args, { PANORAMIX_FAILPOINT: 'forget.before-done' });
+      expect(await exited(again), again.output()).toBe('SIGKILL');
+      const late = await reopen();
+      const [emptied] = await new RequestLedger(late.store).unfinished();
+      expect(emptied).toMatchObject({
+        id: pending!.id,
+        status: 'running',
+        subject: null,
+        counts: U42_COUNTS,
+      });
+      await late.close();
 
       const rerun = spawnCli(args);
       expect(await exited(rerun), rerun.output()).toBe(0);

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Forget } from '../src/forget/service.js';
 import { historyTables } from '../src/project/history.js';
@@ -51,8 +53,24 @@ for (const factory of runtimeFactories()) {
       }
       // The audit record: counts per place, and no subject text once done (its hash stays).
       expect(status).toMatchObject({ status: 'done', subject: null, counts: U42_COUNTS });
+      expect(status.counts.audit_log).toBe(1); // the request's own body, in the admin log
       expect(status.subjectHash).toMatch(/^[0-9a-f]{64}$/);
 
+      // In no table of the store (old projection versions and the admin log included) ...
+      const tables = await runtime.store.query(
+        'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema()',
+      );
+      expect(tables.length).toBeGreaterThan(10);
+      for (const { t } of tables) {
+        const rows = JSON.stringify(await runtime.store.query(`SELECT * FROM "${t}"`));
+        expect(rows, String(t)).not.toContain('u-42');
+      }
+      if (factory.name === 'duckdb') {
+        // ... nor in the file's bytes: a delete leaves them there; the erasure rewrites the file.
+        const bytes = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f) : Buffer.alloc(0));
+        const file = path.join(dir, 'store.duckdb');
+        expect(Buffer.concat([bytes(file), bytes(`${file}.wal`)]).includes('u-42')).toBe(false);
+      }
       const after = await everything(runtime, dir);
       for (const [place, rows] of Object.entries(after)) expect(rows, place).not.toContain('u-42');
       expect(after.events).toContain('u-7');

@@ -5,6 +5,7 @@ import { projectionEngine } from '../project/service.js';
 import type { Runtime } from '../runtime.js';
 import type { ErasureScope } from './config.js';
 import {
+  countAuditDetails,
   countEvents,
   countLifecycleRecords,
   countProjectionRows,
@@ -14,6 +15,7 @@ import {
   eraseTransactions,
   quarantinedWith,
   scopeFilter,
+  scrubAuditDetails,
 } from './places.js';
 import type { DeletionRecord, RequestLedger } from './request-ledger.js';
 import type { Suppression } from './suppression.js';
@@ -39,7 +41,8 @@ export async function carryOut(
   d: DeletionRecord,
 ): Promise<DeletionRecord> {
   if (d.status === 'done') return d;
-  if (d.subject === null) throw new Error(`deletion ${d.id} has lost its subject but is not done`);
+  // Every place emptied and the subject's text dropped: only the store's rewrite and `done` remain (service.ts).
+  if (d.subject === null) return d;
   const scope: ErasureScope = {
     subject: d.subject,
     ...(d.source !== null ? { source: d.source } : {}),
@@ -60,7 +63,7 @@ export async function carryOut(
     failpoint(`forget.after-${p.name}`);
     await ledger.stepDone(d.id, p.name);
   }
-  await ledger.markDone(d.id);
+  await ledger.dropSubject(d.id);
   return (await ledger.get(d.id))!;
 }
 
@@ -107,6 +110,11 @@ async function placesOf(
     name: 'projections',
     count: () => countProjectionRows(engine, scope.subject),
     remove: () => eraseFromProjections(engine, scope.subject),
+  });
+  places.push({
+    name: 'audit_log',
+    count: () => countAuditDetails(store, scope.subject),
+    remove: () => scrubAuditDetails(store, scope.subject),
   });
   const lake = config.lake;
   if (lake)

@@ -63,6 +63,27 @@ export async function eraseFromProjections(engine: ProjectionEngine, subject: st
     }
   });
   for (const name of engine.plans.keys()) await engine.rebuild(name);
+  await engine.dropRetired();
+}
+
+const AUDIT_EXISTS =
+  "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'panoramix_audit' AND table_schema = current_schema()";
+const AUDIT_NAMING = 'SELECT id FROM panoramix_audit WHERE strpos(detail, $1) > 0';
+
+/** Admin actions whose recorded detail names the subject (the erasure request's own body among them). */
+export async function countAuditDetails(store: Store, subject: string): Promise<number> {
+  if (Number((await store.query(AUDIT_EXISTS))[0]?.n ?? 0) === 0) return 0;
+  const [r] = await store.query(`SELECT count(*) AS n FROM (${AUDIT_NAMING}) a`, [JSON.stringify(subject)]);
+  return Number(r?.n ?? 0);
+}
+
+/** The admin log keeps who did what and when; the detail that names the subject is withheld. */
+export async function scrubAuditDetails(store: Store, subject: string): Promise<void> {
+  if (Number((await store.query(AUDIT_EXISTS))[0]?.n ?? 0) === 0) return;
+  await store.exec(`UPDATE panoramix_audit SET detail = $2 WHERE id IN (${AUDIT_NAMING})`, [
+    JSON.stringify(subject),
+    JSON.stringify({ withheld: 'it named a subject erased since' }),
+  ]);
 }
 
 function subjectMatch(store: Store, columns: readonly string[]): string {

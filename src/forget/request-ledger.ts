@@ -120,6 +120,11 @@ export class RequestLedger {
     });
   }
 
+  /** Every place is emptied: the subject's text leaves the record (its hash, scope and counts stay). */
+  async dropSubject(id: string): Promise<void> {
+    await this.store.exec('UPDATE panoramix_deletions SET subject = NULL WHERE id = $1', [id]);
+  }
+
   /** Done: the subject's text leaves the record; its hash, scope and counts stay as the audit. */
   async markDone(id: string): Promise<void> {
     await this.store.exec(

@@ -27,7 +27,7 @@ export const retentionSchema = z
       .max(1)
       .default(0.25)
       .describe(
-        'DuckDB: rewrite the file after a removal once this share of it is free (0–1); 1 never rewrites.',
+        'DuckDB: rewrite the file after a run that removed at least this share of the events (0–1); 1 only when it removed them all.',
       ),
   })
   .strict();

@@ -49,8 +49,12 @@ export async function runRetention(runtime: Runtime, now = Date.now()): Promise<
       rebuilt++;
     }
   }
+  // The share of the events this run removed says how much of the file is dead (DuckDB's own free-block count
+  // does not: one partly deleted row group frees nothing).
+  const [left] = result.events > 0 ? await store.query('SELECT count(*) AS n FROM events') : [];
+  const share = result.events / (result.events + Number(left?.n ?? 0));
   const compacted =
-    result.events > 0 && store.compact ? await store.compact({ minFreeShare: config?.compactAt ?? 1 }) : null;
+    result.events > 0 && store.compact && share >= (config?.compactAt ?? 1) ? await store.compact() : null;
   const run: RetentionRun = {
     runAt: new Date(now),
     events: result.events,

@@ -124,13 +124,11 @@ export interface Store extends SqlClient {
    */
   deleteEvents(filter: EventFilter, options?: DeleteOptions): Promise<DeleteResult>;
   /**
-   * Gives space that deletions freed back to the file system, when the engine keeps it (DuckDB reuses freed
-   * blocks but never shrinks its file; PostgreSQL's dropped partitions are gone at once). Skipped (null) while
-   * less than `minFreeShare` of the file is free.
+   * Rewrites the store's file with only its live rows, when the engine needs it: a DuckDB delete leaves the
+   * rows' bytes in the file (a row group is vacuumed only when enough of it is deleted) and never shortens the
+   * file. Null when there is no file (in memory). PostgreSQL has none: dropped partitions are gone at once.
    */
-  compact?(options?: {
-    readonly minFreeShare?: number;
-  }): Promise<{ readonly beforeBytes: number; readonly afterBytes: number } | null>;
+  compact?(): Promise<{ readonly beforeBytes: number; readonly afterBytes: number } | null>;
   /** The state of a server store's connection pool (supervised: /status and /metrics show it). */
   readonly connection?: ConnectionWatch;
   /** Bytes the store occupies, when the engine can tell. */
