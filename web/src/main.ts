@@ -1,5 +1,6 @@
 import './style.css';
 import { download, forgetAccess, NeedsToken, NotEnabled, setToken } from './api.js';
+import { destinationsPage } from './pages/destinations.js';
 import { eventsPage } from './pages/events.js';
 import { lakePage } from './pages/lake.js';
 import { lifecyclesPage } from './pages/lifecycles.js';
@@ -22,6 +23,7 @@ const PAGES: Record<string, { title: string; page: Page }> = {
   quarantine: { title: 'Quarantine', page: quarantinePage },
   lake: { title: 'Lake', page: lakePage },
   matching: { title: 'Matching', page: matchingPage },
+  destinations: { title: 'Destinations', page: destinationsPage },
 };
 
 let stop: (() => void) | undefined;
