@@ -5,6 +5,8 @@ import { AuditLog, auditAdminActions } from './access/audit.js';
 import { Credentials } from './access/credentials.js';
 import { accessRoutes } from './access/routes.js';
 import { enforceScopes } from './access/scopes.js';
+import { tokenRoutes } from './access/token-routes.js';
+import { TokenStore } from './access/token-store.js';
 import { allowBrowserIngest } from './cors.js';
 import { measureHttpRequests } from './http-metrics.js';
 import { decodeRequestBodies } from './request-encoding.js';
@@ -64,6 +66,7 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
   const audit = new AuditLog(runtime.store);
   await audit.migrate();
   auditAdminActions(app, audit);
+  await tokenRoutes(app, credentials, new TokenStore(runtime.store));
   // Before the routes, so its hook applies to them.
   allowBrowserIngest(app, runtime.config.server.corsOrigins, [
     '/v1/events',

@@ -3,6 +3,7 @@ import type { ReadTokenConfig } from '../../config/access.js';
 import { isHashed } from '../../config/access.js';
 import type { Config } from '../../config/schema.js';
 import type { ReadLimits } from './limits.js';
+import type { ActiveToken, TokenLimits } from './token-store.js';
 
 /** Who a request's token says it is, for the routes that take tokens (ingest takes write keys instead). */
 export type Principal =
@@ -15,6 +16,8 @@ export type Principal =
 interface Entry {
   readonly digest: Buffer;
   readonly principal: Principal;
+  /** Epoch ms after which a created token no longer admits (configured tokens do not expire). */
+  readonly expiresAt?: number;
 }
 
 /**
@@ -24,10 +27,10 @@ interface Entry {
  */
 export class Credentials {
   private readonly entries: Entry[] = [];
-  /** Reads need a token once a read token is configured (as before admin tokens existed). */
-  readonly readsOpen: boolean;
-  /** Changes are open only in a project with no token at all (a local sandbox; the runtime warns). */
-  readonly adminOpen: boolean;
+  /** Tokens created through the CLI or the API (TokenStore), replaced whole at each refresh. */
+  private stored: Entry[] = [];
+  private readonly configuredReads: boolean;
+  private readonly configuredAdmins: boolean;
   readonly metricsOpen: boolean;
 
   constructor(server: Config['server']) {
@@ -42,9 +45,31 @@ export class Credentials {
       }));
     }
     if (server.metricsToken) this.add(server.metricsToken, () => ({ kind: 'metrics', name: 'metrics' }));
-    this.readsOpen = server.readTokens.length === 0;
-    this.adminOpen = server.readTokens.length === 0 && server.adminTokens.length === 0;
+    this.configuredReads = server.readTokens.length > 0;
+    this.configuredAdmins = server.adminTokens.length > 0;
     this.metricsOpen = server.metricsToken === undefined;
+  }
+
+  /** Reads need a token once a read token is configured or created (as before admin tokens existed). */
+  get readsOpen(): boolean {
+    return !this.configuredReads && !this.stored.some((e) => e.principal.kind === 'read');
+  }
+
+  /** Changes are open only in a project with no token at all (a local sandbox; the runtime warns). */
+  get adminOpen(): boolean {
+    return !this.configuredReads && !this.configuredAdmins && this.stored.length === 0;
+  }
+
+  /** Takes the created tokens that are not revoked (the app refreshes them every second and after changes). */
+  useStored(tokens: readonly ActiveToken[]): void {
+    this.stored = tokens.map((t) => {
+      const limits = t.scope === 'read' && t.limits ? limitsFrom(t.limits) : undefined;
+      const principal: Principal =
+        t.scope === 'admin'
+          ? { kind: 'admin', name: t.name }
+          : { kind: 'read', name: t.name, ...(limits ? { limits } : {}) };
+      return { digest: t.digest, principal, ...(t.expiresAt ? { expiresAt: Date.parse(t.expiresAt) } : {}) };
+    });
   }
 
   /** The principal of `Authorization: Bearer TOKEN`; anonymous without one; undefined for an unknown token. */
@@ -52,8 +77,13 @@ export class Credentials {
     const token = bearer(authorization);
     if (token === undefined) return ANONYMOUS;
     const d = sha256(token);
+    const now = Date.now();
     let found: Principal | undefined;
-    for (const e of this.entries) if (timingSafeEqual(e.digest, d) && !found) found = e.principal;
+    for (const e of [...this.entries, ...this.stored]) {
+      // An expired token is as unknown as a wrong one, checked at every request: expiry is exact.
+      if (timingSafeEqual(e.digest, d) && !found && (e.expiresAt === undefined || now < e.expiresAt))
+        found = e.principal;
+    }
     return found;
   }
 
@@ -65,7 +95,7 @@ export class Credentials {
 }
 
 /** A read token's limits, when it has any (a token with none of the four settings reads everything). */
-function limitsFrom(t: ReadTokenConfig): ReadLimits | undefined {
+function limitsFrom(t: ReadTokenConfig | TokenLimits): ReadLimits | undefined {
   if (!t.sources && !t.projections && !t.queries && !t.fixed) return undefined;
   return {
     sources: new Set(t.sources ?? []),
