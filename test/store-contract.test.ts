@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../src/core/event.js';
 import type { Store } from '../src/store/store.js';
 import { storeFactories } from './support/stores.js';
+import { tempDir } from './support/temp.js';
 
 function ev(id: string, over: Partial<NewEvent> = {}): NewEvent {
   return {
@@ -305,6 +307,39 @@ for (const factory of storeFactories()) {
         }),
       ).rejects.toThrow('boom');
       expect(await store.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 0 }]);
+    });
+
+    it('streams a large answer in chunks with bound parameters, and frees what it held when the reader stops', async () => {
+      const { store } = await fresh();
+      const sql = 'SELECT g AS n FROM generate_series(1, 25000) AS t(g) WHERE g > $1';
+      let rows = 0;
+      let chunks = 0;
+      for await (const chunk of store.stream(sql, [10])) {
+        chunks++;
+        rows += chunk.length;
+      }
+      expect(rows).toBe(24_990);
+      expect(chunks).toBeGreaterThan(1);
+      // More early stops than a PostgreSQL pool has connections: each must give its connection back.
+      for (let i = 0; i < 12; i++) {
+        for await (const chunk of store.stream(sql, [0])) {
+          expect(chunk.length).toBeGreaterThan(0);
+          break;
+        }
+      }
+      expect(await store.query('SELECT count(*) AS n FROM events')).toEqual([{ n: 0 }]);
+    });
+
+    it('declares what only some engines can do: Parquet copies on DuckDB, statistics refreshes on both', async () => {
+      const { store } = await fresh();
+      await store.append([ev('1'), ev('2')]);
+      await store.analyzeAfterGrowth('events', 2);
+      expect(store.copyToParquet !== undefined).toBe(factory.name === 'duckdb');
+      if (store.copyToParquet) {
+        const file = path.join(tempDir(), 'events.parquet');
+        expect(await store.copyToParquet('SELECT id FROM events WHERE seq > $1', [1], file)).toBe(1);
+        expect(await store.query('SELECT id FROM read_parquet($1)', [file])).toEqual([{ id: '2' }]);
+      }
     });
 
     it('applies each migration once, in version order', async () => {

@@ -8,15 +8,8 @@ import { unescapePartitionValue } from './hive-path.js';
 import type { LakeTarget } from './target.js';
 import { partitionKey, type WrittenPartition } from './writer.js';
 
-type CopyingStore = Store & {
-  copyToParquet(sql: string, params: readonly unknown[], file: string): Promise<number>;
-  copyToParquetPartitioned?(
-    sql: string,
-    params: readonly unknown[],
-    dir: string,
-    partitions: readonly string[],
-  ): Promise<number>;
-};
+/** A store that declares the Parquet writer (the DuckDB store). */
+type CopyingStore = Store & Required<Pick<Store, 'copyToParquet'>>;
 
 // Partition values DuckDB writes in the same text as ours (dates and timestamps it formats its own way).
 const SAME_TEXT: ReadonlySet<LakeType> = new Set(['text', 'bigint', 'integer', 'boolean']);
@@ -25,7 +18,7 @@ const SAME_TEXT: ReadonlySet<LakeType> = new Set(['text', 'bigint', 'integer', '
 export function canWriteDirect(store: Store, lake: LakeConfig, table: LakeTable): store is CopyingStore {
   return (
     lake.format === 'parquet' &&
-    typeof (store as Partial<CopyingStore>).copyToParquet === 'function' &&
+    store.copyToParquet !== undefined &&
     table.datasources.every((d) => lake.datasources[d]?.type === 'store') &&
     !table.source?.startsWith('projection:')
   );

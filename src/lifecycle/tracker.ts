@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { Mutex } from '../core/mutex.js';
 import { parseDuration } from '../core/time.js';
-import { Mutex } from '../store/duckdb/mutex.js';
 import { Params } from '../store/sql-params.js';
 import type { Migration, Row, Store } from '../store/store.js';
 import type { LifecycleConfig } from './config.js';

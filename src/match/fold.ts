@@ -123,9 +123,9 @@ export class TransactionFolder {
         return { payments, schemeTransactions, schemes: [...schemes], groups: [...groups] };
       });
       // The matcher's joins need statistics of what was just added (PostgreSQL planned them as if empty).
-      await this.store.analyzeAfterGrowth?.('match_payments', result.payments);
-      await this.store.analyzeAfterGrowth?.('match_scheme_txs', result.schemeTransactions);
-      await this.store.analyzeAfterGrowth?.('match_scheme_mids', result.schemeTransactions);
+      await this.store.analyzeAfterGrowth('match_payments', result.payments);
+      await this.store.analyzeAfterGrowth('match_scheme_txs', result.schemeTransactions);
+      await this.store.analyzeAfterGrowth('match_scheme_mids', result.schemeTransactions);
       return result;
     } catch (err) {
       if ((err as Error).message === 'raced' || /conflict/i.test((err as Error).message)) return EMPTY;

@@ -1,5 +1,5 @@
+import { Mutex } from '../core/mutex.js';
 import { parseDuration } from '../core/time.js';
-import { Mutex } from '../store/duckdb/mutex.js';
 import type { SqlClient, Store } from '../store/store.js';
 import { type MatchingConfig, type SchemeRules, schemeRulesSchema } from './config.js';
 import { MatchingError } from './errors.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Mutex } from '../store/duckdb/mutex.js';
+import { Mutex } from '../core/mutex.js';
 import type { SqlClient, Store } from '../store/store.js';
 import { ensureHistory, historyTables, historyUpTo, saveHistory } from './history.js';
 import type { OutputColumn, ProjectionPlan, VersionTables } from './plan.js';

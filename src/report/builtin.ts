@@ -20,7 +20,7 @@ function ordersAsOf(d: SqlDialect): string {
   // picks types from the few rows left and fetches the orders' first events by seq. PostgreSQL reaches the
   // touched orders' events through its subject index, where the type filter costs nothing, and reading `e`
   // twice would materialize it into a sequential scan (74 ms at 100k orders against 53 ms).
-  const duck = d.name === 'duckdb';
+  const duck = !d.semiJoinByIndex;
   const firstEvents = duck
     ? `seq IN (SELECT seq FROM e WHERE type = 'product_ordered')`
     : `type = 'product_ordered' AND time <= $2 AND subject IN (SELECT subject FROM touched)`;

@@ -167,14 +167,10 @@ export class ReportRunner {
     const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
     try {
       if (format === 'parquet') {
-        const copy = (
-          this.runtime.store as {
-            copyToParquet?: (sql: string, params: readonly unknown[], file: string) => Promise<void>;
-          }
-        ).copyToParquet;
-        if (!copy || !result.sql)
+        const store = this.runtime.store;
+        if (!store.copyToParquet || !result.sql)
           throw new Error('Parquet reports need the DuckDB store and a builtin or sql report');
-        await copy.call(this.runtime.store, result.sql.text, result.sql.params, tmp);
+        await store.copyToParquet(result.sql.text, result.sql.params, tmp);
       } else {
         const text =
           format === 'csv'

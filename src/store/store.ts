@@ -16,6 +16,12 @@ export interface SqlClient {
 /** What differs between engines, as values and small functions: never as `if (engine === …)` elsewhere. */
 export interface SqlDialect {
   readonly name: 'duckdb' | 'postgres';
+  /**
+   * Whether the engine reaches a semi-join's rows on `subject` through an index, where one more filter on the
+   * rows it fetches costs nothing (PostgreSQL), rather than by scanning them, where every filter is paid on
+   * every row (DuckDB): the orders reports choose their plan by it.
+   */
+  readonly semiJoinByIndex: boolean;
   /** Quotes an identifier; the only way a name enters SQL text. */
   quoteIdent(name: string): string;
   /**
@@ -111,13 +117,28 @@ export interface Store extends SqlClient {
   lastSeq(): Promise<number>;
   /** Runs fn in one transaction on one connection. */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
-  /** Streams a query's rows in chunks, when the engine can (the lake export reads whole tables this way). */
-  stream?(sql: string, params?: readonly unknown[]): AsyncIterable<Row[]>;
+  /**
+   * Streams a query's rows in chunks, in bounded memory however large the answer (the lake export reads whole
+   * tables this way). Stopping early (a `break`) releases what the stream held.
+   */
+  stream(sql: string, params?: readonly unknown[]): AsyncIterable<Row[]>;
   /**
    * Told that rows were bulk-added to one of our tables: refreshes the planner's statistics when the table has
-   * grown enough for it to matter (PostgreSQL; DuckDB keeps its statistics as it writes).
+   * grown enough for it to matter (PostgreSQL; DuckDB keeps its statistics as it writes, and does nothing).
    */
-  analyzeAfterGrowth?(table: string, added: number): Promise<void>;
+  analyzeAfterGrowth(table: string, added: number): Promise<void>;
+  /**
+   * Writes a query's rows to a Parquet file without passing them through JavaScript, answering how many,
+   * when the engine can (DuckDB's COPY … TO; absent on PostgreSQL, where Parquet answers are refused).
+   */
+  copyToParquet?(sql: string, params: readonly unknown[], file: string): Promise<number>;
+  /** As copyToParquet, into a Hive-partitioned directory (one scan for every partition), when the engine can. */
+  copyToParquetPartitioned?(
+    sql: string,
+    params: readonly unknown[],
+    dir: string,
+    partitions: readonly string[],
+  ): Promise<number>;
   /**
    * Physically removes the events a filter matches, and their exactly-once keys, in one transaction. Seqs are
    * never reused afterwards, even when the newest events were among them (folds track seqs).

@@ -19,23 +19,11 @@ export class StoreDatasource implements LakeDatasource {
     }
     const q = (id: string) => this.store.dialect.quoteIdent(id);
     const where = whereOf(filter, q, (n) => `$${n}`);
-    if (this.store.stream) {
-      for await (const rows of this.store.stream(
-        `SELECT ${fields.map(q).join(', ')} FROM ${q(table)}${where.sql}`,
-        where.params,
-      ))
-        yield* rows as SourceRow[];
-      return;
-    }
-    // Paged by offset over a stable order, so memory stays bounded however large the table.
-    for (let offset = 0; ; offset += 10_000) {
-      const rows = await this.store.query(
-        `SELECT ${fields.map(q).join(', ')} FROM ${q(table)}${where.sql} ORDER BY ${fields.map(q).join(', ')} LIMIT 10000 OFFSET ${offset}`,
-        where.params,
-      );
+    for await (const rows of this.store.stream(
+      `SELECT ${fields.map(q).join(', ')} FROM ${q(table)}${where.sql}`,
+      where.params,
+    ))
       yield* rows as SourceRow[];
-      if (rows.length < 10_000) return;
-    }
   }
 
   private async *projectionRows(

@@ -115,16 +115,13 @@ export const projectionRoutes: RoutePlugin = async (app, runtime) => {
   });
 
   async function exportParquet(name: string, query: ProjectionQuery): Promise<string> {
-    const copy = (
-      runtime.store as {
-        copyToParquet?: (sql: string, params: readonly unknown[], file: string) => Promise<void>;
-      }
-    ).copyToParquet;
-    if (!copy) throw new QueryError('Parquet output needs the DuckDB store; ask for csv or ndjson');
+    const store = runtime.store;
+    if (!store.copyToParquet)
+      throw new QueryError('Parquet output needs the DuckDB store; ask for csv or ndjson');
     const v = await reader.version(name);
     const sql = await reader.selectSql(v, { ...query, limit: query.limit ?? 10_000 });
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pmx-')), `${name}.parquet`);
-    await copy.call(runtime.store, sql.text, sql.params, file);
+    await store.copyToParquet(sql.text, sql.params, file);
     return file;
   }
 };

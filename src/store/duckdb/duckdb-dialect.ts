@@ -14,6 +14,7 @@ const duckdbTypes: Readonly<Record<ColumnType, string>> = {
 /** DuckDB's SQL: JSON through the bundled json extension, TIMESTAMPTZ in microseconds. */
 export const duckdbDialect: SqlDialect = {
   name: 'duckdb',
+  semiJoinByIndex: false,
   quoteIdent: (name) => `"${name.replaceAll('"', '""')}"`,
   literal: (text) => quoteLiteral(text),
   jsonText: (column, path) => `json_extract_string(${column}, ${quoteLiteral(jsonPath(path))})`,

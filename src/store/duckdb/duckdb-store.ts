@@ -174,6 +174,9 @@ export class DuckDbStore implements Store {
    * One scan writing one Parquet file per distinct value of the partition columns, Hive style, under `dir`
    * (DuckDB's COPY … PARTITION_BY; the partition columns are left out of the files).
    */
+  // DuckDB keeps its statistics up to date as it writes: nothing to refresh.
+  async analyzeAfterGrowth(_table: string, _added: number): Promise<void> {}
+
   async copyToParquetPartitioned(
     sql: string,
     params: readonly unknown[],

@@ -1,10 +1,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ceSourceOf, type NewEvent, type StoredEvent } from '../../core/event.js';
 import { keyHash } from '../../core/key-hash.js';
+import { Mutex } from '../../core/mutex.js';
 import type { AppendResult } from '../store.js';
 import { insertEvents } from './event-insert.js';
 import { KeySet } from './key-set.js';
-import { Mutex } from './mutex.js';
 
 /** Runs a query on one connection: the writer's only reads are the key verifications. */
 export type ConnectionQuery = (

@@ -54,6 +54,7 @@ export const TRY_CAST_TYPES: Partial<
 /** PostgreSQL's SQL: JSONB payloads, TIMESTAMPTZ, array_agg for ordered picks. */
 export const postgresDialect: SqlDialect = {
   name: 'postgres',
+  semiJoinByIndex: true,
   quoteIdent: (name) => `"${name.replaceAll('"', '""')}"`,
   literal: (text) => quoteLiteral(text),
   jsonText: (column, path) => `jsonb_extract_path_text(${column}, ${path.map(quoteLiteral).join(', ')})`,

@@ -168,6 +168,28 @@ export class PostgresStore implements Store {
     return this.watched(this.inTransaction(fn));
   }
 
+  /** Rows in chunks of a cursor, in a read-only transaction of their own (one pooled connection meanwhile). */
+  async *stream(sql: string, params: readonly unknown[] = []): AsyncIterable<Row[]> {
+    const client = await this.watched(connectGuarded(this.pool));
+    let open = false;
+    try {
+      await this.watched(client.query('BEGIN READ ONLY'));
+      open = true;
+      await this.watched(client.query(`DECLARE pmx_stream NO SCROLL CURSOR FOR ${sql}`, params.map(toPg)));
+      for (;;) {
+        const { rows } = await this.watched(client.query(`FETCH ${STREAM_CHUNK} FROM pmx_stream`));
+        if (rows.length > 0) yield rows as Row[];
+        if (rows.length < STREAM_CHUNK) break;
+      }
+      await this.watched(client.query('COMMIT'));
+      open = false;
+    } finally {
+      // Also when the reader stopped early: the connection goes back to the pool without a transaction.
+      if (open) await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
+  }
+
   private async inTransaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     const client = await connectGuarded(this.pool);
     try {
@@ -387,6 +409,9 @@ function* csvRows(events: readonly NewEvent[]): Generator<string> {
   }
   if (out) yield out;
 }
+
+// Rows a stream fetches at a time: DuckDB's chunks are 2,048 rows; a round trip each is worth more here.
+const STREAM_CHUNK = 10_000;
 
 // A startup option's value: the server splits options at whitespace, so a backslash keeps it (and itself) in.
 function startupValue(text: string): string {
