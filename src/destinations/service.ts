@@ -21,6 +21,8 @@ export class DestinationsFeature implements Feature {
   readonly roles: readonly Role[] = ['all', 'batch'];
   private opened: Promise<Destinations | undefined> | undefined;
   private stopService: (() => Promise<void>) | undefined;
+  // Registered once per process: a batch leader starts the loops again each time it regains the lock.
+  private destinationMetrics: DestinationMetrics | undefined;
 
   constructor(private readonly runtime: Runtime) {}
 
@@ -31,7 +33,10 @@ export class DestinationsFeature implements Feature {
   }
 
   async start(): Promise<void> {
-    this.stopService = await destinationsService(this.runtime);
+    const d = await this.destinations();
+    if (!d) return;
+    this.destinationMetrics ??= new DestinationMetrics(this.runtime.telemetry.registry, () => d.admin.lag());
+    this.stopService = await destinationsService(this.runtime, this.destinationMetrics);
   }
 
   async stop(): Promise<void> {
@@ -56,11 +61,13 @@ async function setUp(runtime: Runtime): Promise<Destinations | undefined> {
  * Starts one delivery loop per destination (roles start and batch: one process delivers each destination).
  * Commits in this process wake the loops; otherwise they poll.
  */
-export async function destinationsService(runtime: Runtime): Promise<(() => Promise<void>) | undefined> {
+export async function destinationsService(
+  runtime: Runtime,
+  metrics: DestinationMetrics,
+): Promise<(() => Promise<void>) | undefined> {
   const d = await destinationsOf(runtime);
   if (!d) return undefined;
   const log = runtime.logger.child({ component: 'destinations' });
-  const metrics = new DestinationMetrics(runtime.telemetry.registry, () => d.admin.lag());
   const loops = d.loops as Map<string, DestinationLoop>;
   for (const [name, config] of Object.entries(d.admin.configs)) {
     const feed = config.projection
@@ -85,7 +92,7 @@ export async function destinationsService(runtime: Runtime): Promise<(() => Prom
   // A receiver that is down makes the part degraded, never down: /status answers 503 only when a part is
   // down, which takes the collector out of a load balancer, and a destination must never stop ingest. Down
   // is for a loop that cannot reach the store.
-  runtime.health.add('destinations', () => {
+  const withdraw = runtime.health.add('destinations', () => {
     const all = [...loops.values()];
     const broken = all.filter((l) => l.error !== null);
     const struggling = all.filter((l) => l.state?.paused || l.state?.failingSince);
@@ -106,6 +113,7 @@ export async function destinationsService(runtime: Runtime): Promise<(() => Prom
     };
   });
   return async () => {
+    withdraw();
     unsubscribe();
     await Promise.all([...loops.values()].map((l) => l.stop()));
     loops.clear();

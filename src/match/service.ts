@@ -279,7 +279,35 @@ export async function matchingService(runtime: Runtime): Promise<(() => Promise<
   if (exports) timers.push(setInterval(kickExport, EXPORT_EVERY_MS));
   for (const t of timers) t.unref?.();
 
-  // Read from the store on each scrape: the counts are the tables', whichever process changed them.
+  // Read from the store on each scrape: the counts are the tables', whichever process changed them. Registered
+  // once per process: a batch leader starts matching again, on the same runtime, each time it regains the lock.
+  if (!runtime.telemetry.registry.getSingleMetric('panoramix_match_transactions')) registerGauges(runtime, m);
+  const checks = [
+    ...(connection ? [runtime.health.addConnection(connection.name, () => connection.state)] : []),
+    runtime.health.add('matching', async () => ({
+      status: upIf(errors.size === 0),
+      detail: {
+        rabbitmq: connection ? connection.state.status : 'not configured',
+        checkins: await m.queries.checkins(),
+        exports: await m.exporter.counts(),
+        errors: Object.fromEntries(errors),
+      },
+    })),
+  ];
+  return async () => {
+    for (const withdraw of checks) withdraw();
+    state.stopped = true;
+    for (const t of timers) clearTimeout(t);
+    if (foldTimer) clearTimeout(foldTimer);
+    await folding;
+    await matchQueued;
+    while (exporting) await new Promise((r) => setTimeout(r, 20));
+    await connection?.stop();
+  };
+}
+
+/** Matching's gauges: read from the store on each scrape. */
+function registerGauges(runtime: Runtime, m: Matching): void {
   new Gauge({
     name: 'panoramix_match_transactions',
     help: 'Transactions by side (payment, scheme) and matching status',
@@ -301,25 +329,6 @@ export async function matchingService(runtime: Runtime): Promise<(() => Promise<
       for (const [status, n] of Object.entries(await m.exporter.counts())) this.set({ status }, n);
     },
   });
-  if (connection) runtime.health.addConnection(connection.name, () => connection.state);
-  runtime.health.add('matching', async () => ({
-    status: upIf(errors.size === 0),
-    detail: {
-      rabbitmq: connection ? connection.state.status : 'not configured',
-      checkins: await m.queries.checkins(),
-      exports: await m.exporter.counts(),
-      errors: Object.fromEntries(errors),
-    },
-  }));
-  return async () => {
-    state.stopped = true;
-    for (const t of timers) clearTimeout(t);
-    if (foldTimer) clearTimeout(foldTimer);
-    await folding;
-    await matchQueued;
-    while (exporting) await new Promise((r) => setTimeout(r, 20));
-    await connection?.stop();
-  };
 }
 
 function redact(url: string): string {
