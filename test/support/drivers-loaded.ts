@@ -1,6 +1,6 @@
 // Child process of test/lazy-drivers.test.ts: composes a runtime from the YAML in argv[2] (a DuckDB store
-// in argv[3]), starts its services and its HTTP app as `panoramix start` does, then prints the driver
-// packages this process loaded, one JSON array. With argv[4] = a datasource name, opens it too.
+// in argv[3]), starts its services and its HTTP app as `panoramix start` does, and prints the packages this
+// process loaded, one JSON array; then opens the lake datasource named argv[4] and prints them again.
 import { register } from 'node:module';
 import path from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
@@ -10,7 +10,7 @@ const urls = new Set<string>();
 port1.on('message', (url: string) => urls.add(url));
 register('./record-resolve.mjs', import.meta.url, { data: { port: port2 }, transferList: [port2] });
 
-const [yaml, dir, datasource] = process.argv.slice(2) as [string, string, string | undefined];
+const [yaml, dir, datasource] = process.argv.slice(2) as [string, string, string];
 const { pino } = await import('pino');
 const { parseConfig } = await import('../../src/config/load.js');
 const { createRuntime } = await import('../../src/compose.js');
@@ -23,15 +23,20 @@ const runtime = await createRuntime(config, dir, pino({ level: 'silent' }));
 await startServices(runtime);
 const app = await createApp(runtime);
 await app.inject('/status');
-if (datasource) await (await openDatasource(runtime, config.lake!.datasources[datasource]!)).close();
+await printPackages();
+await (await openDatasource(runtime, config.lake!.datasources[datasource]!)).close();
+await printPackages();
 await app.close();
 await runtime.close();
-// The hook's messages come from its own thread: let the last ones arrive.
-await new Promise((r) => setTimeout(r, 200));
 port1.close();
-const packages = new Set<string>();
-for (const url of urls) {
-  const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
-  if (m) packages.add(m[1]!);
+
+async function printPackages(): Promise<void> {
+  // The hook's messages come from its own thread: let the last ones arrive.
+  await new Promise((r) => setTimeout(r, 200));
+  const packages = new Set<string>();
+  for (const url of urls) {
+    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+    if (m) packages.add(m[1]!);
+  }
+  process.stdout.write(`${JSON.stringify([...packages].sort())}\n`);
 }
-process.stdout.write(`${JSON.stringify([...packages].sort())}\n`);
