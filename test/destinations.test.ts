@@ -112,6 +112,30 @@ for (const engine of ENGINES)
       expect(metrics).toContain('panoramix_destination_last_status_code{destination="hook"} 200');
     });
 
+    it('shapes events with the projection expression language', async () => {
+      const r = await receiver();
+      const p = await project(`  hook:
+    webhook: { url: "${r.url}" }
+    shape: { order: subject, kind: "upper(type)", n: "number(data.n) * 2", at: time }
+    filter: { types: [order_accepted] }
+    batch: { count: 10, wait: 10ms }
+`);
+      const e = { ...ev('s1'), subject: 'o-1', data: '{"n": 21}' };
+      await p.runtime.committer.submit([e, ev('s2', 'other')]);
+      await until('the shaped event', () => r.delivered().length === 1);
+      expect(r.delivered()[0]).toEqual({
+        idempotency_key: 'web:s1',
+        seq: expect.any(Number),
+        order: 'o-1',
+        kind: 'ORDER_ACCEPTED',
+        n: 42,
+        at: '2026-12-01T10:00:00.000Z',
+      });
+      expect(() =>
+        parseConfig(`destinations:\n  h:\n    webhook: { url: "http://x" }\n    shape: { a: "nope(1)" }\n`),
+      ).toThrow(/nope/);
+    });
+
     it('retries after 503 and after 429 with Retry-After, resending the same batch with the same key', async () => {
       const r = await receiver((i) =>
         i === 0

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseByteSize } from '../config/byte-size.js';
 import { parseDuration } from '../core/time.js';
+import { compileExpr } from '../project/expr/compile.js';
+import { duckdbDialect } from '../store/duckdb/duckdb-dialect.js';
 
 const duration = z
   .string()
@@ -14,6 +16,18 @@ const bytes = z.union([z.number().int().positive(), z.string()]).transform((v, c
     return z.NEVER;
   }
   return n;
+});
+
+// Checked at load (as projections' are), so a shape that does not compile fails with its line.
+const expression = z.string().superRefine((text, ctx) => {
+  try {
+    compileExpr(text, duckdbDialect);
+  } catch (err) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${(err as Error).message} in expression ${JSON.stringify(text)}`,
+    });
+  }
 });
 
 export const webhookSchema = z
@@ -116,6 +130,15 @@ export const destinationSchema = z
       .describe(
         "Send this latest projection's change feed (each changed key, its new row and seq) instead of events.",
       ),
+    shape: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a name of letters, digits and _'),
+        expression,
+      )
+      .optional()
+      .describe(
+        'Send each event as these fields, each an expression of the projection language (omitted: the whole event).',
+      ),
     filter: z
       .object({
         sources: z.array(z.string()).optional().describe('Only events of these sources (omitted: all).'),
@@ -171,6 +194,12 @@ export const destinationSchema = z
   })
   .strict()
   .superRefine((d, ctx) => {
+    if (d.projection && d.shape)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shape'],
+        message: "a projection's change feed sends its rows; a shape is for events",
+      });
     if (d.projection && (d.filter.sources || d.filter.types))
       ctx.addIssue({
         code: 'custom',

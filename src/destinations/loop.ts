@@ -1,11 +1,9 @@
 import type { Logger } from 'pino';
 import { Backoff } from '../core/backoff.js';
 import { failpoint } from '../core/failpoint.js';
-import type { Store } from '../store/store.js';
 import type { DestinationConfig } from './config.js';
 import type { Feed, FeedPage } from './feed.js';
 import type { DestinationMetrics } from './metrics.js';
-import { eventItem } from './payload.js';
 import type { Item, Outcome, Sender } from './sender.js';
 import type { DestinationState, DestinationStates } from './state.js';
 
@@ -49,7 +47,6 @@ export class DestinationLoop {
   constructor(
     readonly name: string,
     private readonly config: DestinationConfig,
-    private readonly store: Store,
     private readonly feed: Feed,
     private readonly states: DestinationStates,
     private readonly sender: Sender,
@@ -207,8 +204,9 @@ export class DestinationLoop {
     const items: Item[] = [];
     const gone: number[] = [];
     for (const l of letters) {
-      const [e] = await this.store.readEvents(l.seq - 1, 1);
-      if (e?.seq === l.seq) items.push(eventItem(e));
+      // Through the feed, so a shaped destination gets the shape again.
+      const item = (await this.feed.read(l.seq - 1, 1)).items[0];
+      if (item?.seq === l.seq) items.push(item);
       else gone.push(l.seq); // removed by retention since: nothing to send
     }
     await this.states.dropDeadLetters(this.name, gone);

@@ -7,7 +7,7 @@ import type { Item } from './sender.js';
  * ':' in an id cannot make two events' keys equal); the CloudEvents source is left out when it is the
  * Panoramix source, as for most events: `web:evt-1`.
  */
-export function idempotencyKey(e: StoredEvent): string {
+export function idempotencyKey(e: Pick<StoredEvent, 'source' | 'ceSource' | 'id'>): string {
   const parts = e.ceSource === e.source ? [e.source, e.id] : [e.source, e.ceSource, e.id];
   return parts.map(encodeURIComponent).join(':');
 }

@@ -6,6 +6,7 @@ import { EventFeed } from './feed.js';
 import { DestinationLoop } from './loop.js';
 import { DestinationMetrics } from './metrics.js';
 import { openSender } from './open-sender.js';
+import { ShapedEventFeed } from './shaped-feed.js';
 
 /** Destinations of one runtime: the admin operations, and the delivery loops when this process runs them. */
 export interface Destinations {
@@ -72,11 +73,12 @@ export async function destinationsService(
   for (const [name, config] of Object.entries(d.admin.configs)) {
     const feed = config.projection
       ? new ChangeFeed(runtime.projections!, config.projection)
-      : new EventFeed(runtime.store, config.filter);
+      : config.shape
+        ? new ShapedEventFeed(runtime.store, config.filter, config.shape)
+        : new EventFeed(runtime.store, config.filter);
     const loop = new DestinationLoop(
       name,
       config,
-      runtime.store,
       feed,
       d.admin.states,
       await openSender(config),
