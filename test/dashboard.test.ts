@@ -24,6 +24,7 @@ import { tempDir } from './support/temp.js';
 
 const TOKEN = 'rt_dashboard_test';
 const ADMIN = 'at_dashboard_admin';
+const LIMITED = 'rt_dashboard_orders_only';
 const MATCH_KEY = 'wk_dashboard_matching';
 const SHOTS = path.resolve(import.meta.dirname, '../test-output/screenshots');
 
@@ -45,7 +46,7 @@ describeWith('chromium', 'the dashboard in a real browser', (chromiumPath) => {
     const yaml = orders
       .replace('path: ./data/panoramix.duckdb', `path: ${dir}/store.duckdb`)
       .replace('port: 8080', 'port: 0')
-      .replace(/readTokens: .*/, `readTokens: [${TOKEN}]`)
+      .replace(/readTokens: .*/, `readTokens: [${TOKEN}, { token: ${LIMITED}, projections: [orders] }]`)
       .replace(/adminTokens: .*/, `adminTokens: [${ADMIN}]`)
       .replace('sources:\n', 'sources:\n  mars: {}\n')
       .concat(`\nlifecycles:${lifecycle}`)
@@ -216,6 +217,18 @@ describeWith('chromium', 'the dashboard in a real browser', (chromiumPath) => {
     await page.waitForSelector('h1:text("Quarantine")');
     expect(await page.locator('#replay').count()).toBe(0);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a limited token sees what it is granted and is told, not signed out, where it may not go', async () => {
+    const { page, errors } = await open('projections', '.tabs a', { token: LIMITED });
+    expect(await page.locator('.tabs a').allTextContents()).toEqual(['orders']);
+    expect(await page.locator('tbody tr').count()).toBeGreaterThan(0);
+    await page.goto(`${base}/#/reports`);
+    await page.waitForSelector('.error');
+    expect(await page.locator('.error').textContent()).toContain('this token is limited');
+    expect(await page.locator('form#login').count()).toBe(0);
+    expect(errors.filter((e) => !e.includes('403'))).toEqual([]);
     await page.close();
   });
 

@@ -33,11 +33,11 @@ export async function api<T = unknown>(
     ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
   });
   if (res.status === 401 || res.status === 403) {
-    const body = (await res.json().catch(() => ({}))) as { error?: string; needs?: string };
-    // Signed in, but this token may not do this (an action needing admin): say so, do not sign out.
-    if (res.status === 403 && body.needs === 'admin')
-      throw new Error(body.error ?? 'this needs an admin token');
-    throw new NeedsToken(body.error ?? 'a read token is needed');
+    const body = (await res.json().catch(() => ({}))) as { error?: string; invalid?: boolean };
+    // No token, or one Panoramix does not know (wrong, expired, revoked): sign in.
+    if (res.status === 401 || body.invalid) throw new NeedsToken(body.error ?? 'a read token is needed');
+    // Signed in, but this token may not do this (an admin action, or beyond a limited token): say so.
+    throw new Error(body.error ?? 'this token may not do this');
   }
   const body = (await res.json().catch(() => null)) as (T & { error?: string }) | null;
   if (res.status === 404 && body?.error?.startsWith('no route')) throw new NotEnabled(path);

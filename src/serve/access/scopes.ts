@@ -108,16 +108,18 @@ interface Refusal {
   readonly error: string;
   /** The scope the route needs, so a client (the dashboard) can tell "sign in" from "not allowed". */
   readonly needs: Scope;
+  /** The token is not one Panoramix knows (wrong, expired or revoked): sign in again. */
+  readonly invalid?: true;
 }
 
 function deny(reply: FastifyReply, r: Refusal): void {
-  void reply.code(r.status).send({ error: r.error, needs: r.needs });
+  void reply.code(r.status).send({ error: r.error, needs: r.needs, ...(r.invalid ? { invalid: true } : {}) });
 }
 
 function refuse(scope: Scope, p: Principal | undefined, c: Credentials): Refusal | undefined {
   if (scope === 'read') {
     if (c.readsOpen) return undefined;
-    if (!p) return { status: 403, error: 'the read token is not valid', needs: 'read' };
+    if (!p) return { status: 403, error: 'the read token is not valid', needs: 'read', invalid: true };
     if (p.kind === 'anonymous')
       return { status: 401, error: 'a read token is required (Authorization: Bearer TOKEN)', needs: 'read' };
     if (p.kind === 'metrics')
@@ -130,7 +132,7 @@ function refuse(scope: Scope, p: Principal | undefined, c: Credentials): Refusal
   }
   if (scope === 'admin') {
     if (c.adminOpen) return undefined;
-    if (!p) return { status: 403, error: 'the admin token is not valid', needs: 'admin' };
+    if (!p) return { status: 403, error: 'the admin token is not valid', needs: 'admin', invalid: true };
     if (p.kind === 'admin') return undefined;
     if (p.kind === 'anonymous')
       return {
@@ -147,7 +149,7 @@ function refuse(scope: Scope, p: Principal | undefined, c: Credentials): Refusal
   }
   // metrics
   if (c.metricsOpen) return undefined;
-  if (!p) return { status: 403, error: 'the metrics token is not valid', needs: 'metrics' };
+  if (!p) return { status: 403, error: 'the metrics token is not valid', needs: 'metrics', invalid: true };
   if (p.kind === 'metrics' || p.kind === 'admin') return undefined;
   return {
     status: p.kind === 'anonymous' ? 401 : 403,
