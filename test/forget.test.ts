@@ -136,6 +136,32 @@ for (const factory of runtimeFactories()) {
       expect(await runtime.store.query(`SELECT "user", n FROM ${h.table}`)).toEqual([{ user: 'u-7', n: 1 }]);
     });
 
+    it('takes several subjects at once (one batch) and refuses lists it cannot take', async () => {
+      const { runtime, dir } = await factory.create(FORGET_YAML);
+      open.push(runtime);
+      await seedEverywhere(runtime);
+      const app = await appOf(runtime);
+      const post = (payload: object) => app.inject({ method: 'POST', url: '/v1/deletions', payload });
+      expect((await post({ subjects: [] })).statusCode).toBe(400);
+      expect((await post({ subjects: Array.from({ length: 5001 }, (_, i) => `u${i}`) })).statusCode).toBe(
+        400,
+      );
+      expect((await post({ subject: 'u-1', subjects: ['u-2'] })).statusCode).toBe(400);
+      const res = await post({ subjects: ['u-42', 'u-7'] });
+      expect(res.statusCode, res.body).toBe(202);
+      const ids = res.json().deletions.map((d: { id: string }) => d.id);
+      expect(ids).toHaveLength(2);
+      const statusOf = async (id: string) => (await app.inject({ url: `/v1/deletions/${id}` })).json();
+      for (let i = 0; i < 200 && (await statusOf(ids[1])).status !== 'done'; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect((await statusOf(ids[0])).counts).toMatchObject({ events: 3 });
+      expect((await statusOf(ids[1])).counts).toMatchObject({ events: 2, quarantine: 1 });
+      const all = await everything(runtime, dir);
+      expect(all.events).toBe('[]');
+      expect(all.quarantine).toBe('[]');
+      expect(all['projection:users']).toBe('[]');
+    });
+
     it('refuses a request without a subject, and answers 404 for an unknown one', async () => {
       const { runtime } = await factory.create(FORGET_YAML);
       open.push(runtime);

@@ -45,12 +45,8 @@ export async function countProjectionRows(engine: ProjectionEngine, subject: str
   return n;
 }
 
-/**
- * Removes the subject from every projection: kept-history rows whose key or dimension is the subject go
- * (the events to recompute them are gone), then every projection is rebuilt from the events that remain, so
- * latest rows by key and aggregates of the affected groups are recomputed.
- */
-export async function eraseFromProjections(engine: ProjectionEngine, subject: string): Promise<void> {
+/** Kept-history rows whose key or dimension is the subject go (the events to recompute them are gone). */
+export async function eraseFromHistory(engine: ProjectionEngine, subject: string): Promise<void> {
   await engine.exclusive(async () => {
     for (const plan of engine.plans.values()) {
       if (!plan.keepHistory || plan.subjectColumns.length === 0) continue;
@@ -62,6 +58,13 @@ export async function eraseFromProjections(engine: ProjectionEngine, subject: st
         await engine.store.exec(`DELETE FROM ${t} WHERE ${subjectMatch(engine.store, cols)}`, [subject]);
     }
   });
+}
+
+/**
+ * Every projection rebuilt from the remaining events, so latest rows by key and aggregates of the affected
+ * groups are recomputed; the versions replaced, which still hold the erased rows, are dropped at once.
+ */
+export async function rebuildProjections(engine: ProjectionEngine): Promise<void> {
   for (const name of engine.plans.keys()) await engine.rebuild(name);
   await engine.dropRetired();
 }

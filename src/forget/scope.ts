@@ -4,6 +4,8 @@ import type { ErasureScope } from './config.js';
 /** The fields of a request as sent (JSON body or CLI options). */
 export interface ScopeInput {
   readonly subject?: unknown;
+  /** Several subjects with the same narrowing (POST /v1/deletions). */
+  readonly subjects?: unknown;
   readonly source?: unknown;
   readonly type?: unknown;
   readonly since?: unknown;

@@ -2,7 +2,7 @@ import { failpoint } from '../core/failpoint.js';
 import type { Feature, Role } from '../core/feature.js';
 import type { Runtime } from '../runtime.js';
 import type { ErasureScope } from './config.js';
-import { carryOut } from './eraser.js';
+import { carryOutBatch } from './eraser.js';
 import { type DeletionRecord, RequestLedger, subjectHash } from './request-ledger.js';
 import { Suppression } from './suppression.js';
 
@@ -38,20 +38,20 @@ export class Forget implements Feature {
     return runtime.feature(Forget);
   }
 
-  /** Records a request (pending) and, in a process that carries them out, queues it. */
-  async request(scope: ErasureScope): Promise<DeletionRecord> {
-    const d = await this.ledger.create(scope);
+  /** Records requests (pending, one per subject) and, in a process that carries them out, queues them. */
+  async request(scopes: readonly ErasureScope[]): Promise<DeletionRecord[]> {
+    const out: DeletionRecord[] = [];
+    for (const scope of scopes) out.push(await this.ledger.create(scope));
     if (this.carries()) void this.resume();
-    return d;
+    return out;
   }
 
-  /** Carries out every unfinished request, oldest first (one at a time); resolves when they are done. */
+  /** Carries out every unfinished request as one batch (eraser.ts); resolves when they are done. */
   resume(): Promise<DeletionRecord[]> {
     const run = this.queue.then(async () => {
-      const carried: DeletionRecord[] = [];
-      for (const d of await this.ledger.unfinished())
-        carried.push(await carryOut(this.runtime, this.ledger, this.suppression, d));
-      if (carried.length === 0) return [];
+      const unfinished = await this.ledger.unfinished();
+      if (unfinished.length === 0) return [];
+      const carried = await carryOutBatch(this.runtime, this.ledger, this.suppression, unfinished);
       // Once per batch of requests, before any is called done: a DuckDB delete leaves the rows' bytes in the
       // file until it is rewritten (the ledger row's subject text too, dropped just before).
       await this.runtime.store.compact?.();
@@ -74,19 +74,28 @@ export class Forget implements Feature {
    * a crash), else a new one is recorded; every unfinished request is carried out, and this one returned.
    */
   async runToEnd(scope: ErasureScope): Promise<DeletionRecord> {
-    const same = (await this.ledger.unfinished()).find(
-      (d) =>
-        // By hash: a request interrupted after its places were emptied no longer holds the subject's text.
-        d.subjectHash === subjectHash(scope.subject) &&
-        d.source === (scope.source ?? null) &&
-        d.type === (scope.type ?? null) &&
-        d.since === (scope.since === undefined ? null : new Date(scope.since).toISOString()) &&
-        d.until === (scope.until === undefined ? null : new Date(scope.until).toISOString()) &&
-        d.suppress === scope.suppress,
-    );
-    const d = same ?? (await this.ledger.create(scope));
+    return (await this.runAllToEnd([scope]))[0]!;
+  }
+
+  /** runToEnd for several subjects at once: one batch, one rewrite of the store. */
+  async runAllToEnd(scopes: readonly ErasureScope[]): Promise<DeletionRecord[]> {
+    const unfinished = await this.ledger.unfinished();
+    const ids: string[] = [];
+    for (const scope of scopes) {
+      const same = unfinished.find(
+        (d) =>
+          // By hash: a request interrupted after its places were emptied no longer holds the subject's text.
+          d.subjectHash === subjectHash(scope.subject) &&
+          d.source === (scope.source ?? null) &&
+          d.type === (scope.type ?? null) &&
+          d.since === (scope.since === undefined ? null : new Date(scope.since).toISOString()) &&
+          d.until === (scope.until === undefined ? null : new Date(scope.until).toISOString()) &&
+          d.suppress === scope.suppress,
+      );
+      ids.push((same ?? (await this.ledger.create(scope))).id);
+    }
     await this.resume();
-    return (await this.ledger.get(d.id))!;
+    return Promise.all(ids.map(async (id) => (await this.ledger.get(id))!));
   }
 
   /** Background work: suppression re-read, and (where requests are carried out) a poll for new ones. */

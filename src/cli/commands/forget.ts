@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import type { ErasureScope } from '../../forget/config.js';
 import { parseScope } from '../../forget/scope.js';
 import { Forget } from '../../forget/service.js';
 import { createLogger } from '../logger.js';
@@ -10,7 +11,10 @@ export function forgetCommand(): Command {
     .description(
       "erase a subject's data everywhere Panoramix holds it and refuse its new events (on the store: stop the server, or use POST /v1/deletions); prints the audit record",
     )
-    .requiredOption('--subject <subject>', 'the userId, order id or other subject to erase')
+    .requiredOption(
+      '--subject <subject...>',
+      'the userId, order id or other subject to erase (several: one batch)',
+    )
     .option(...CONFIG_OPTION)
     .option('--source <source>', 'only events of this source')
     .option('--type <type>', 'only events of this type')
@@ -20,20 +24,20 @@ export function forgetCommand(): Command {
     .action(
       async (opts: {
         config: string;
-        subject: string;
+        subject: string[];
         source?: string;
         type?: string;
         since?: string;
         until?: string;
         suppress: boolean;
       }) => {
-        const scope = parseScope(opts);
-        if ('error' in scope) fail(scope.error);
+        const scopes = opts.subject.map((subject) => parseScope({ ...opts, subject }));
+        for (const s of scopes) if ('error' in s) fail(s.error);
         const runtime = await openProject(opts.config, createLogger('warn'));
         try {
           // A rerun after a crash resumes the unfinished request of the same scope.
-          const d = await (await Forget.of(runtime)).runToEnd(scope);
-          process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
+          const done = await (await Forget.of(runtime)).runAllToEnd(scopes as ErasureScope[]);
+          process.stdout.write(`${JSON.stringify(done.length === 1 ? done[0] : done, null, 2)}\n`);
         } finally {
           await runtime.close();
         }

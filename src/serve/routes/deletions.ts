@@ -8,6 +8,8 @@ import type { RoutePlugin } from '../route-plugin.js';
  * POST /v1/deletions (an erasure request: 202 once it is durable, carried out in the background) and
  * GET /v1/deletions/:id (its status, pending, running or done, with the counts removed per place).
  */
+const MAX_SUBJECTS = 5000;
+
 export const deletionRoutes: RoutePlugin = (app, runtime) => {
   // Both need the admin scope: a request removes data, and its status names the subject until it is done.
   const guard = scoped('admin');
@@ -15,10 +17,25 @@ export const deletionRoutes: RoutePlugin = (app, runtime) => {
     const body = jsonObject(req.body);
     if (!body)
       return reply.code(400).send({ error: 'the body must be a JSON object, such as {"subject":"u-42"}' });
+    // Several subjects at once, as Segment's regulations send them: one request each, carried out together.
+    if (body.subjects !== undefined) {
+      const list = body.subjects;
+      if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SUBJECTS)
+        return reply.code(400).send({ error: `subjects must be a list of 1 to ${MAX_SUBJECTS} subjects` });
+      if (body.subject !== undefined)
+        return reply.code(400).send({ error: 'give subject or subjects, not both' });
+      const scopes = [];
+      for (const [i, subject] of list.entries()) {
+        const scope = parseScope({ ...body, subject });
+        if ('error' in scope) return reply.code(400).send({ error: `subjects[${i}]: ${scope.error}` });
+        scopes.push(scope);
+      }
+      return reply.code(202).send({ deletions: await (await Forget.of(runtime)).request(scopes) });
+    }
     const scope = parseScope(body);
     if ('error' in scope) return reply.code(400).send({ error: scope.error });
-    const d = await (await Forget.of(runtime)).request(scope);
-    return reply.code(202).header('location', `/v1/deletions/${d.id}`).send(d);
+    const [d] = await (await Forget.of(runtime)).request([scope]);
+    return reply.code(202).header('location', `/v1/deletions/${d!.id}`).send(d);
   });
   app.get('/v1/deletions/:id', guard, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
     const d = await (await Forget.of(runtime)).ledger.get(req.params.id);
