@@ -255,6 +255,22 @@ sources:
     });
     expect(procs.map((p) => p.exitCode ?? p.signalCode)).toEqual([null, null]);
   }, 60_000);
+
+  it('exits 1 on a configuration error the database reports, naming it, instead of retrying', async () => {
+    const dir = tempDir();
+    const cfg = path.join(dir, 'panoramix.yaml');
+    const url = new URL(pgUrl);
+    url.pathname = '/no_such_database_here';
+    fs.writeFileSync(
+      cfg,
+      `store: { engine: postgres, url: "${url}" }\nlog: { url: "${natsUrl}", stream: NOPE, subject: nope.events }\n`,
+    );
+    const work = spawnCli(['work', '--config', cfg]);
+    expect(await exited(work)).toBe(1);
+    expect(work.output()).toContain(
+      'the store could not be opened: database "no_such_database_here" does not exist',
+    );
+  }, 30_000);
 });
 
 // SIGTERM, then SIGKILL for a process that has not exited 15 s later; their exit codes (or signals).

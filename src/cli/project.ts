@@ -62,7 +62,12 @@ export async function openProjectWhenReachable(
       watch.up();
       return runtime;
     } catch (err) {
-      if (!isConnectionError(err)) throw err;
+      if (!isConnectionError(err)) {
+        // The database said no (a wrong password, a missing database): a configuration error, in one line.
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'string') fail(`the store could not be opened: ${(err as Error).message}`);
+        throw err;
+      }
       await sleep(watch.failed(err), signal);
     }
   }
