@@ -9,7 +9,7 @@ const DRIVERS = [
   ['kafkajs', '^src/(sources/kafka/|destinations/brokers/kafka\\.ts$)'],
   ['@nats-io/', '^src/(sources/nats/|log/nats-log\\.ts$|destinations/brokers/nats\\.ts$)'],
   ['mysql2', '^src/lake/datasources/'],
-  ['pg', '^src/(store/postgres/|lake/datasources/|log/leader\\.ts$)'],
+  ['pg', '^src/(store/postgres/|lake/datasources/)'],
   ['pg-copy-streams', '^src/store/postgres/'],
   ['@aws-sdk/', '^src/lake/s3-target\\.ts$'],
   ['@duckdb/', '^src/(store/duckdb/|lake/(writer|erase)\\.ts$)'],

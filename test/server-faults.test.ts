@@ -4,7 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
-import { leaderLockKeys } from '../src/log/leader.js';
+import { leaderLockKeys } from '../src/store/postgres/leader-lock.js';
 import { exited, freePort, spawnCli } from './support/process.js';
 import { describeWith, serviceUrl } from './support/services.js';
 import { startTcpProxy } from './support/tcp-proxy.js';

@@ -35,6 +35,16 @@ describe('parseConfig', () => {
     expect(error('server:\n  port: [1,\n')).toMatch(/^p\.yaml:\d+:\d+: YAML syntax: /);
   });
 
+  it("points at a projection's expression that does not compile, for either engine", () => {
+    for (const engine of ['duckdb', 'postgres']) {
+      const text = `store:\n  engine: ${engine}\nprojections:\n  p:\n    shape: latest\n    key: { k: "subject +" }\n    columns:\n      c: { expr: nosuch(x) }\n`;
+      expect(error(text)).toMatch(/^p\.yaml:6:\d+: projections\.p\.key\.k: .* in expression "subject \+"/);
+      expect(error(text.replace('subject +', 'subject'))).toMatch(
+        /^p\.yaml:8:\d+: projections\.p\.columns\.c\.expr: .* in expression "nosuch\(x\)"/,
+      );
+    }
+  });
+
   it('substitutes environment variables and names a missing one', () => {
     const c = parseConfig('sources:\n  web:\n    writeKeys: ["${WK}"]\n', 'p.yaml', { WK: 'secret-key-1' });
     expect(c.sources.web!.writeKeys).toEqual(['secret-key-1']);

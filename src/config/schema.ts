@@ -4,10 +4,11 @@ import { erasureSchema } from '../forget/config.js';
 import { lakeSchema } from '../lake/config.js';
 import { lifecyclesSchema } from '../lifecycle/config.js';
 import { matchingSchema } from '../match/config.js';
-import { projectionsSchema, queriesSchema } from '../project/config.js';
+import { expressionIssues, projectionsSchema, queriesSchema } from '../project/config.js';
 import { reportsSchema } from '../report/config.js';
 import { retentionSchema } from '../retention/config.js';
 import { schemasSchema } from '../schemas/config.js';
+import { dialectOf } from '../store/dialects.js';
 import { adminTokenSchema, readTokenSchema, tokenValue } from './access.js';
 import { parseByteSize } from './byte-size.js';
 import { reconnectSchema } from './reconnect.js';
@@ -393,6 +394,9 @@ export const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    // Projections are compiled as the configured engine will run them.
+    for (const issue of expressionIssues(c.projections, dialectOf(c.store.engine)))
+      ctx.addIssue({ code: 'custom', path: ['projections', ...issue.path], message: issue.message });
     for (const [name, d] of Object.entries(c.destinations)) {
       if (!d.projection) continue;
       const p = c.projections[d.projection];

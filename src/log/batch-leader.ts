@@ -3,7 +3,7 @@ import type { Feature, Role } from '../core/feature.js';
 import type { PartHealth } from '../core/health.js';
 import { startFeatures } from '../core/start-features.js';
 import type { Runtime } from '../runtime.js';
-import type { LeaderLock } from './leader.js';
+import type { LeaderLock } from '../store/store.js';
 
 /**
  * The batch leader feature (`panoramix batch`, server mode): competes for the leader lock and, while it holds
@@ -28,20 +28,11 @@ export class BatchLeader implements Feature {
   }
 
   async start(): Promise<void> {
-    const { store } = this.runtime.config;
-    if (store.engine !== 'postgres' || !store.url)
-      throw new Error('the batch leader needs a PostgreSQL store');
-    // pg loads only here, in server mode.
-    const { LeaderLock } = await import('./leader.js');
-    const lock = new LeaderLock(
-      {
-        url: store.url,
-        ...(store.schema ? { schema: store.schema } : {}),
-        pollMs: this.pollMs,
-        backoff: this.runtime.config.reconnect,
-      },
+    const lock = this.runtime.store.leaderLock?.(
+      { pollMs: this.pollMs, backoff: this.runtime.config.reconnect },
       this.runtime.logger,
     );
+    if (!lock) throw new Error('the batch leader needs a PostgreSQL store');
     this.loop = this.lead(lock);
   }
 

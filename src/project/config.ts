@@ -1,34 +1,48 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { duckdbDialect } from '../store/duckdb/duckdb-dialect.js';
+import type { SqlDialect } from '../store/store.js';
 import { compileExpr } from './expr/compile.js';
-import { ExprError } from './expr/parse.js';
 import { parseMeasure } from './measure.js';
 
 const ident = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a name of letters, digits and _ (not starting with a digit)');
 
-// Checked at load, so a definition that does not compile fails with its name and line.
-const expression = z.string().superRefine((text, ctx) => {
-  try {
-    compileExpr(text, duckdbDialect);
-  } catch (err) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${(err as Error).message} in expression ${JSON.stringify(text)}`,
-    });
-  }
-});
+// An expression or a measure is text here; the whole configuration compiles them with the configured engine's
+// dialect once it is read (expressionIssues), so a definition that does not compile fails with its place.
+const expression = z.string();
+const measure = z.string();
 
-const measure = z.string().superRefine((text, ctx) => {
-  try {
-    parseMeasure(text, duckdbDialect);
-  } catch (err) {
-    const msg = err instanceof ExprError ? err.message : (err as Error).message;
-    ctx.addIssue({ code: 'custom', message: `${msg} in measure ${JSON.stringify(text)}` });
+/** What does not compile among the projections' expressions and measures, in the given dialect, by place. */
+export function expressionIssues(
+  projections: Readonly<Record<string, ProjectionConfig>>,
+  d: SqlDialect,
+): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const check = (path: (string | number)[], text: string, kind: 'expression' | 'measure') => {
+    try {
+      if (kind === 'expression') compileExpr(text, d);
+      else parseMeasure(text, d);
+    } catch (err) {
+      issues.push({ path, message: `${(err as Error).message} in ${kind} ${JSON.stringify(text)}` });
+    }
+  };
+  for (const [name, p] of Object.entries(projections)) {
+    if (p.shape === 'sql') continue;
+    if (p.filter?.where !== undefined) check([name, 'filter', 'where'], p.filter.where, 'expression');
+    if (p.shape === 'aggregate') {
+      for (const [k, text] of Object.entries(p.dimensions))
+        check([name, 'dimensions', k], text, 'expression');
+      for (const [k, text] of Object.entries(p.measures)) check([name, 'measures', k], text, 'measure');
+    } else {
+      for (const [k, text] of Object.entries(p.key)) check([name, 'key', k], text, 'expression');
+      for (const [k, c] of Object.entries(p.columns))
+        if (typeof c === 'string') check([name, 'columns', k], c, 'expression');
+        else check([name, 'columns', k, 'expr'], c.expr, 'expression');
+    }
   }
-});
+  return issues;
+}
 
 const filter = z
   .object({

@@ -1,3 +1,5 @@
+import type { Logger } from 'pino';
+import type { BackoffSettings } from '../core/backoff.js';
 import type { ConnectionWatch } from '../core/connection-watch.js';
 import type { NewEvent, StoredEvent } from '../core/event.js';
 import type { EventFilter } from './event-filter.js';
@@ -96,6 +98,20 @@ export interface DeleteOptions {
   ): Promise<void>;
 }
 
+/** Held leadership: `lost` resolves (with the reason) when the lock's session ends; release gives it up. */
+export interface LeaderLease {
+  readonly lost: Promise<Error>;
+  release(): Promise<void>;
+}
+
+/** The lock that lets one process of several lead (the batch features of server mode). */
+export interface LeaderLock {
+  /** The lock's connection, supervised (/status shows it). */
+  readonly watch: ConnectionWatch;
+  /** Waits until this process holds the lock; null when the signal aborted first. */
+  acquire(signal: AbortSignal): Promise<LeaderLease | null>;
+}
+
 /** The store port: the append-only event log plus SQL over it and over the projections' tables. */
 export interface Store extends SqlClient {
   readonly dialect: SqlDialect;
@@ -150,6 +166,14 @@ export interface Store extends SqlClient {
    * file. Null when there is no file (in memory). PostgreSQL has none: dropped partitions are gone at once.
    */
   compact?(): Promise<{ readonly beforeBytes: number; readonly afterBytes: number } | null>;
+  /**
+   * A leader lock over this store, when other processes share it (PostgreSQL: a session advisory lock per
+   * schema). `pollMs`: how often a follower tries for it, and a leader checks its session.
+   */
+  leaderLock?(
+    options: { readonly pollMs?: number; readonly backoff?: BackoffSettings },
+    logger: Logger,
+  ): LeaderLock;
   /** The state of a server store's connection pool (supervised: /status and /metrics show it). */
   readonly connection?: ConnectionWatch;
   /** Bytes the store occupies, when the engine can tell. */

@@ -23,6 +23,7 @@ import type {
 import { STORE_CONNECTION } from './connection-name.js';
 import { deletePgEvents } from './event-delete.js';
 import { connectGuarded } from './guarded-client.js';
+import { LeaderLock } from './leader-lock.js';
 import { MonthPartitions, splitByMonths } from './month-partitions.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { POSTGRES_EVENT_MIGRATIONS } from './postgres-migrations.js';
@@ -67,7 +68,7 @@ export class PostgresStore implements Store {
 
   private constructor(
     private readonly pool: pg.Pool,
-    options: PostgresStoreOptions,
+    private readonly options: PostgresStoreOptions,
   ) {
     this.months = new MonthPartitions(pool, APPEND_LOCK);
     this.connection = new ConnectionWatch(
@@ -166,6 +167,21 @@ export class PostgresStore implements Store {
 
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     return this.watched(this.inTransaction(fn));
+  }
+
+  leaderLock(
+    options: { readonly pollMs?: number; readonly backoff?: BackoffSettings },
+    logger: Logger,
+  ): LeaderLock {
+    return new LeaderLock(
+      {
+        url: this.options.url,
+        ...(this.options.schema ? { schema: this.options.schema } : {}),
+        ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+        ...(options.backoff ? { backoff: options.backoff } : {}),
+      },
+      logger,
+    );
   }
 
   /** Rows in chunks of a cursor, in a read-only transaction of their own (one pooled connection meanwhile). */

@@ -1,7 +1,8 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { type BackoffSettings, defaultBackoff } from '../core/backoff.js';
-import { ConnectionWatch, sleep } from '../core/connection-watch.js';
+import { type BackoffSettings, defaultBackoff } from '../../core/backoff.js';
+import { ConnectionWatch, sleep } from '../../core/connection-watch.js';
+import type { LeaderLease, LeaderLock as LeaderLockPort } from '../store.js';
 
 // The batch leader's lock namespace; the second key is the project's schema, so that projects sharing a
 // database (one schema each) each have their own leader.
@@ -9,12 +10,6 @@ const LEADER_LOCK = 0x706d7862;
 
 /** The connection's name in the log lines (and /status, where a process shows it). */
 export const LEADER_CONNECTION = 'leader lock (PostgreSQL)';
-
-/** Held leadership: `lost` resolves (with the reason) when the lock's session ends; release gives it up. */
-export interface LeaderLease {
-  readonly lost: Promise<Error>;
-  release(): Promise<void>;
-}
 
 /** Options of the leader lock. */
 export interface LeaderLockOptions {
@@ -31,7 +26,7 @@ export interface LeaderLockOptions {
  * If the leader's connection is lost, it has lost the lock too (the server released it with the session):
  * `lost` resolves, the caller stops its schedules and competes again. Nothing here exits the process.
  */
-export class LeaderLock {
+export class LeaderLock implements LeaderLockPort {
   readonly watch: ConnectionWatch;
   private readonly pollMs: number;
 
