@@ -4,6 +4,7 @@
 // a bare Node HTTP server answering the same JSON bytes (HTTP's own ceiling here), and the store's own prepared
 // point query for the same rows on one connection, without HTTP (the engine's ceiling). Needs `npm run build`.
 // With PANORAMIX_TEST_POSTGRES_URL set, the same run on the PostgreSQL store follows.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -16,7 +17,7 @@ import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
 import type { NewEvent } from '../src/core/event.js';
 import { projectionEngine } from '../src/project/service.js';
-import { exited, freePort, spawnCli, waitForHttp } from '../test/support/process.js';
+import { CLI, exited, freePort, spawnCli, waitForHttp } from '../test/support/process.js';
 import { opt, quick } from './_args.js';
 import { fmt } from './_report.js';
 
@@ -211,11 +212,21 @@ async function run(engineName: 'duckdb' | 'postgres'): Promise<void> {
     `${storeYaml}\nserver: { readTokens: [${TOKEN}] }\nsources: { web: { writeKeys: [wk_bench] } }\n${projections}`,
   );
   const port = await freePort();
-  const server = spawnCli(['start', '--config', cfg, '--port', String(port)], {
-    PANORAMIX_LOG_LEVEL: 'warn',
-  });
+  // PANORAMIX_BENCH_PROFILE=DIR writes the server's CPU profile there (open it in Chrome's DevTools).
+  const profile = process.env.PANORAMIX_BENCH_PROFILE;
+  const args = ['start', '--config', cfg, '--port', String(port)];
+  const server = profile
+    ? spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profile}`, CLI, ...args], {
+        env: { ...process.env, PANORAMIX_LOG_LEVEL: 'warn' },
+        stdio: 'inherit',
+      })
+    : spawnCli(args, { PANORAMIX_LOG_LEVEL: 'warn' });
   const base = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${base}/status`, server, 120_000);
+  await waitForHttp(
+    `${base}/status`,
+    profile ? undefined : (server as unknown as { output: () => string }),
+    120_000,
+  );
   const headers = { authorization: `Bearer ${TOKEN}` };
   const sample = await (await fetch(`${base}${paths.keyed()}`, { headers })).text();
   const bare = await bareServer(sample);
@@ -225,7 +236,7 @@ async function run(engineName: 'duckdb' | 'postgres'): Promise<void> {
   await load(base, paths.keyed, headers).catch(() => undefined);
   const keyed = await load(base, paths.keyed, headers);
   line(
-    `keyed lookup (${(keys / 1e6).toFixed(1)}M keys)`,
+    `keyed lookup (${keys.toLocaleString('en-US')} keys)`,
     keyed,
     bareLoad,
     store,
