@@ -203,6 +203,28 @@ describe('who may do what (the orders example)', () => {
       checked.push(`${r.method} ${r.url}`);
     }
     expect(checked).toContain('POST /v1/lifecycles/:name/rebuild');
+    // Whatever changes state is admin's, or a source's (ingest): no change is left to a read token.
+    // (Without a matching section, /v1/match/* is an open catch-all that only says matching is not configured.)
+    const changes = routes.filter(
+      (r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method) && r.url !== '/v1/match/*',
+    );
+    expect(
+      changes
+        .filter((r) => r.scope !== 'admin' && r.scope !== 'ingest')
+        .map((r) => `${r.method} ${r.url} ${r.scope}`),
+    ).toEqual([]);
+    // Every ingest route refuses a write key that is no source's.
+    const ingest = changes.filter((r) => r.scope === 'ingest');
+    expect(ingest.length).toBeGreaterThan(10);
+    for (const r of ingest) {
+      const res = await app.inject({
+        method: r.method as 'POST',
+        url: r.url,
+        headers: { ...bearer('wk_no_source_has_this'), 'content-type': 'application/json' },
+        payload: '{"id":"x","type":"t","events":[{"id":"x","type":"t"}],"batch":[]}',
+      });
+      expect(res.statusCode, `${r.method} ${r.url}: ${res.body.slice(0, 200)}`).toBe(401);
+    }
     expect(checked).toContain('GET /metrics');
   });
 });
