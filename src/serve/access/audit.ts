@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Migration, Store } from '../../store/store.js';
 import { scoped } from './scopes.js';
 
@@ -107,9 +107,7 @@ const entryOf = new WeakMap<object, string>();
  * serves the log at GET /v1/audit, to admin tokens.
  */
 export function auditAdminActions(app: FastifyInstance, log: AuditLog): void {
-  app.addHook('preHandler', async (req) => {
-    // Reading the log (GET /v1/audit) is not an action.
-    if (req.routeOptions.config.scope !== 'admin' || req.method === 'GET') return;
+  const begin = async (req: FastifyRequest) => {
     const body = (req.body as Buffer | undefined)?.toString('utf8');
     const query = req.query as Record<string, unknown>;
     const detail = {
@@ -123,9 +121,9 @@ export function auditAdminActions(app: FastifyInstance, log: AuditLog): void {
       Object.keys(detail).length ? detail : undefined,
     );
     entryOf.set(req, id);
-  });
+  };
   // Before the answer is sent, so a client that has its answer finds the action's outcome in the log.
-  app.addHook('onSend', async (req, reply, payload) => {
+  const finish = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const id = entryOf.get(req);
     if (id) {
       entryOf.delete(req);
@@ -134,6 +132,14 @@ export function auditAdminActions(app: FastifyInstance, log: AuditLog): void {
         .catch((err: unknown) => req.log.error({ err }, 'audit log: status'));
     }
     return payload;
+  };
+  // Hooks on the admin routes only (added as each is declared), so no other request pays for them.
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat();
+    // Reading (GET /v1/audit, GET /v1/tokens) is not an action.
+    if (route.config?.scope !== 'admin' || methods.every((m) => m === 'GET' || m === 'HEAD')) return;
+    route.preHandler = [...[route.preHandler ?? []].flat(), begin];
+    route.onSend = [...[route.onSend ?? []].flat(), finish];
   });
   app.get('/v1/audit', scoped('admin'), async (req) => {
     const q = req.query as { limit?: string; actor?: string; action?: string };
