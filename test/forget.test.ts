@@ -170,6 +170,7 @@ for (const factory of runtimeFactories()) {
       expect(bad.statusCode).toBe(400);
       expect(bad.json().error).toContain('subject is required');
       expect((await app.inject({ method: 'GET', url: '/v1/deletions/del_nope' })).statusCode).toBe(404);
+      expect((await app.inject({ method: 'GET', url: '/v1/deletions?limit=0' })).statusCode).toBe(400);
       // Narrowed to one type: only those events go, and the subject's others stay.
       await seedEverywhere(runtime);
       const f = await Forget.of(runtime);
@@ -177,6 +178,17 @@ for (const factory of runtimeFactories()) {
       expect(d.counts).toMatchObject({ events: 1, lake: 1 });
       const left = await runtime.store.query("SELECT id FROM events WHERE subject = 'u-42' ORDER BY id");
       expect(left.map((r) => r.id)).toEqual(['e1', 'e2']);
+      // The audit trail lists it, with its narrowing and counts, and without the subject's text.
+      const trail = (await app.inject({ method: 'GET', url: '/v1/deletions' })).json().deletions;
+      expect(trail).toEqual([
+        expect.objectContaining({
+          id: d.id,
+          subject: null,
+          type: 'page_viewed',
+          status: 'done',
+          suppress: false,
+        }),
+      ]);
     });
   });
 }

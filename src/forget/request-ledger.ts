@@ -81,6 +81,15 @@ export class RequestLedger {
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
+  /** The newest requests first: the audit trail of erasures. */
+  async list(limit: number): Promise<DeletionRecord[]> {
+    const rows = await this.store.query(
+      'SELECT * FROM panoramix_deletions ORDER BY requested_at DESC, id DESC LIMIT $1',
+      [limit],
+    );
+    return rows.map(toRecord);
+  }
+
   /** Requests not done, oldest first: what a process resumes at start. */
   async unfinished(): Promise<DeletionRecord[]> {
     const rows = await this.store.query(

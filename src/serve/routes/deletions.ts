@@ -5,8 +5,9 @@ import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 
 /**
- * POST /v1/deletions (an erasure request: 202 once it is durable, carried out in the background) and
- * GET /v1/deletions/:id (its status, pending, running or done, with the counts removed per place).
+ * POST /v1/deletions (an erasure request: 202 once it is durable, carried out in the background),
+ * GET /v1/deletions/:id (its status, pending, running or done, with the counts removed per place) and
+ * GET /v1/deletions (every request, newest first: the audit trail).
  */
 const MAX_SUBJECTS = 5000;
 
@@ -36,6 +37,12 @@ export const deletionRoutes: RoutePlugin = (app, runtime) => {
     if ('error' in scope) return reply.code(400).send({ error: scope.error });
     const [d] = await (await Forget.of(runtime)).request([scope]);
     return reply.code(202).header('location', `/v1/deletions/${d!.id}`).send(d);
+  });
+  app.get('/v1/deletions', guard, async (req, reply) => {
+    const limit = Number((req.query as { limit?: string }).limit ?? 100);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      return reply.code(400).send({ error: 'limit must be 1 to 10000' });
+    return { deletions: await (await Forget.of(runtime)).ledger.list(limit) };
   });
   app.get('/v1/deletions/:id', guard, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
     const d = await (await Forget.of(runtime)).ledger.get(req.params.id);
