@@ -262,7 +262,7 @@ export const serverSchema = z
       .array(readTokenSchema)
       .default([])
       .describe(
-        'Tokens that may read events, projections, queries, reports and the dashboard (Bearer, or ?token=). Empty: reads are open, logged as a warning at start.',
+        'Tokens that may read events, projections, queries, reports and the dashboard (Authorization: Bearer TOKEN, never in a URL); each may be limited (docs/access.md). Empty: reads are open, logged as a warning at start.',
       ),
     adminTokens: z
       .array(adminTokenSchema)
