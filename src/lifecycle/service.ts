@@ -1,3 +1,4 @@
+import { AfterCommit } from '../core/after-commit.js';
 import type { Feature, Role } from '../core/feature.js';
 import { type PartHealth, upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
@@ -17,8 +18,7 @@ export class Lifecycles implements Feature {
   // Per tracker: one tracker's successful fold says nothing about another's failure.
   private readonly failing = new Map<string, string>();
   private started = false;
-  private folding: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
+  private folds: AfterCommit | undefined;
   private expiry: NodeJS.Timeout | undefined;
 
   constructor(private readonly runtime: Runtime) {}
@@ -43,9 +43,9 @@ export class Lifecycles implements Feature {
     if (map.size === 0) return;
     this.started = true;
     const log = runtime.logger.child({ component: 'lifecycles' });
-    const fold = () => {
-      this.timer = undefined;
-      this.folding = this.folding.then(async () => {
+    this.folds = new AfterCommit(
+      runtime.committer,
+      async () => {
         for (const t of map.values()) {
           try {
             await t.fold();
@@ -55,12 +55,11 @@ export class Lifecycles implements Feature {
             log.error({ err, lifecycle: t.name }, 'lifecycle fold failed; the next commit retries');
           }
         }
-      });
-    };
-    runtime.committer.onCommit(() => {
-      if (!this.timer) this.timer = setTimeout(fold, FOLD_DELAY_MS);
-    });
-    fold(); // catch up with what was stored while the process was down
+      },
+      (err) => log.error({ err }, 'lifecycle fold failed; the next commit retries'),
+      FOLD_DELAY_MS,
+    );
+    this.folds.now(); // catch up with what was stored while the process was down
     this.expiry = setInterval(() => {
       for (const t of map.values()) {
         t.expire()
@@ -73,8 +72,7 @@ export class Lifecycles implements Feature {
 
   async stop(): Promise<void> {
     clearInterval(this.expiry);
-    if (this.timer) clearTimeout(this.timer);
-    await this.folding;
+    await this.folds?.stop();
   }
 
   async health(): Promise<PartHealth | undefined> {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Gauge } from 'prom-client';
+import { AfterCommit } from '../core/after-commit.js';
 import type { Feature, Role } from '../core/feature.js';
 import { upIf } from '../core/health.js';
 import { Supervisor } from '../core/supervisor.js';
@@ -150,27 +151,21 @@ export async function matchingService(runtime: Runtime): Promise<(() => Promise<
   };
 
   // Importer: fold what was committed into the matching tables, then ask for a pass.
-  let folding: Promise<void> = Promise.resolve();
-  let foldTimer: NodeJS.Timeout | undefined;
-  const fold = () => {
-    foldTimer = undefined;
-    folding = folding
-      .then(async () => {
-        const f = await m.folder.fold();
-        ok('fold');
-        if (f.payments + f.schemeTransactions === 0) return;
-        await checkIn(runtime.store, 'importer', f);
-        const job = { schemes: f.schemes, groups: f.groups };
-        const broker = m.broker();
-        if (!runtime.config.matching!.rabbitmq) await runPass(f.schemes);
-        else if (broker?.connected)
-          await broker.send(broker.queues.jobs, [job]).catch((err: Error) => {
-            // A job is a hint: one lost with the connection is made up by the pass at the reconnect.
-            if (broker.connected) throw err;
-          });
-        // With RabbitMQ down, the pass at the reconnect (and the periodic sweep) matches what is pending.
-      })
-      .catch(fail('fold'));
+  let folds: AfterCommit | undefined;
+  const fold = async () => {
+    const f = await m.folder.fold();
+    ok('fold');
+    if (f.payments + f.schemeTransactions === 0) return;
+    await checkIn(runtime.store, 'importer', f);
+    const job = { schemes: f.schemes, groups: f.groups };
+    const broker = m.broker();
+    if (!runtime.config.matching!.rabbitmq) await runPass(f.schemes);
+    else if (broker?.connected)
+      await broker.send(broker.queues.jobs, [job]).catch((err: Error) => {
+        // A job is a hint: one lost with the connection is made up by the pass at the reconnect.
+        if (broker.connected) throw err;
+      });
+    // With RabbitMQ down, the pass at the reconnect (and the periodic sweep) matches what is pending.
   };
 
   let exporting = false;
@@ -254,10 +249,8 @@ export async function matchingService(runtime: Runtime): Promise<(() => Promise<
   connection?.start();
 
   if (works) {
-    runtime.committer.onCommit(() => {
-      if (!foldTimer) foldTimer = setTimeout(fold, FOLD_DELAY_MS);
-    });
-    fold(); // what was stored while the process was down
+    folds = new AfterCommit(runtime.committer, fold, fail('fold'), FOLD_DELAY_MS);
+    folds.now(); // what was stored while the process was down
     timers.push(setInterval(() => void runPass(), SWEEP_EVERY_MS));
     if (m.config.importDir) {
       const dir = new ImportDirectory(path.resolve(runtime.baseDir, m.config.importDir), m.importer, log);
@@ -298,8 +291,7 @@ export async function matchingService(runtime: Runtime): Promise<(() => Promise<
     for (const withdraw of checks) withdraw();
     state.stopped = true;
     for (const t of timers) clearTimeout(t);
-    if (foldTimer) clearTimeout(foldTimer);
-    await folding;
+    await folds?.stop();
     await matchQueued;
     while (exporting) await new Promise((r) => setTimeout(r, 20));
     await connection?.stop();

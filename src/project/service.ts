@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { AfterCommit } from '../core/after-commit.js';
 import type { Feature, Role } from '../core/feature.js';
 import { type PartHealth, upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
@@ -108,23 +109,18 @@ export class Projections implements Feature, ProjectionReader {
   private async service(engine: ProjectionEngine): Promise<() => Promise<void>> {
     const { runtime } = this;
     const log = runtime.logger.child({ component: 'projections' });
-    let timer: NodeJS.Timeout | undefined;
-    let folding: Promise<void> = Promise.resolve();
-    const fold = () => {
-      timer = undefined;
-      folding = folding
-        .then(() => engine.fold())
-        .then(() => {
-          this.lastError = null;
-        })
-        .catch((err: Error) => {
-          this.lastError = err.message;
-          log.error({ err }, 'speed layer fold failed; the next commit retries');
-        });
-    };
-    runtime.committer.onCommit(() => {
-      if (!timer) timer = setTimeout(fold, FOLD_DELAY_MS);
-    });
+    const folds = new AfterCommit(
+      runtime.committer,
+      async () => {
+        await engine.fold();
+        this.lastError = null;
+      },
+      (err) => {
+        this.lastError = err.message;
+        log.error({ err }, 'speed layer fold failed; the next commit retries');
+      },
+      FOLD_DELAY_MS,
+    );
     const schedules: Cron[] = [];
     for (const [name, def] of Object.entries(runtime.config.projections)) {
       if (!def.schedule) continue;
@@ -146,9 +142,8 @@ export class Projections implements Feature, ProjectionReader {
     });
     return async () => {
       for (const s of schedules) s.stop();
-      if (timer) clearTimeout(timer);
       await building;
-      await folding;
+      await folds.stop();
       await engine.close();
     };
   }
