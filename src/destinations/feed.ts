@@ -26,10 +26,41 @@ export class EventFeed implements Feed {
 
   async read(after: number, limit: number): Promise<FeedPage> {
     const { sources, types } = this.filter;
-    const page = await this.store.readEvents(after, limit);
+    const span = await eventSpan(this.store, after, limit);
+    if (!span) return { items: [], scannedTo: after, more: false };
+    const page = await this.store.readEvents(after, limit, span.upTo);
     const items = page
       .filter((e) => (!sources || sources.includes(e.source)) && (!types || types.includes(e.type)))
       .map(eventItem);
-    return { items, scannedTo: page.at(-1)?.seq ?? after, more: page.length === limit };
+    return endOf(
+      page.map((e) => e.seq),
+      items,
+      limit,
+      span,
+    );
   }
+}
+
+/**
+ * The seqs a page reads: after `after`, at most `limit` of them, up to the last committed. Seqs are dense but
+ * for events retention removed, so a page reads `limit` seqs or fewer events, never a sort of the rest.
+ */
+export async function eventSpan(
+  store: Store,
+  after: number,
+  limit: number,
+): Promise<{ upTo: number; last: number } | undefined> {
+  const last = await store.lastSeq();
+  return last > after ? { upTo: Math.min(last, after + limit), last } : undefined;
+}
+
+/** A page's end: a full page ends at its last seq, a short one at its span's end. */
+export function endOf(
+  seqs: readonly number[],
+  items: readonly Item[],
+  limit: number,
+  span: { upTo: number; last: number },
+): FeedPage {
+  const scannedTo = seqs.length === limit ? seqs[seqs.length - 1]! : span.upTo;
+  return { items, scannedTo, more: scannedTo < span.last };
 }

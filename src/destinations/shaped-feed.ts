@@ -1,7 +1,7 @@
 import { compileExpr } from '../project/expr/compile.js';
 import type { Store } from '../store/store.js';
 import type { DestinationConfig } from './config.js';
-import type { Feed, FeedPage } from './feed.js';
+import { endOf, eventSpan, type Feed, type FeedPage } from './feed.js';
 import { idempotencyKey } from './payload.js';
 import type { Item } from './sender.js';
 
@@ -23,12 +23,14 @@ export class ShapedEventFeed implements Feed {
     this.names = Object.keys(shape);
     const fields = this.names.map((n, i) => `${compileExpr(shape[n]!, d).sql} AS ${d.quoteIdent(`f${i}`)}`);
     this.sql = `SELECT seq, source, ce_source, id, type, ${d.epochSeconds('received_at')} AS "_r", ${fields.join(', ')}
-      FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`;
+      FROM events WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2`;
   }
 
   async read(after: number, limit: number): Promise<FeedPage> {
     const { sources, types } = this.filter;
-    const rows = await this.store.query(this.sql, [after, limit]);
+    const span = await eventSpan(this.store, after, limit);
+    if (!span) return { items: [], scannedTo: after, more: false };
+    const rows = await this.store.query(this.sql, [after, limit, span.upTo]);
     const items: Item[] = [];
     for (const r of rows) {
       const e = {
@@ -53,10 +55,11 @@ export class ShapedEventFeed implements Feed {
         text: JSON.stringify(body),
       });
     }
-    return {
+    return endOf(
+      rows.map((r) => Number(r.seq)),
       items,
-      scannedTo: rows.length ? Number(rows[rows.length - 1]!.seq) : after,
-      more: rows.length === limit,
-    };
+      limit,
+      span,
+    );
   }
 }

@@ -127,8 +127,11 @@ export interface Store extends SqlClient {
   migrate(migrations: readonly Migration[]): Promise<void>;
   /** Durably appends events, exactly once per (source, id); resolves only after the commit. */
   append(events: readonly NewEvent[]): Promise<AppendResult>;
-  /** Events with seq > afterSeq, in seq order. */
-  readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Events with seq > afterSeq (and ≤ upToSeq when given), in seq order. The bound lets DuckDB skip every row
+   * group past it: without one, reading a page from the start of a large backlog sorts all that follows.
+   */
+  readEvents(afterSeq: number, limit: number, upToSeq?: number): Promise<StoredEvent[]>;
   /** The highest committed seq (0 when empty): every event at or below it is visible to readers. */
   lastSeq(): Promise<number>;
   /** Runs fn in one transaction on one connection. */

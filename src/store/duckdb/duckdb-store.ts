@@ -148,12 +148,12 @@ export class DuckDbStore implements Store {
     );
   }
 
-  async readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]> {
+  async readEvents(afterSeq: number, limit: number, upToSeq?: number): Promise<StoredEvent[]> {
     const rows = await this.query(
       `SELECT seq, source, ce_source, id, type, subject, epoch_ms(time) AS t, epoch_ms(received_at) AS r,
               data::VARCHAR AS data, ce_attributes::VARCHAR AS ce_attributes
-         FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [afterSeq, limit],
+         FROM events WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit, upToSeq ?? Number.MAX_SAFE_INTEGER],
     );
     return rows.map((r) => ({
       seq: r.seq as number,

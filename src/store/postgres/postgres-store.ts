@@ -340,13 +340,13 @@ export class PostgresStore implements Store {
     await this.pool.query(`ANALYZE ${postgresDialect.quoteIdent(table)}`);
   }
 
-  async readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]> {
+  async readEvents(afterSeq: number, limit: number, upToSeq?: number): Promise<StoredEvent[]> {
     const rows = await this.query(
       `SELECT seq, source, ce_source, id, type, subject, (extract(epoch FROM time) * 1000)::float8 AS t,
               (extract(epoch FROM received_at) * 1000)::float8 AS r, data::text AS data,
               ce_attributes::text AS ce_attributes
-         FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [afterSeq, limit],
+         FROM events WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit, upToSeq ?? Number.MAX_SAFE_INTEGER],
     );
     return rows.map((r) => ({
       seq: r.seq as number,
