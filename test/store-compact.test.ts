@@ -53,3 +53,36 @@ it('removes the copy a crashed compaction left, and opens the file it did not re
   expect(fs.existsSync(`${file}.compact`)).toBe(false);
   expect((await again.query('SELECT id FROM events')).map((r) => r.id)).toEqual(['a']);
 });
+
+it('lets a transaction finish the queries it runs on other connections while a rewrite waits for it', async () => {
+  const store = await DuckDbStore.open({ path: path.join(tempDir(), 'store.duckdb') });
+  open.push(store);
+  await store.append([ev('a', 1)]);
+  let release!: () => void;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  const tx = store.transaction(async () => {
+    await held;
+    return store.query('SELECT count(*) AS n FROM events'); // another connection, inside the transaction
+  });
+  await new Promise((r) => setTimeout(r, 20));
+  const compacting = store.compact();
+  release();
+  expect((await tx)[0]!.n).toBe(1);
+  expect(await compacting).not.toBeNull();
+});
+
+it('gives up a rewrite when a reader does not leave, and lets the readers it held go on', async () => {
+  const store = await DuckDbStore.open({ path: path.join(tempDir(), 'store.duckdb') });
+  open.push(store);
+  store.compactWaitMs = 200;
+  await store.append([ev('a', 1)]);
+  const rows = store.stream('SELECT * FROM events')[Symbol.asyncIterator]();
+  await rows.next(); // a stream is open: its consumer's next query would wait for the rewrite
+  const compacting = store.compact();
+  const query = store.query('SELECT 1 AS x');
+  await expect(compacting).rejects.toThrow(/readers still at work/);
+  expect((await query)[0]!.x).toBe(1);
+  await rows.return?.(undefined);
+});

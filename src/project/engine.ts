@@ -109,7 +109,7 @@ export class ProjectionEngine {
   async keepHistory(tx: SqlClient, where: { sql: string; params: readonly unknown[] }): Promise<void> {
     for (const plan of this.plans.values()) {
       if (!plan.keepHistory) continue;
-      await ensureHistory(this.store, plan);
+      await ensureHistory(this.store, plan, tx);
       await saveHistory(tx, this.store, plan, where);
     }
   }

@@ -11,14 +11,21 @@ export function historyTables(store: Store, plan: ProjectionPlan): { table: stri
   return { table: q('h'), pairs: plan.pairs.map((_, i) => q(`hp${i}`)) };
 }
 
-/** Creates the history tables when missing, empty, with the partial rows' columns after `_run`. */
-export async function ensureHistory(store: Store, plan: ProjectionPlan): Promise<void> {
+/**
+ * Creates the history tables when missing, empty, with the partial rows' columns after `_run`; on `db`, the
+ * deletion's own transaction when there is one (another connection could wait for the deletion to end).
+ */
+export async function ensureHistory(
+  store: Store,
+  plan: ProjectionPlan,
+  db: SqlClient = store,
+): Promise<void> {
   const h = historyTables(store, plan);
   const empty = (sql: string) =>
     `SELECT CAST(0 AS ${store.dialect.types.bigint}) AS "_run", p.* FROM (${sql}) p WHERE FALSE`;
-  await store.exec(`CREATE TABLE IF NOT EXISTS ${h.table} AS ${empty(plan.partialSql(0, 0))}`);
+  await db.exec(`CREATE TABLE IF NOT EXISTS ${h.table} AS ${empty(plan.partialSql(0, 0))}`);
   for (const [i, pairs] of plan.pairs.entries())
-    await store.exec(`CREATE TABLE IF NOT EXISTS ${h.pairs[i]} AS ${empty(pairs(0, 0))}`);
+    await db.exec(`CREATE TABLE IF NOT EXISTS ${h.pairs[i]} AS ${empty(pairs(0, 0))}`);
 }
 
 /** The last retention run whose rows the history holds (0: none): a version built now merges up to it. */

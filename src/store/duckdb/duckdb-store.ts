@@ -38,6 +38,8 @@ export class DuckDbStore implements Store {
   private readonly writer: EventWriter;
   // Readers pass it; a compaction closes it while it swaps the file under them.
   private readonly gate = new Gate();
+  /** How long a compaction waits for readers to leave before it gives up (GateBusy). */
+  compactWaitMs = 30_000;
 
   private constructor(
     private instance: DuckDBInstance,
@@ -126,25 +128,27 @@ export class DuckDbStore implements Store {
   async compact(): Promise<{ beforeBytes: number; afterBytes: number } | null> {
     if (this.file === ':memory:') return null;
     const copy = compactCopyOf(this.file);
-    return this.gate.exclusive(() =>
-      this.writer.exclusive(async (w) => {
-        fs.rmSync(copy, { force: true });
-        await w.run('FORCE CHECKPOINT');
-        const beforeBytes = fs.statSync(this.file).size;
-        const db = (await runQuery(w, 'SELECT current_database() AS d', []))[0]!.d as string;
-        await w.run(`ATTACH ${duckdbDialect.literal(copy)} AS pmx_compact`);
-        await w.run(`COPY FROM DATABASE ${this.dialect.quoteIdent(db)} TO pmx_compact`);
-        await w.run('DETACH pmx_compact');
-        for (const c of this.idle.splice(0)) c.closeSync();
-        w.closeSync();
-        this.instance.closeSync();
-        fs.renameSync(copy, this.file);
-        fs.rmSync(`${copy}.wal`, { force: true });
-        this.instance = await openInstance(this.file);
-        this.writerConnection = await this.instance.connect();
-        this.writer.replaceConnection(this.writerConnection);
-        return { beforeBytes, afterBytes: fs.statSync(this.file).size };
-      }),
+    return this.gate.exclusive(
+      () =>
+        this.writer.exclusive(async (w) => {
+          fs.rmSync(copy, { force: true });
+          await w.run('FORCE CHECKPOINT');
+          const beforeBytes = fs.statSync(this.file).size;
+          const db = (await runQuery(w, 'SELECT current_database() AS d', []))[0]!.d as string;
+          await w.run(`ATTACH ${duckdbDialect.literal(copy)} AS pmx_compact`);
+          await w.run(`COPY FROM DATABASE ${this.dialect.quoteIdent(db)} TO pmx_compact`);
+          await w.run('DETACH pmx_compact');
+          for (const c of this.idle.splice(0)) c.closeSync();
+          w.closeSync();
+          this.instance.closeSync();
+          fs.renameSync(copy, this.file);
+          fs.rmSync(`${copy}.wal`, { force: true });
+          this.instance = await openInstance(this.file);
+          this.writerConnection = await this.instance.connect();
+          this.writer.replaceConnection(this.writerConnection);
+          return { beforeBytes, afterBytes: fs.statSync(this.file).size };
+        }),
+      this.compactWaitMs,
     );
   }
 
@@ -217,9 +221,8 @@ export class DuckDbStore implements Store {
     return this.writer.keySetBytes;
   }
 
-  private async withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    await this.gate.enter();
-    try {
+  private withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.gate.pass(async () => {
       const c = this.idle.pop() ?? (await this.instance.connect());
       try {
         return await fn(c);
@@ -227,9 +230,7 @@ export class DuckDbStore implements Store {
         if (this.idle.length < 8) this.idle.push(c);
         else c.closeSync();
       }
-    } finally {
-      this.gate.leave();
-    }
+    });
   }
 }
 
