@@ -37,6 +37,7 @@ export interface AuditEntry {
 }
 
 const DETAIL_CHARS = 2000;
+let sequence = 0;
 
 /** The audit log in the store: written before an admin action runs, completed when it has answered. */
 export class AuditLog {
@@ -53,7 +54,8 @@ export class AuditLog {
     detail: unknown,
     at = new Date(),
   ): Promise<string> {
-    const id = randomUUID();
+    // Time first, then this process's counter: ids sort as the actions began, even within a millisecond.
+    const id = `${String(at.getTime()).padStart(13, '0')}-${String(sequence++).padStart(9, '0')}-${randomUUID().slice(0, 8)}`;
     let text = detail === undefined ? null : JSON.stringify(detail);
     if (text && text.length > DETAIL_CHARS) text = JSON.stringify({ truncated: text.slice(0, DETAIL_CHARS) });
     await this.store.exec(
