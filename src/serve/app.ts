@@ -9,6 +9,7 @@ import { tokenRoutes } from './access/token-routes.js';
 import { TokenStore } from './access/token-store.js';
 import { allowBrowserIngest } from './cors.js';
 import { measureHttpRequests } from './http-metrics.js';
+import { openApiRoutes } from './openapi/routes.js';
 import { decodeRequestBodies } from './request-encoding.js';
 import type { RoutePlugin } from './route-plugin.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -81,6 +82,7 @@ export async function createApp(runtime: Runtime): Promise<FastifyInstance> {
     runtime.logger.warn(
       'no read or admin token is configured: anyone can rebuild, run reports, replay and discard',
     );
+  openApiRoutes(app);
   for (const routes of CORE_ROUTES) await routes(app, runtime);
   for (const feature of runtime.features) await feature.routes?.(app);
   await dashboardRoutes(app, runtime);

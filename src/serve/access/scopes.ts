@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { RouteDoc } from '../openapi/route-doc.js';
 import { ANONYMOUS, type Credentials, type Principal } from './credentials.js';
 
 /**
@@ -17,6 +18,8 @@ declare module 'fastify' {
     scope?: Scope;
     /** A read route that applies a limited token's limits itself; other read routes refuse such tokens. */
     limited?: boolean;
+    /** What the route tells the OpenAPI document (/openapi.json); every route but HEAD and OPTIONS has one. */
+    doc?: RouteDoc;
   }
   interface FastifyRequest {
     /** Who the request's token says it is; set on read, admin and metrics routes. */
@@ -31,6 +34,7 @@ export interface DeclaredRoute {
   readonly scope: Scope;
   /** A read route that admits limited read tokens (it applies their limits). */
   readonly limited: boolean;
+  readonly doc?: RouteDoc;
 }
 const declared = new WeakMap<FastifyInstance, DeclaredRoute[]>();
 
@@ -39,14 +43,14 @@ export function declaredRoutes(app: FastifyInstance): readonly DeclaredRoute[] {
   return declared.get(app) ?? [];
 }
 
-/** Shorthands for route options: `app.get(path, scoped('read'), handler)`. */
-export function scoped(scope: Scope) {
-  return { config: { scope } };
+/** Shorthands for route options: `app.get(path, scoped('read', doc), handler)`. */
+export function scoped(scope: Scope, doc?: RouteDoc) {
+  return { config: { scope, ...(doc ? { doc } : {}) } };
 }
 
 /** A read route that applies a limited token's limits itself (see limits.ts); it admits limited tokens. */
-export function limitedRead() {
-  return { config: { scope: 'read' as const, limited: true } };
+export function limitedRead(doc?: RouteDoc) {
+  return { config: { scope: 'read' as const, limited: true, ...(doc ? { doc } : {}) } };
 }
 
 /**
@@ -67,7 +71,13 @@ export function enforceScopes(app: FastifyInstance, credentials: Credentials): v
       );
     }
     for (const method of [route.method].flat())
-      routes.push({ method, url: route.url, scope, limited: route.config?.limited === true });
+      routes.push({
+        method,
+        url: route.url,
+        scope,
+        limited: route.config?.limited === true,
+        ...(route.config?.doc ? { doc: route.config.doc } : {}),
+      });
   });
   // A callback hook, not an async one: it runs on every request, ingest's hot path included.
   app.addHook('onRequest', (req, reply, done) => {

@@ -2,10 +2,11 @@ import { ingestionLag } from '../../collect/ingestion-lag.js';
 import type { Runtime } from '../../runtime.js';
 import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
+import { METRICS_DOC, QUEUE_STATS_DOC, STATUS_DOC } from './status.doc.js';
 
 /** GET /status (health), GET /api/q/stats (the queue, as Mars had it), GET /metrics (Prometheus). */
 export const statusRoutes: RoutePlugin = (app, runtime) => {
-  app.get('/status', scoped('metrics'), async (_req, reply) => {
+  app.get('/status', scoped('metrics', STATUS_DOC), async (_req, reply) => {
     const { status, ok, checks } = await runtime.health.report();
     return reply.code(ok ? 200 : 503).send({
       status,
@@ -16,7 +17,7 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
 
   // The recent rate is measured from this app's previous sample: one per runtime, never shared.
   const sample: RateSample = { at: runtime.startedAt, committed: 0 };
-  app.get('/api/q/stats', scoped('metrics'), async () => ({
+  app.get('/api/q/stats', scoped('metrics', QUEUE_STATS_DOC), async () => ({
     ...queueStats(runtime, sample),
     lag: ingestionLag(runtime.committer, runtime.telemetry),
     quarantine: {
@@ -30,7 +31,7 @@ export const statusRoutes: RoutePlugin = (app, runtime) => {
     },
   }));
 
-  app.get('/metrics', scoped('metrics'), async (_req, reply) => {
+  app.get('/metrics', scoped('metrics', METRICS_DOC), async (_req, reply) => {
     const t = runtime.telemetry;
     t.queueDepth.set(runtime.committer.depth);
     t.oldestPendingSeconds.set(runtime.committer.oldestPendingAgeMs() / 1000);
