@@ -83,6 +83,7 @@ const NOT_YET: readonly string[] = [
   'GET /api/q/stats',
   'GET /metrics',
   'GET /v1/events',
+  'GET /v1/deletions',
   'POST /v1/deletions',
   'GET /v1/deletions/:id',
   'GET /v1/projections',
