@@ -10,6 +10,7 @@ import { ReportRunner } from '../src/report/runner.js';
 import { listRuns } from '../src/report/runs.js';
 import { ReportScheduler } from '../src/report/scheduler.js';
 import type { Runtime } from '../src/runtime.js';
+import { pgSchema } from './support/pg-schemas.js';
 import { serviceUrl } from './support/services.js';
 import { tempDir } from './support/temp.js';
 
@@ -23,7 +24,7 @@ const ENGINES = ['duckdb', ...(pgUrl ? ['postgres'] : [])] as const;
 const storeYaml = (engine: string, dir: string) =>
   engine === 'duckdb'
     ? `store: { path: ${dir}/store.duckdb }`
-    : `store: { engine: postgres, url: "${pgUrl}", schema: r_${process.pid}_${Date.now()} }`;
+    : `store: { engine: postgres, url: "${pgUrl}", schema: ${pgSchema(pgUrl!)} }`;
 const config = (engine: string, dir: string) =>
   parseConfig(`
 ${storeYaml(engine, dir)}

@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { type Matching, matchingOf } from '../../src/match/service.js';
 import type { Runtime } from '../../src/runtime.js';
 import { createApp } from '../../src/serve/app.js';
+import { pgSchema } from './pg-schemas.js';
 import { serviceUrl } from './services.js';
 
 // What the matching tests share: a project with a matching section, its stores, and transaction rows.
@@ -40,7 +41,7 @@ export function engines(): { name: string; store: (dir: string) => string; rabbi
   if (pg)
     list.push({
       name: 'postgres',
-      store: () => `store: { engine: postgres, url: "${pg}", schema: m_${process.pid}_${Date.now() % 1e8} }`,
+      store: () => `store: { engine: postgres, url: "${pg}", schema: ${pgSchema(pg)} }`,
     });
   return list;
 }

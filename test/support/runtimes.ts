@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pino } from 'pino';
 import { createRuntime } from '../../src/compose.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Runtime } from '../../src/runtime.js';
+import { pgSchema } from './pg-schemas.js';
 import { serviceUrl } from './services.js';
 import { tempDir } from './temp.js';
 
@@ -16,7 +16,7 @@ export interface RuntimeFactory {
   storeYaml(dir: string): string;
 }
 
-/** Runtimes on every engine: DuckDB always, PostgreSQL when its URL is set (each in its own schema, named from its temp dir). */
+/** Runtimes on every engine: DuckDB always, PostgreSQL when its URL is set (each in its own schema, dropped after a passing test). */
 export function runtimeFactories(): RuntimeFactory[] {
   const make = (name: RuntimeFactory['name'], storeYaml: (dir: string) => string): RuntimeFactory => ({
     name,
@@ -31,9 +31,12 @@ export function runtimeFactories(): RuntimeFactory[] {
   const list = [make('duckdb', (dir) => `store:\n  path: ${path.join(dir, 'store.duckdb')}`)];
   const url = serviceUrl('postgres');
   if (url) {
+    // One schema per runtime's directory: a child process opening the same store asks again.
+    const schemas = new Map<string, string>();
     list.push(
       make('postgres', (dir) => {
-        const schema = `t_${createHash('sha256').update(`${dir}-${process.pid}`).digest('hex').slice(0, 12)}`;
+        const schema = schemas.get(dir) ?? pgSchema(url);
+        schemas.set(dir, schema);
         return `store:\n  engine: postgres\n  url: "${url}"\n  schema: ${schema}`;
       }),
     );

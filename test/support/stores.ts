@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { Store } from '../../src/store/store.js';
+import { pgSchema } from './pg-schemas.js';
 import { serviceUrl } from './services.js';
 import { tempDir } from './temp.js';
 
@@ -28,13 +28,12 @@ export function storeFactories(): StoreFactory[] {
     },
   ];
   const url = serviceUrl('postgres');
-  let n = 0;
   if (url) {
     list.push({
       name: 'postgres',
       async create() {
-        // Each store gets its own schema, named from the test process and a counter (pg-boss's habit).
-        const schema = `t_${createHash('sha256').update(`${process.pid}-${Date.now()}-${n++}`).digest('hex').slice(0, 12)}`;
+        // Each store gets its own schema, dropped after a passing test.
+        const schema = pgSchema(url);
         return {
           store: await PostgresStore.open({ url, schema }),
           reopen: () => PostgresStore.open({ url, schema }),
