@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { createRuntime } from '../src/compose.js';
 import { parseConfig } from '../src/config/load.js';
+import { destinationsOf } from '../src/destinations/service.js';
 import { startServices } from '../src/services.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { until, webEvent } from './support/destinations.js';
@@ -29,6 +30,8 @@ destinations:
     try {
       await startServices(worker);
       await startServices(leader);
+      // The batch role starts its features once it holds the leader lock.
+      await until('the leader', async () => ((await destinationsOf(leader))?.loops.size ?? 0) > 0);
       // Another process's commit: nothing in the leader hears of it, its loop finds it at the next poll.
       await writer.append([webEvent('1'), webEvent('2')]);
       await until('the delivery', () => r.delivered().length === 2);
