@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { failpoint } from '../core/failpoint.js';
 import { parseDuration } from '../core/time.js';
+import { Params } from '../store/sql-params.js';
 import type { Row, Store } from '../store/store.js';
 import type { MatchBroker } from './broker.js';
 import type { MatchingConfig } from './config.js';
@@ -101,13 +102,13 @@ export class Exporter {
     const reconciled = await this.reconcile(broker, now);
     const rows = await this.store.query(
       `${MATCH_SELECT} JOIN match_exports x ON x.match_id = m.id
-        WHERE x.status = 'PENDING' AND x.next_attempt_at <= $1 ORDER BY m.id LIMIT ${this.config.export.batch}`,
-      [now],
+        WHERE x.status = 'PENDING' AND x.next_attempt_at <= $1 ORDER BY m.id LIMIT $2`,
+      [now, this.config.export.batch],
     );
     if (rows.length === 0) return { runId: null, exported: 0, reconciled, failed: 0, file: null };
     const runId = `${now.toISOString().replace(/[-:.]/g, '')}-${rows[0]!.id}`;
     const messages = rows.map((r) => ({ id: Number(r.id), body: JSON.stringify(matchRecord(r)) }));
-    const ids = messages.map((m) => m.id).join(', ');
+    const ids = messages.map((m) => m.id);
     try {
       if (broker) {
         await broker.publishExports(messages);
@@ -119,10 +120,11 @@ export class Exporter {
         file = path.join(this.dir, `export-${runId}.ndjson`);
         await writeFile(file, messages.map((m) => `${m.body}\n`).join(''));
       }
+      const p = new Params(3);
       await this.store.exec(
         `UPDATE match_exports SET status = 'EXPORTED', exported_at = $1, run_id = $2, last_error = NULL
-          WHERE match_id IN (${ids}) AND status <> 'EXPORTED'`,
-        [now, runId],
+          WHERE match_id IN (${p.list(ids)}) AND status <> 'EXPORTED'`,
+        [now, runId, ...p.values],
       );
       await this.reconcile(broker, now);
       return { runId, exported: messages.length, reconciled, failed: 0, file };
@@ -142,21 +144,24 @@ export class Exporter {
     let recorded = 0;
     await broker.drainLedger(async (ids) => {
       if (ids.length === 0) return;
+      const p = new Params(2);
       const rows = await this.store.query(
         `UPDATE match_exports SET status = 'EXPORTED', exported_at = $1, run_id = coalesce(run_id, 'reconciled'), last_error = NULL
-          WHERE match_id IN (${ids.map((i) => String(Math.trunc(i))).join(', ')}) AND status <> 'EXPORTED' RETURNING match_id`,
-        [now],
+          WHERE match_id IN (${p.list(ids.map((i) => Math.trunc(i)))}) AND status <> 'EXPORTED' RETURNING match_id`,
+        [now, ...p.values],
       );
       recorded += rows.length;
     });
     return recorded;
   }
 
-  private async recordFailure(ids: string, error: string, now: Date): Promise<number> {
+  private async recordFailure(ids: readonly number[], error: string, now: Date): Promise<number> {
     const base = parseDuration(this.config.export.backoff);
     const max = this.config.export.maxAttempts;
+    const p = new Params();
     const rows = await this.store.query(
-      `SELECT match_id, attempts FROM match_exports WHERE match_id IN (${ids}) AND status = 'PENDING'`,
+      `SELECT match_id, attempts FROM match_exports WHERE match_id IN (${p.list(ids)}) AND status = 'PENDING'`,
+      p.values,
     );
     for (const r of rows) {
       const attempts = Number(r.attempts) + 1;
@@ -171,13 +176,12 @@ export class Exporter {
 
   /** Puts failed exports (these, or all) back to pending with fresh tries. */
   async retry(matchIds?: readonly number[]): Promise<number> {
-    const which = matchIds?.length
-      ? ` AND match_id IN (${matchIds.map((i) => String(Math.trunc(i))).join(', ')})`
-      : '';
+    const p = new Params(2);
+    const which = matchIds?.length ? ` AND match_id IN (${p.list(matchIds.map((i) => Math.trunc(i)))})` : '';
     const rows = await this.store.query(
       `UPDATE match_exports SET status = 'PENDING', attempts = 0, next_attempt_at = $1
         WHERE status = 'EXPORT_FAILED'${which} RETURNING match_id`,
-      [new Date()],
+      [new Date(), ...p.values],
     );
     return rows.length;
   }

@@ -161,7 +161,8 @@ export class TransactionImporter {
   async log(limit = 100): Promise<Record<string, unknown>[]> {
     return this.runtime.store.query(
       `SELECT match_group, side, origin, name, records, accepted, duplicates, rejected, imported_at
-         FROM match_imports ORDER BY imported_at DESC LIMIT ${Math.trunc(limit)}`,
+         FROM match_imports ORDER BY imported_at DESC LIMIT $1`,
+      [Math.trunc(limit)],
     );
   }
 }

@@ -1,5 +1,6 @@
 import { Mutex } from '../core/mutex.js';
 import { parseDuration } from '../core/time.js';
+import { Params } from '../store/sql-params.js';
 import type { SqlClient, Store } from '../store/store.js';
 import { type MatchingConfig, type SchemeRules, schemeRulesSchema } from './config.js';
 import { MatchingError } from './errors.js';
@@ -292,21 +293,24 @@ export class Matcher {
   /** Puts transactions that are not matched back to pending, so the next pass looks at them again. */
   async rematch(paymentIds: readonly number[]): Promise<number> {
     if (paymentIds.length === 0) return 0;
-    const ids = paymentIds.map((i) => String(Math.trunc(i))).join(', ');
+    const ids = paymentIds.map((i) => Math.trunc(i));
     return this.lock.run(async () => {
+      const p = new Params();
       const [matched] = await this.store.query(
-        `SELECT id FROM match_payments WHERE id IN (${ids}) AND status = 'matched' LIMIT 1`,
+        `SELECT id FROM match_payments WHERE id IN (${p.list(ids)}) AND status = 'matched' LIMIT 1`,
+        p.values,
       );
       if (matched)
         throw new MatchingError(
           `payment transaction ${matched.id} is already matched; force-match to change a match`,
           409,
         );
+      const q = new Params(2);
       const rows = await this.store.query(
         `UPDATE match_payments SET status = CASE WHEN scheme IS NULL THEN 'unknown_merchant' ELSE 'pending' END,
                 imported_at = $1
-          WHERE id IN (${ids}) RETURNING id`,
-        [new Date()],
+          WHERE id IN (${q.list(ids)}) RETURNING id`,
+        [new Date(), ...q.values],
       );
       return rows.length;
     });

@@ -1,3 +1,4 @@
+import { Params } from '../store/sql-params.js';
 import type { Row, SqlClient, Store } from '../store/store.js';
 import type { MatchingConfig } from './config.js';
 import { schemeRulesSchema } from './config.js';
@@ -33,11 +34,11 @@ export class MatchQueries {
 
   /** Transactions by side, scheme, calendar day and status. */
   async counts(filter: { scheme?: string; from?: string; to?: string } = {}): Promise<Row[]> {
-    const params: unknown[] = [];
+    const p = new Params();
     const where: string[] = [];
-    if (filter.scheme) where.push(`scheme = $${params.push(filter.scheme)}`);
-    if (filter.from) where.push(`CAST(tx_time AS DATE) >= CAST($${params.push(filter.from)} AS DATE)`);
-    if (filter.to) where.push(`CAST(tx_time AS DATE) <= CAST($${params.push(filter.to)} AS DATE)`);
+    if (filter.scheme) where.push(`scheme = ${p.add(filter.scheme)}`);
+    if (filter.from) where.push(`CAST(tx_time AS DATE) >= CAST(${p.add(filter.from)} AS DATE)`);
+    if (filter.to) where.push(`CAST(tx_time AS DATE) <= CAST(${p.add(filter.to)} AS DATE)`);
     const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const rows = await this.store.query(
       `SELECT side, scheme, day, status, n FROM (
@@ -47,7 +48,7 @@ export class MatchQueries {
          SELECT 'scheme', scheme, CAST(CAST(tx_time AS DATE) AS VARCHAR), status, count(*) FROM match_scheme_txs ${w}
           GROUP BY 1, 2, 3, 4) c
        ORDER BY day DESC, scheme, side, status`,
-      params,
+      p.values,
     );
     return rows.map((r) => ({ ...r, n: Number(r.n) }));
   }
@@ -64,20 +65,20 @@ export class MatchQueries {
   }
 
   async list(f: TransactionFilter): Promise<{ total: number; transactions: Row[] }> {
-    const params: unknown[] = [];
+    const p = new Params();
     const where: string[] = [];
-    if (f.status) where.push(`status = $${params.push(f.status)}`);
-    if (f.scheme) where.push(`scheme = $${params.push(f.scheme)}`);
-    if (f.day) where.push(`CAST(tx_time AS DATE) = CAST($${params.push(f.day)} AS DATE)`);
+    if (f.status) where.push(`status = ${p.add(f.status)}`);
+    if (f.scheme) where.push(`scheme = ${p.add(f.scheme)}`);
+    if (f.day) where.push(`CAST(tx_time AS DATE) = CAST(${p.add(f.day)} AS DATE)`);
     const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const table = f.side === 'payment' ? 'match_payments' : 'match_scheme_txs';
-    const [{ n }] = (await this.store.query(`SELECT count(*) AS n FROM ${table} ${w}`, params)) as [
+    const [{ n }] = (await this.store.query(`SELECT count(*) AS n FROM ${table} ${w}`, [...p.values])) as [
       { n: number },
     ];
     const rows = await this.store.query(
       `SELECT ${f.side === 'payment' ? PAYMENT_COLUMNS : SCHEME_COLUMNS} FROM ${table} ${w}
-        ORDER BY tx_time DESC, id DESC LIMIT ${clamp(f.limit ?? 50, 1, 1000)} OFFSET ${clamp(f.offset ?? 0, 0, 1e9)}`,
-      params,
+        ORDER BY tx_time DESC, id DESC LIMIT ${p.add(clamp(f.limit ?? 50, 1, 1000))} OFFSET ${p.add(clamp(f.offset ?? 0, 0, 1e9))}`,
+      p.values,
     );
     return { total: Number(n), transactions: rows.map(tidy) };
   }
@@ -89,9 +90,11 @@ export class MatchQueries {
   async candidates(paymentIds: readonly number[], perPayment = 5): Promise<Map<number, Row[]>> {
     const out = new Map<number, Row[]>();
     if (paymentIds.length === 0) return out;
-    const ids = paymentIds.map((i) => String(Math.trunc(i))).join(', ');
+    const ids = paymentIds.map((i) => Math.trunc(i));
+    const p = new Params();
     const schemes = await this.store.query(
-      `SELECT DISTINCT scheme FROM match_payments WHERE id IN (${ids}) AND scheme IS NOT NULL`,
+      `SELECT DISTINCT scheme FROM match_payments WHERE id IN (${p.list(ids)}) AND scheme IS NOT NULL`,
+      p.values,
     );
     const d = this.store.dialect;
     for (const { scheme } of schemes) {
@@ -100,6 +103,7 @@ export class MatchQueries {
       const order = def.rules.map((_, i) => `r${i}`);
       // Best first: candidates whose rules agree, then by the rules' scores; disagreeing ones are shown
       // (agrees: false) because a near miss is what a person redressing a transaction wants to see.
+      const q = new Params(2);
       const rows = await this.store.query(
         `SELECT * FROM (
            SELECT a.*, row_number() OVER (PARTITION BY payment_id
@@ -109,9 +113,9 @@ export class MatchQueries {
                  SELECT p.id AS payment_id, s.id, s.transaction_id, CAST(s.tx_time AS VARCHAR) AS time, s.has_time,
                         CAST(s.amount AS VARCHAR) AS amount, s.currency, s.first_six, s.last_four, s.auth_code
                         ${scores.length ? `, ${scores.join(', ')}` : ''}
-                   ${candidatePairs(def, `p.id IN (${ids}) AND p.scheme = $1 AND s.scheme = $1`)}) c) a) z
-          WHERE rn <= ${clamp(perPayment, 1, 50)} ORDER BY payment_id, rn`,
-        [scheme],
+                   ${candidatePairs(def, `p.id IN (${q.list(ids)}) AND p.scheme = $1 AND s.scheme = $1`)}) c) a) z
+          WHERE rn <= ${q.add(clamp(perPayment, 1, 50))} ORDER BY payment_id, rn`,
+        [scheme, ...q.values],
       );
       for (const r of rows) {
         const pid = Number(r.payment_id);
@@ -166,17 +170,17 @@ export class MatchQueries {
 
   /** Exports (of a status, or all), newest first, with the transactions each carries. */
   async exports(status?: string, limit = 100, offset = 0): Promise<{ total: number; exports: Row[] }> {
-    const params: unknown[] = [];
-    const w = status ? `WHERE x.status = $${params.push(status)}` : '';
-    const [{ n }] = (await this.store.query(`SELECT count(*) AS n FROM match_exports x ${w}`, params)) as [
-      { n: number },
-    ];
+    const p = new Params();
+    const w = status ? `WHERE x.status = ${p.add(status)}` : '';
+    const [{ n }] = (await this.store.query(`SELECT count(*) AS n FROM match_exports x ${w}`, [
+      ...p.values,
+    ])) as [{ n: number }];
     const rows = await this.store.query(
       `SELECT x.match_id, m.payment_id, m.scheme_tx_id, m.scheme, x.status, x.attempts, x.next_attempt_at,
               x.last_error, x.exported_at, x.run_id
          FROM match_exports x JOIN match_matches m ON m.id = x.match_id ${w}
-        ORDER BY x.match_id DESC LIMIT ${clamp(limit, 1, 1000)} OFFSET ${clamp(offset, 0, 1e9)}`,
-      params,
+        ORDER BY x.match_id DESC LIMIT ${p.add(clamp(limit, 1, 1000))} OFFSET ${p.add(clamp(offset, 0, 1e9))}`,
+      p.values,
     );
     return { total: Number(n), exports: rows.map(tidy) };
   }

@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { Params } from '../store/sql-params.js';
 import type { SqlClient } from '../store/store.js';
 import { MatchingError } from './errors.js';
 
@@ -76,17 +77,15 @@ export class ReferenceData {
     // Bound parameters, a few hundred rows per statement.
     for (let i = 0; i < clean.length; i += 500) {
       const chunk = clean.slice(i, i + 500);
-      const params: unknown[] = [];
-      const values = chunk.map((m) => {
-        params.push(m.identifier, m.id_type, m.provider, m.scheme, m.location, now);
-        const b = params.length - 6;
-        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6})`;
-      });
+      const p = new Params();
+      const values = chunk.map(
+        (m) => `(${p.list([m.identifier, m.id_type, m.provider, m.scheme, m.location, now])})`,
+      );
       await this.db.exec(
         `INSERT INTO match_merchants (identifier, id_type, provider, scheme, location, created_at)
          VALUES ${values.join(', ')}
          ON CONFLICT (identifier, id_type, provider) DO UPDATE SET scheme = excluded.scheme, location = excluded.location`,
-        params,
+        p.values,
       );
     }
     return clean.length;
@@ -108,13 +107,13 @@ export class ReferenceData {
     filter: { provider?: string; scheme?: string; limit?: number } = {},
   ): Promise<MerchantIdentifier[]> {
     const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.provider) where.push(`provider = $${params.push(filter.provider)}`);
-    if (filter.scheme) where.push(`scheme = $${params.push(filter.scheme)}`);
+    const p = new Params();
+    if (filter.provider) where.push(`provider = ${p.add(filter.provider)}`);
+    if (filter.scheme) where.push(`scheme = ${p.add(filter.scheme)}`);
     return (await this.db.query(
       `SELECT identifier, id_type, provider, scheme, location FROM match_merchants
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY provider, identifier, id_type LIMIT ${Math.trunc(filter.limit ?? 1000)}`,
-      params,
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY provider, identifier, id_type LIMIT ${p.add(Math.trunc(filter.limit ?? 1000))}`,
+      p.values,
     )) as unknown as MerchantIdentifier[];
   }
 
