@@ -50,7 +50,7 @@ function inline(schema: unknown, doc: Doc): unknown {
   return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, inline(v, doc)]));
 }
 
-const ajv = new Ajv2020({ allErrors: true, strict: true });
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
 function check(schema: unknown, value: unknown, doc: Doc, where: string): string[] {
   const validate = ajv.compile(inline(schema, doc) as object);
   return validate(value) ? [] : [`${where}: ${ajv.errorsText(validate.errors)}`];
@@ -58,34 +58,9 @@ function check(schema: unknown, value: unknown, doc: Doc, where: string): string
 
 /** Routes not documented yet (this list only shrinks): every other route, and each new one, must have a doc. */
 const NOT_YET: readonly string[] = [
-  'GET /v1/access',
-  'GET /v1/audit',
-  'POST /v1/tokens',
-  'GET /v1/tokens',
-  'DELETE /v1/tokens/:id',
-  'POST /v1/events',
-  'POST /v1/track',
-  'POST /v1/t',
-  'POST /v1/identify',
-  'POST /v1/i',
-  'POST /v1/page',
-  'POST /v1/p',
-  'POST /v1/screen',
-  'POST /v1/s',
-  'POST /v1/group',
-  'POST /v1/g',
-  'POST /v1/alias',
-  'POST /v1/a',
-  'POST /v1/batch',
-  'POST /v1/b',
-  'POST /v1/import',
   'GET /status',
   'GET /api/q/stats',
   'GET /metrics',
-  'GET /v1/events',
-  'GET /v1/deletions',
-  'POST /v1/deletions',
-  'GET /v1/deletions/:id',
   'GET /v1/projections',
   'GET /v1/projections/:name',
   'POST /v1/projections/:name/rebuild',
@@ -115,8 +90,6 @@ const NOT_YET: readonly string[] = [
   'PATCH /v1/match/*',
   'PUT /v1/match/*',
   'POST /v1/match/*',
-  'GET /',
-  'GET /assets/:file',
   'GET /v1/match/providers',
   'POST /v1/match/providers',
   'DELETE /v1/match/providers/:slug',

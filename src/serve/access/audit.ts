@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Migration, Store } from '../../store/store.js';
+import { AUDIT_DOC } from './access.doc.js';
 import { scoped } from './scopes.js';
 
 export const AUDIT_MIGRATIONS: readonly Migration[] = [
@@ -143,7 +144,7 @@ export function auditAdminActions(app: FastifyInstance, log: AuditLog): void {
     route.preHandler = [...[route.preHandler ?? []].flat(), begin];
     route.onSend = [...[route.onSend ?? []].flat(), finish];
   });
-  app.get('/v1/audit', scoped('admin'), async (req) => {
+  app.get('/v1/audit', scoped('admin', AUDIT_DOC), async (req) => {
     const q = req.query as { limit?: string; actor?: string; action?: string };
     return {
       entries: await log.list({

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { parseDuration } from '../../core/time.js';
+import { CREATE_TOKEN_DOC, LIST_TOKENS_DOC, REVOKE_TOKEN_DOC } from './access.doc.js';
 import type { Credentials } from './credentials.js';
 import { scoped } from './scopes.js';
 import type { TokenLimits, TokenStore } from './token-store.js';
@@ -28,21 +29,25 @@ export async function tokenRoutes(
   timer.unref();
   app.addHook('onClose', async () => clearInterval(timer));
 
-  app.post('/v1/tokens', scoped('admin'), async (req, reply) => {
+  app.post('/v1/tokens', scoped('admin', CREATE_TOKEN_DOC), async (req, reply) => {
     const spec = tokenSpec(req.body);
     if (typeof spec === 'string') return reply.code(400).send({ error: spec });
     const created = await tokens.create({ ...spec, by: req.principal.name });
     await refresh();
     return reply.code(201).send({ ...created.record, token: created.token });
   });
-  app.get('/v1/tokens', scoped('admin'), async () => ({ tokens: await tokens.list() }));
-  app.delete<{ Params: { id: string } }>('/v1/tokens/:id', scoped('admin'), async (req, reply) => {
-    const revoked = await tokens.revoke(req.params.id);
-    await refresh();
-    return revoked
-      ? reply.code(204).send()
-      : reply.code(404).send({ error: `no token ${req.params.id} to revoke` });
-  });
+  app.get('/v1/tokens', scoped('admin', LIST_TOKENS_DOC), async () => ({ tokens: await tokens.list() }));
+  app.delete<{ Params: { id: string } }>(
+    '/v1/tokens/:id',
+    scoped('admin', REVOKE_TOKEN_DOC),
+    async (req, reply) => {
+      const revoked = await tokens.revoke(req.params.id);
+      await refresh();
+      return revoked
+        ? reply.code(204).send()
+        : reply.code(404).send({ error: `no token ${req.params.id} to revoke` });
+    },
+  );
 }
 
 /** A token to create from a request body or CLI options: {name, scope, sources, projections, queries, fixed, expires}. */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
+import { ASSET_DOC, DASHBOARD_DOC } from './dashboard.doc.js';
 
 const DIST = path.resolve(import.meta.dirname, '../../../web/dist');
 const TYPES: Record<string, string> = {
@@ -17,7 +18,7 @@ const TYPES: Record<string, string> = {
  * token; its routes live after the # so they never shadow an API path.
  */
 export const dashboardRoutes: RoutePlugin = (app) => {
-  app.get('/', scoped('open'), async (_req, reply) => {
+  app.get('/', scoped('open', DASHBOARD_DOC), async (_req, reply) => {
     const index = path.join(DIST, 'index.html');
     if (!fs.existsSync(index)) {
       return reply
@@ -29,7 +30,7 @@ export const dashboardRoutes: RoutePlugin = (app) => {
     reply.header('cache-control', 'no-cache');
     return reply.type('text/html; charset=utf-8').send(fs.readFileSync(index));
   });
-  app.get<{ Params: { file: string } }>('/assets/:file', scoped('open'), async (req, reply) => {
+  app.get<{ Params: { file: string } }>('/assets/:file', scoped('open', ASSET_DOC), async (req, reply) => {
     const file = path.join(DIST, 'assets', path.basename(req.params.file));
     if (!fs.existsSync(file)) return reply.code(404).send({ error: 'no such asset' });
     // Asset names carry a content hash: cache them for good.

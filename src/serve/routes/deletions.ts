@@ -3,6 +3,7 @@ import { parseScope, type ScopeInput } from '../../forget/scope.js';
 import { Forget } from '../../forget/service.js';
 import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
+import { DELETION_DOC, LIST_DELETIONS_DOC, REQUEST_DELETION_DOC } from './deletions.doc.js';
 
 /**
  * POST /v1/deletions (an erasure request: 202 once it is durable, carried out in the background),
@@ -12,9 +13,8 @@ import type { RoutePlugin } from '../route-plugin.js';
 const MAX_SUBJECTS = 5000;
 
 export const deletionRoutes: RoutePlugin = (app, runtime) => {
-  // Both need the admin scope: a request removes data, and its status names the subject until it is done.
-  const guard = scoped('admin');
-  app.post('/v1/deletions', guard, async (req, reply) => {
+  // All need the admin scope: a request removes data, and its status names the subject until it is done.
+  app.post('/v1/deletions', scoped('admin', REQUEST_DELETION_DOC), async (req, reply) => {
     const body = jsonObject(req.body);
     if (!body)
       return reply.code(400).send({ error: 'the body must be a JSON object, such as {"subject":"u-42"}' });
@@ -38,17 +38,21 @@ export const deletionRoutes: RoutePlugin = (app, runtime) => {
     const [d] = await (await Forget.of(runtime)).request([scope]);
     return reply.code(202).header('location', `/v1/deletions/${d!.id}`).send(d);
   });
-  app.get('/v1/deletions', guard, async (req, reply) => {
+  app.get('/v1/deletions', scoped('admin', LIST_DELETIONS_DOC), async (req, reply) => {
     const limit = Number((req.query as { limit?: string }).limit ?? 100);
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
       return reply.code(400).send({ error: 'limit must be 1 to 10000' });
     return { deletions: await (await Forget.of(runtime)).ledger.list(limit) };
   });
-  app.get('/v1/deletions/:id', guard, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
-    const d = await (await Forget.of(runtime)).ledger.get(req.params.id);
-    if (!d) return reply.code(404).send({ error: `no deletion request ${req.params.id}` });
-    return d;
-  });
+  app.get(
+    '/v1/deletions/:id',
+    scoped('admin', DELETION_DOC),
+    async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+      const d = await (await Forget.of(runtime)).ledger.get(req.params.id);
+      if (!d) return reply.code(404).send({ error: `no deletion request ${req.params.id}` });
+      return d;
+    },
+  );
 };
 
 // Bodies arrive as bytes (the app reads every body raw, for ingest).

@@ -1,13 +1,14 @@
 import { limitsOf, rawSources } from '../access/limits.js';
 import { limitedRead } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
+import { EVENTS_READ_DOC } from './events-read.doc.js';
 
 /**
  * GET /v1/events: stored events filtered by type, source, CloudEvents source (ce_source), subject, time and
  * seq, newest first.
  */
 export const eventReadRoutes: RoutePlugin = (app, runtime) => {
-  app.get('/v1/events', limitedRead(), async (req, reply) => {
+  app.get('/v1/events', limitedRead(EVENTS_READ_DOC), async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     const where: string[] = [];
     const params: unknown[] = [];

@@ -4,13 +4,14 @@ import { bodyKind, parseBody, SUPPORTED_CONTENT_TYPES } from '../../collect/body
 import type { IngestOutcome } from '../../collect/ingest.js';
 import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
+import { INGEST_DOC } from './ingest.doc.js';
 
 /**
  * POST /v1/events: CloudEvents in structured, batched or binary mode (ce-* headers, the body as data), JSON
  * arrays or NDJSON, answered after the events are durable.
  */
 export const ingestRoutes: RoutePlugin = (app, runtime) => {
-  app.post('/v1/events', scoped('ingest'), async (req, reply) => {
+  app.post('/v1/events', scoped('ingest', INGEST_DOC), async (req, reply) => {
     const caller = runtime.keys.identify(req.headers.authorization);
     if (caller.kind === 'invalid')
       return reply.code(401).send({ error: 'the write key is not valid for any source' });

@@ -3,6 +3,7 @@ import { bodyKind, parseBody } from '../../collect/body.js';
 import { fromSegment, SEGMENT_CALLS, type SegmentCall } from '../../collect/segment.js';
 import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
+import { segmentDoc } from './ingest.doc.js';
 
 /**
  * The paths Segment's libraries post to, and the call each one is: the HTTP Tracking API's (/v1/track …
@@ -84,7 +85,7 @@ export const segmentRoutes: RoutePlugin = (app, runtime) => {
     };
   };
   for (const [path, call] of SEGMENT_PATHS) {
-    app.post(path, scoped('ingest'), async (req, reply) => {
+    app.post(path, scoped('ingest', segmentDoc(path, call)), async (req, reply) => {
       const contentType = req.headers['content-type'];
       const ndjson = call === undefined && bodyKind(contentType) === 'ndjson';
       if (!ndjson && !isSegmentJson(contentType)) {
