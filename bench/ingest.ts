@@ -29,7 +29,27 @@ function startProcess(cmd: string[], ready: RegExp): Promise<{ child: ChildProce
   });
 }
 
-async function load(port: number, body: string, contentType: string, connections: number, auth: boolean) {
+// CPU seconds a process has used so far (user + system, all its threads: DuckDB's too), from /proc on Linux.
+// On a machine shared with other work, throughput swings with the load; CPU per event does not, much.
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function load(
+  port: number,
+  body: string,
+  contentType: string,
+  connections: number,
+  auth: boolean,
+  pid: number | undefined,
+  perRequest = 1,
+): Promise<{ rate: number; cpuUs: number }> {
+  const cpu0 = cpuSeconds(pid);
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/v1/events`,
     method: 'POST',
@@ -45,7 +65,8 @@ async function load(port: number, body: string, contentType: string, connections
       `  (${result.non2xx} non-2xx, ${result.errors} errors of ${result.requests.total})\n`,
     );
   }
-  return ok / (result.duration || seconds);
+  const cpuUs = ((cpuSeconds(pid) - cpu0) * 1e6) / (ok * perRequest);
+  return { rate: (ok * perRequest) / (result.duration || seconds), cpuUs };
 }
 
 const single = JSON.stringify({
@@ -82,14 +103,26 @@ const results = {
   singleBare: [] as number[],
   batchOurs: [] as number[],
   batchBare: [] as number[],
+  batchOursCpu: [] as number[],
+  batchBareCpu: [] as number[],
+  singleOursCpu: [] as number[],
+  singleBareCpu: [] as number[],
 };
 for (let r = 0; r < runs; r++) {
-  results.singleBare.push(await load(bare.port, single, 'application/json', 50, false));
-  results.singleOurs.push(await load(ours.port, single, 'application/json', 50, true));
-  results.batchBare.push((await load(bare.port, batch, 'application/x-ndjson', 8, false)) * 1000);
-  results.batchOurs.push((await load(ours.port, batch, 'application/x-ndjson', 8, true)) * 1000);
+  const sb = await load(bare.port, single, 'application/json', 50, false, bare.child.pid);
+  const so = await load(ours.port, single, 'application/json', 50, true, ours.child.pid);
+  const bb = await load(bare.port, batch, 'application/x-ndjson', 8, false, bare.child.pid, 1000);
+  const bo = await load(ours.port, batch, 'application/x-ndjson', 8, true, ours.child.pid, 1000);
+  results.singleBare.push(sb.rate);
+  results.singleOurs.push(so.rate);
+  results.batchBare.push(bb.rate);
+  results.batchOurs.push(bo.rate);
+  results.singleBareCpu.push(sb.cpuUs);
+  results.singleOursCpu.push(so.cpuUs);
+  results.batchBareCpu.push(bb.cpuUs);
+  results.batchOursCpu.push(bo.cpuUs);
   process.stdout.write(
-    `run ${r + 1}: single ${fmt(results.singleOurs[r]!)} vs ${fmt(results.singleBare[r]!)} req/s; batch ${fmt(results.batchOurs[r]!)} vs ${fmt(results.batchBare[r]!)} events/s\n`,
+    `run ${r + 1}: single ${fmt(so.rate)} vs ${fmt(sb.rate)} req/s; batch ${fmt(bo.rate)} vs ${fmt(bb.rate)} events/s; CPU per event ${so.cpuUs.toFixed(1)} vs ${sb.cpuUs.toFixed(1)} µs single, ${bo.cpuUs.toFixed(2)} vs ${bb.cpuUs.toFixed(2)} µs batch\n`,
   );
 }
 const stats = (await (await fetch(`http://127.0.0.1:${ours.port}/api/q/stats`)).json()) as {
@@ -111,6 +144,18 @@ printComparison(
   'ev/s',
   '>= 0.40',
 );
+// The bare server's CPU per event over ours: the ratio throughput would have if CPU were all that bound
+// both (on a machine shared with other work, throughput swings with the load; CPU per event much less).
+for (const [label, ours, bare] of [
+  ['single-event POST, CPU per request', results.singleOursCpu, results.singleBareCpu],
+  ['1,000-event NDJSON, CPU per event', results.batchOursCpu, results.batchBareCpu],
+] as const) {
+  const o = median([...ours]);
+  const b = median([...bare]);
+  process.stdout.write(
+    `${label.padEnd(44)} ours ${o.toFixed(2)} µs   baseline ${b.toFixed(2)} µs   ratio ${(b / o).toFixed(2)}\n`,
+  );
+}
 process.stdout.write(
   `committed ${stats.events.committed.toLocaleString('en-US')} events; commit batch p50 ${stats.commits.batchSize.p50}, commit latency p50 ${stats.commits.latencyMs.p50} ms, p99 ${stats.commits.latencyMs.p99} ms\n`,
 );

@@ -20,6 +20,8 @@ const MAX_CE_SOURCE = 2048;
 // The attributes with a place in the envelope; every other one (datacontenttype, dataschema, extensions
 // such as traceparent or partitionkey) is kept in ceAttributes.
 const ENVELOPE_ATTRIBUTES = ['specversion', 'id', 'source', 'type', 'subject', 'time', 'data', 'data_base64'];
+// What the loose envelope's payload leaves out: made once, not per event.
+const LOOSE_TAKEN = [...ENVELOPE_ATTRIBUTES, 'datacontenttype', 'dataschema'];
 
 /**
  * Reads one input (a parsed JSON value) as an event of the Panoramix `source`, with the source's field
@@ -93,7 +95,7 @@ export function toEvent(
     data = mapping.data ? read(o, mapping.data) : rest(o, [idField, typeField, subjectField, timeField]);
   } else if (o.data === undefined && o.data_base64 === undefined && o.specversion === undefined) {
     // Panoramix's loose envelope (no specversion, no data): every other field is the payload.
-    data = rest(o, [...ENVELOPE_ATTRIBUTES, 'datacontenttype', 'dataschema']);
+    data = rest(o, LOOSE_TAKEN);
   } else {
     attributes = rest(o, ENVELOPE_ATTRIBUTES);
     if (o.data_base64 !== undefined) {
@@ -114,20 +116,20 @@ export function toEvent(
     if (err instanceof RangeError) return bad('data', 'is nested too deeply to store (thousands of levels)');
     throw err;
   }
-  return {
-    ok: true,
-    event: {
-      source,
-      ...(ceSource !== undefined ? { ceSource } : {}),
-      id: idText,
-      type,
-      subject,
-      time,
-      data: text,
-      receivedAt,
-      ...(attributesText !== undefined ? { ceAttributes: attributesText } : {}),
-    },
+  // Built in one shape, optional attributes added only when present (no spread of temporary objects: this
+  // runs once per event on the ingest path).
+  const event: { -readonly [K in keyof NewEvent]: NewEvent[K] } = {
+    source,
+    id: idText,
+    type,
+    subject,
+    time,
+    data: text,
+    receivedAt,
   };
+  if (ceSource !== undefined) event.ceSource = ceSource;
+  if (attributesText !== undefined) event.ceAttributes = attributesText;
+  return { ok: true, event };
 }
 
 /**
@@ -180,14 +182,13 @@ function read(o: Record<string, unknown>, field: string): unknown {
 
 // Unmapped fields (kept in data) and extension attributes (kept in ceAttributes): nothing sent is lost.
 function rest(o: Record<string, unknown>, taken: readonly string[]): Record<string, unknown> | null {
-  const out: Record<string, unknown> = {};
-  let any = false;
+  let out: Record<string, unknown> | null = null;
   for (const k in o) {
     if (k === 'source' || taken.includes(k)) continue;
+    out ??= {};
     out[k] = o[k];
-    any = true;
   }
-  return any ? out : null;
+  return out;
 }
 
 function bad(field: string, error: string): EnvelopeResult {

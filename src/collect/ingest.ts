@@ -125,9 +125,10 @@ export class Ingest {
    * URI prefixes), or undefined when it is. Every intake asks: HTTP, brokers.
    */
   foreignCeSource(e: NewEvent): string | undefined {
-    const prefixes = this.config.sources[e.source]?.cloudevents?.sources;
     // An event naming no CloudEvents source (or the Panoramix source's own name) is the source's own.
-    if (!prefixes || e.ceSource === undefined || e.ceSource === e.source) return undefined;
+    if (e.ceSource === undefined || e.ceSource === e.source) return undefined;
+    const prefixes = this.config.sources[e.source]?.cloudevents?.sources;
+    if (!prefixes) return undefined;
     const ce = e.ceSource;
     if (prefixes.some((p) => ce.startsWith(p))) return undefined;
     return `source "${ce}" is not one source "${e.source}" accepts (cloudevents.sources: ${prefixes.map((p) => JSON.stringify(p)).join(', ')})`;
@@ -169,7 +170,6 @@ export class Ingest {
   ): Promise<IngestOutcome> {
     const receivedAt = Date.now();
     const events: NewEvent[] = [];
-    const positions: number[] = [];
     const rejected: Rejection[] = [];
     const held: QuarantineInput[] = [];
     const hold = (
@@ -201,6 +201,27 @@ export class Ingest {
     const flagged: { source: string; ceSource: string; id: string; type: string; violations: string[] }[] =
       [];
     const checking = this.plan !== undefined && !this.plan.empty;
+    // One reader per source for the whole request (a request names one source, but for an anonymous caller).
+    let readerSource: string | undefined;
+    let reader: EventReader | undefined = read;
+    const reject = (
+      item: BodyItem,
+      source: string | undefined,
+      field: string | undefined,
+      error: string,
+      reason: QuarantineReason,
+    ) => {
+      hold(item, source, reason, error, field);
+      const id = idOf(item.value);
+      rejected.push({
+        index: item.index,
+        ...(item.line ? { line: item.line } : {}),
+        ...(id ? { id } : {}),
+        ...(field ? { field } : {}),
+        error,
+      });
+      this.counters.rejected(source ?? 'unknown', reason, 1);
+    };
     for (const item of items) {
       if (item.error !== undefined) {
         rejected.push({ index: item.index, ...(item.line ? { line: item.line } : {}), error: item.error });
@@ -220,24 +241,21 @@ export class Ingest {
       // The write key decides the Panoramix source; the event's own `source` is its CloudEvents source,
       // kept as sent. Only an anonymous caller (an open source) names its Panoramix source in the event.
       const source = caller.kind === 'source' ? caller.source : sourceOf(item.value);
-      const reject = (field: string | undefined, error: string, reason: QuarantineReason) => {
-        hold(item, source, reason, error, field);
-        rejected.push({
-          index: item.index,
-          ...(item.line ? { line: item.line } : {}),
-          ...(idOf(item.value) ? { id: idOf(item.value) } : {}),
-          ...(field ? { field } : {}),
-          error,
-        });
-        this.counters.rejected(source ?? 'unknown', reason, 1);
-      };
       if (source === undefined) {
-        reject('source', 'source is required: name it in the event or send a write key', 'envelope');
+        reject(
+          item,
+          source,
+          'source',
+          'source is required: name it in the event or send a write key',
+          'envelope',
+        );
         continue;
       }
       if (caller.kind === 'anonymous' && !this.keys.isOpen(source)) {
         if (!this.keys.isDeclared(source)) {
           reject(
+            item,
+            source,
             'source',
             `source "${source}" is not declared in the configuration (with a write key, any CloudEvents source is taken)`,
             'unknown_source',
@@ -248,33 +266,43 @@ export class Ingest {
       }
       let result: ReturnType<EventReader>;
       try {
-        result = (read ?? this.readerFor(source))(item.value, source, receivedAt);
+        if (read === undefined && source !== readerSource) {
+          reader = this.readerFor(source);
+          readerSource = source;
+        }
+        result = reader!(item.value, source, receivedAt);
       } catch (err) {
         // A reader's failure on one input refuses that input, never the request and its other events.
-        reject(undefined, `could not be read as an event: ${(err as Error).message}`, 'envelope');
+        reject(
+          item,
+          source,
+          undefined,
+          `could not be read as an event: ${(err as Error).message}`,
+          'envelope',
+        );
         continue;
       }
       if (!result.ok) {
-        reject(result.field, result.error, 'envelope');
+        reject(item, source, result.field, result.error, 'envelope');
         continue;
       }
       const refusal = this.foreignCeSource(result.event);
       if (refusal) {
         foreign++;
-        reject('source', refusal, 'forbidden');
+        reject(item, source, 'source', refusal, 'forbidden');
         continue;
       }
       const contract = options.checked ? undefined : this.contracts.get(result.event.type);
       if (contract) {
         result = contract(result.event);
         if (!result.ok) {
-          reject(result.field, result.error, 'schema');
+          reject(item, source, result.field, result.error, 'schema');
           continue;
         }
       }
       result = storableTime(result);
       if (!result.ok) {
-        reject(result.field, result.error, 'envelope');
+        reject(item, source, result.field, result.error, 'envelope');
         continue;
       }
       const erased = this.gate?.refusal(result.event);
@@ -293,7 +321,7 @@ export class Ingest {
       if (checking) {
         const v = this.plan!.check(result.event);
         if (v.action === 'reject') {
-          reject(v.field, v.error, v.reason);
+          reject(item, source, v.field, v.error, v.reason);
           continue;
         }
         if (v.action === 'quarantine') {
@@ -312,7 +340,6 @@ export class Ingest {
           });
       }
       events.push(result.event);
-      positions.push(item.index);
     }
     // Kept before answering: what the client was told was refused is on record, with its bytes, for replay.
     if (held.length) await this.quarantine!.put(held);

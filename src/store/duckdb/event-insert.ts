@@ -65,13 +65,14 @@ export async function insertEvents(
     id[k] = e.id;
     type[k] = e.type;
     subject[k] = e.subject === null ? '' : `s${e.subject}`;
-    time[k] = String(Math.round(e.time * 1000));
-    // Events of one request share their receipt time: convert it once.
+    // Events of one request share their receipt time, and those that name no time have it as their time:
+    // convert each once.
     if (e.receivedAt !== lastReceived) {
       lastReceived = e.receivedAt;
       receivedText = String(Math.round(e.receivedAt * 1000));
     }
     received[k] = receivedText;
+    time[k] = e.time === lastReceived ? receivedText : String(Math.round(e.time * 1000));
     data[k] = e.data;
     ceSource[k] = e.ceSource === e.source ? '' : e.ceSource;
     ceAttributes[k] = e.ceAttributes ?? '';
