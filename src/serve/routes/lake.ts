@@ -1,6 +1,7 @@
 import { LAKE_MIGRATIONS } from '../../lake/extract-load.js';
 import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
+import { LAKE_DOC } from './lake.doc.js';
 
 /**
  * GET /v1/lake: the lake's tables and its recent runs with the partitions each wrote. Without a lake it says
@@ -9,13 +10,13 @@ import type { RoutePlugin } from '../route-plugin.js';
 export const lakeRoutes: RoutePlugin = (app, runtime) => {
   const lake = runtime.config.lake;
   if (!lake) {
-    app.get('/v1/lake', scoped('read'), async () => ({
+    app.get('/v1/lake', scoped('read', LAKE_DOC), async () => ({
       configured: false,
       message: 'the lake is not configured (add a lake: section to panoramix.yaml)',
     }));
     return;
   }
-  app.get('/v1/lake', scoped('read'), async () => {
+  app.get('/v1/lake', scoped('read', LAKE_DOC), async () => {
     await runtime.store.migrate(LAKE_MIGRATIONS);
     const runs = await runtime.store.query(
       'SELECT * FROM panoramix_lake_runs ORDER BY started_at DESC LIMIT 20',

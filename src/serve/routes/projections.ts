@@ -11,6 +11,7 @@ import { checkProjection, fixFilters, fixParams, limitsOf } from '../access/limi
 import { limitedRead, scoped } from '../access/scopes.js';
 import { sendText } from '../compress.js';
 import type { RoutePlugin } from '../route-plugin.js';
+import { PROJECTION_DOC, PROJECTIONS_DOC, QUERY_DOC, REBUILD_DOC } from './projections.doc.js';
 
 const FORMATS = ['json', 'ndjson', 'csv', 'parquet'] as const;
 type Format = (typeof FORMATS)[number];
@@ -22,7 +23,7 @@ export const projectionRoutes: RoutePlugin = async (app, runtime) => {
   const engine = await projections.engine();
   const reader = await projections.reader();
 
-  app.get('/v1/projections', limitedRead(), async (req) => {
+  app.get('/v1/projections', limitedRead(PROJECTIONS_DOC), async (req) => {
     // A limited token is shown only what it may read.
     const limits = limitsOf(req.principal);
     const list = [];
@@ -65,32 +66,36 @@ export const projectionRoutes: RoutePlugin = async (app, runtime) => {
     };
   });
 
-  app.get<{ Params: { name: string } }>('/v1/projections/:name', limitedRead(), async (req, reply) => {
-    const q = req.query as Record<string, string | string[] | undefined>;
-    const limits = limitsOf(req.principal);
-    return answer(reply, req.headers.accept, q.format, async (format) => {
-      let query = parseQuery(q);
-      if (limits) checkProjection(limits, req.params.name);
-      const v = await reader.version(req.params.name);
-      if (limits) {
-        // Every format (JSON, CSV, NDJSON, Parquet) reads through these filters, so none can widen them.
-        const columns = v.columns.map((c) => c.name);
-        query = { ...query, filters: fixFilters(limits, req.params.name, columns, query.filters ?? {}) };
-      }
-      // The tag names the version and speed seq the answer is read at (or later): any fold or swap changes it,
-      // so a 304 is never an answer to a changed row. Clients and proxies revalidate every time (no-cache).
-      // A limited token's answer is its own, so its tag names the token: another token's tag never matches.
-      const tag = `W/"${v.version}.${v.speedSeq}.${format}${limits ? `.${req.principal.name}` : ''}"`;
-      reply.header('etag', tag).header('cache-control', 'private, no-cache').header('vary', 'Accept');
-      if (matchesTag(req.headers['if-none-match'], tag)) return { notModified: true };
-      if (format === 'parquet') return { parquet: await exportParquet(req.params.name, query) };
-      return { answer: await reader.read(req.params.name, query) };
-    });
-  });
+  app.get<{ Params: { name: string } }>(
+    '/v1/projections/:name',
+    limitedRead(PROJECTION_DOC),
+    async (req, reply) => {
+      const q = req.query as Record<string, string | string[] | undefined>;
+      const limits = limitsOf(req.principal);
+      return answer(reply, req.headers.accept, q.format, async (format) => {
+        let query = parseQuery(q);
+        if (limits) checkProjection(limits, req.params.name);
+        const v = await reader.version(req.params.name);
+        if (limits) {
+          // Every format (JSON, CSV, NDJSON, Parquet) reads through these filters, so none can widen them.
+          const columns = v.columns.map((c) => c.name);
+          query = { ...query, filters: fixFilters(limits, req.params.name, columns, query.filters ?? {}) };
+        }
+        // The tag names the version and speed seq the answer is read at (or later): any fold or swap changes it,
+        // so a 304 is never an answer to a changed row. Clients and proxies revalidate every time (no-cache).
+        // A limited token's answer is its own, so its tag names the token: another token's tag never matches.
+        const tag = `W/"${v.version}.${v.speedSeq}.${format}${limits ? `.${req.principal.name}` : ''}"`;
+        reply.header('etag', tag).header('cache-control', 'private, no-cache').header('vary', 'Accept');
+        if (matchesTag(req.headers['if-none-match'], tag)) return { notModified: true };
+        if (format === 'parquet') return { parquet: await exportParquet(req.params.name, query) };
+        return { answer: await reader.read(req.params.name, query) };
+      });
+    },
+  );
 
   app.post<{ Params: { name: string } }>(
     '/v1/projections/:name/rebuild',
-    scoped('admin'),
+    scoped('admin', REBUILD_DOC),
     async (req, reply) => {
       if (!engine.plans.has(req.params.name))
         return reply.code(404).send({ error: `no projection named ${req.params.name}` });
@@ -99,7 +104,7 @@ export const projectionRoutes: RoutePlugin = async (app, runtime) => {
     },
   );
 
-  app.get<{ Params: { name: string } }>('/v1/queries/:name', limitedRead(), async (req, reply) => {
+  app.get<{ Params: { name: string } }>('/v1/queries/:name', limitedRead(QUERY_DOC), async (req, reply) => {
     let q = { ...(req.query as Record<string, string | undefined>) };
     const format = q.format;
     delete q.format;

@@ -4,10 +4,16 @@ import { replayQuarantine } from '../../quarantine/replay.js';
 import { limitsOf, rawSources } from '../access/limits.js';
 import { limitedRead, scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
+import {
+  QUARANTINE_DISCARD_DOC,
+  QUARANTINE_ITEM_DOC,
+  QUARANTINE_LIST_DOC,
+  QUARANTINE_REPLAY_DOC,
+} from './quarantine.doc.js';
 
 /** GET /v1/quarantine[/ID], POST /v1/quarantine/replay and /discard: what could not be accepted, and what to do with it. */
 export const quarantineRoutes: RoutePlugin = (app, runtime) => {
-  app.get('/v1/quarantine', limitedRead(), async (req, reply) => {
+  app.get('/v1/quarantine', limitedRead(QUARANTINE_LIST_DOC), async (req, reply) => {
     const f = filterOf(req);
     if (typeof f === 'string') return reply.code(400).send({ error: f });
     // A limited token sees the quarantine of its sources only, counts included.
@@ -18,20 +24,24 @@ export const quarantineRoutes: RoutePlugin = (app, runtime) => {
       held: await runtime.quarantine.heldByReason(sources),
     };
   });
-  app.get<{ Params: { id: string } }>('/v1/quarantine/:id', limitedRead(), async (req, reply) => {
-    const item = await runtime.quarantine.get(req.params.id);
-    const limits = limitsOf(req.principal);
-    // Another source's item is answered as absent, so ids cannot be probed.
-    if (!item || (limits && !rawSources(limits, 'the quarantine', undefined).includes(item.source)))
-      return reply.code(404).send({ error: `nothing quarantined under ${req.params.id}` });
-    return item;
-  });
-  app.post('/v1/quarantine/replay', scoped('admin'), async (req, reply) => {
+  app.get<{ Params: { id: string } }>(
+    '/v1/quarantine/:id',
+    limitedRead(QUARANTINE_ITEM_DOC),
+    async (req, reply) => {
+      const item = await runtime.quarantine.get(req.params.id);
+      const limits = limitsOf(req.principal);
+      // Another source's item is answered as absent, so ids cannot be probed.
+      if (!item || (limits && !rawSources(limits, 'the quarantine', undefined).includes(item.source)))
+        return reply.code(404).send({ error: `nothing quarantined under ${req.params.id}` });
+      return item;
+    },
+  );
+  app.post('/v1/quarantine/replay', scoped('admin', QUARANTINE_REPLAY_DOC), async (req, reply) => {
     const f = filterOf(req);
     if (typeof f === 'string') return reply.code(400).send({ error: f });
     return replayQuarantine(runtime, f);
   });
-  app.post('/v1/quarantine/discard', scoped('admin'), async (req, reply) => {
+  app.post('/v1/quarantine/discard', scoped('admin', QUARANTINE_DISCARD_DOC), async (req, reply) => {
     const f = filterOf(req);
     if (typeof f === 'string') return reply.code(400).send({ error: f });
     if (!f.source && !f.reason && !f.type && !f.ids?.length) {
