@@ -42,6 +42,8 @@ export class DestinationLoop {
   private frozen = false;
   private loopError: string | null = null;
   activity: LoopActivity = 'starting';
+  /** When `state` was read from the store (0: read it again before the next batch). */
+  private stateAt = 0;
   state: DestinationState | undefined;
 
   constructor(
@@ -72,6 +74,7 @@ export class DestinationLoop {
    * poll. A wait before a retry ends only by hand, or the backoff would not hold back.
    */
   wake(byHand = false): void {
+    if (byHand) this.stateAt = 0; // a change by hand: read the state again
     this.wakeUp?.(byHand);
   }
 
@@ -103,9 +106,16 @@ export class DestinationLoop {
   }
 
   private async cycle(): Promise<void> {
-    const st = await this.states.get(this.name);
-    if (!st) throw new Error(`destination ${this.name} has no state row`);
-    this.state = st;
+    // The state is read again at least every `poll` (a pause or replay made in another process shows within
+    // it), after any change but the loop's own cursor moves, and when woken by hand; a busy loop that only
+    // moves its cursor skips that read on most batches.
+    let st = this.state;
+    if (!st || Date.now() - this.stateAt >= this.config.poll) {
+      st = await this.states.get(this.name);
+      if (!st) throw new Error(`destination ${this.name} has no state row`);
+      this.state = st;
+      this.stateAt = Date.now();
+    }
     if (st.paused) {
       this.activity = 'paused';
       this.reset(st.cursor);
@@ -179,6 +189,7 @@ export class DestinationLoop {
   // A failure to retry: recorded, the destination paused when it has failed for too long, else a wait.
   private async failedAttempt(outcome: Extract<Outcome, { kind: 'retry' }>): Promise<void> {
     const now = new Date();
+    this.stateAt = 0; // its failing time and a pause are the store's to say
     this.metrics.failed.inc({ destination: this.name });
     const since = await this.states.failed(this.name, outcome.status, outcome.error, now);
     if (now.getTime() - since.getTime() >= this.config.pauseAfter) {
@@ -198,6 +209,7 @@ export class DestinationLoop {
   // Sends requested dead letters again, a batch at a time: accepted ones leave the list, refused ones stay.
   private async redeliver(requestedAt: Date): Promise<void> {
     this.activity = 'sending dead letters again';
+    this.stateAt = 0; // the request is cleared in the store when none is left
     this.reset(-1); // the stream's batch is read again afterwards
     const letters = await this.states.requestedDeadLetters(this.name, this.config.batch.count);
     if (letters.length === 0) return this.states.redelivered(this.name, requestedAt);
@@ -255,8 +267,14 @@ export class DestinationLoop {
 
   // After a cursor move: on success the next batch starts where this one ended; else the state is read again.
   private moved(ok: boolean): void {
-    if (ok) this.reset(this.readTo);
-    else this.reset(-1);
+    if (ok && this.state) {
+      // What the move wrote, so the next batch needs no read of the state.
+      this.state = { ...this.state, cursor: this.readTo, failingSince: null, lastError: null };
+      this.reset(this.readTo);
+    } else {
+      this.stateAt = 0;
+      this.reset(-1);
+    }
   }
 
   private reset(cursor: number): void {
