@@ -7,11 +7,22 @@ import { LifecycleError, type MessageFilter } from '../../lifecycle/tracker.js';
 import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
 import { sendOutcome } from './ingest.js';
+import {
+  APPS_DOC,
+  CREATE_EVENT_DOC,
+  FUNNEL_DOC,
+  LIFECYCLE_REBUILD_DOC,
+  LIFECYCLES_DOC,
+  LIVE_DOC,
+  MARS_BULK_DOC,
+  MARS_EVENT_DOC,
+  MESSAGE_DOC,
+  MESSAGES_DOC,
+} from './lifecycles.doc.js';
 
 /** Mars-compatible intake (POST /api/event, /api/event/bulk) and the lifecycle API under /v1/lifecycles. */
 export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
   const trackers = await lifecycleTrackers(runtime);
-  const guard = scoped('read');
 
   const intake = async (items: BodyItem[], authorization: string | undefined, bytes = 0) => {
     const caller = runtime.keys.identify(authorization);
@@ -24,12 +35,12 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
     );
     return runtime.ingest.handle(withSource, caller, fromMars, { bytes });
   };
-  app.post('/api/event', scoped('ingest'), async (req, reply) => {
+  app.post('/api/event', scoped('ingest', MARS_EVENT_DOC), async (req, reply) => {
     const items = parseBody((req.body as Buffer | undefined) ?? Buffer.alloc(0), 'single', 1);
     if (!Array.isArray(items)) return reply.code(items.status).send({ error: items.error });
     return sendOutcome(reply, await intake(items, req.headers.authorization, bodyBytes(req)));
   });
-  app.post('/api/event/bulk', scoped('ingest'), async (req, reply) => {
+  app.post('/api/event/bulk', scoped('ingest', MARS_BULK_DOC), async (req, reply) => {
     const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
     if (bodyKind(req.headers['content-type']) === 'ndjson') {
       // One Mars event per line also works here (what `panoramix replay --path /api/event/bulk` sends).
@@ -59,7 +70,7 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
   // Mars's test-traffic endpoint: a few generated messages (some losing a stage) through the normal intake.
   const traffic = [...trackers.values()].find((t) => t.def.testTraffic.enabled);
   if (traffic) {
-    app.all('/api/create_event', scoped('ingest'), async (req, reply) => {
+    app.all('/api/create_event', scoped('ingest', CREATE_EVENT_DOC), async (req, reply) => {
       const seed = Math.floor(Math.random() * 2 ** 31);
       const stages = traffic.def.stages;
       const items: BodyItem[] = [];
@@ -93,7 +104,7 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
     }
   };
 
-  app.get('/v1/lifecycles', guard, async () => ({
+  app.get('/v1/lifecycles', scoped('read', LIFECYCLES_DOC), async () => ({
     lifecycles: await Promise.all(
       [...trackers.values()].map(async (t) => ({
         name: t.name,
@@ -106,34 +117,38 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
     ),
   }));
 
-  app.get<{ Params: { name: string } }>('/v1/lifecycles/:name/messages', guard, async (req, reply) => {
-    const t = tracker(req.params.name);
-    const q = req.query as Record<string, string | undefined>;
-    const f: { -readonly [K in keyof MessageFilter]: MessageFilter[K] } = {};
-    if (q.app) f.app = q.app;
-    if (q.stage) f.currentStage = q.stage;
-    if (q.missing) f.missing = q.missing;
-    if (q.overdue === 'true') f.overdue = true;
-    for (const k of ['from', 'to'] as const) {
-      if (!q[k]) continue;
-      const d = new Date(q[k]!);
-      if (Number.isNaN(d.getTime())) return reply.code(400).send({ error: `${k} must be an ISO time` });
-      f[k] = d;
-    }
-    for (const k of ['limit', 'offset'] as const) {
-      if (q[k] === undefined) continue;
-      const n = Number(q[k]);
-      if (!Number.isInteger(n) || n < 0)
-        return reply.code(400).send({ error: `${k} must be a whole number` });
-      f[k] = n;
-    }
-    const now = q.at ? new Date(q.at) : new Date();
-    return wrap(() => t.list(f, now));
-  });
+  app.get<{ Params: { name: string } }>(
+    '/v1/lifecycles/:name/messages',
+    scoped('read', MESSAGES_DOC),
+    async (req, reply) => {
+      const t = tracker(req.params.name);
+      const q = req.query as Record<string, string | undefined>;
+      const f: { -readonly [K in keyof MessageFilter]: MessageFilter[K] } = {};
+      if (q.app) f.app = q.app;
+      if (q.stage) f.currentStage = q.stage;
+      if (q.missing) f.missing = q.missing;
+      if (q.overdue === 'true') f.overdue = true;
+      for (const k of ['from', 'to'] as const) {
+        if (!q[k]) continue;
+        const d = new Date(q[k]!);
+        if (Number.isNaN(d.getTime())) return reply.code(400).send({ error: `${k} must be an ISO time` });
+        f[k] = d;
+      }
+      for (const k of ['limit', 'offset'] as const) {
+        if (q[k] === undefined) continue;
+        const n = Number(q[k]);
+        if (!Number.isInteger(n) || n < 0)
+          return reply.code(400).send({ error: `${k} must be a whole number` });
+        f[k] = n;
+      }
+      const now = q.at ? new Date(q.at) : new Date();
+      return wrap(() => t.list(f, now));
+    },
+  );
 
   app.get<{ Params: { name: string; id: string } }>(
     '/v1/lifecycles/:name/messages/:id',
-    guard,
+    scoped('read', MESSAGE_DOC),
     async (req, reply) => {
       const t = tracker(req.params.name);
       const record = await t.get(req.params.id);
@@ -149,7 +164,7 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
 
   app.get<{ Params: { name: string; id: string } }>(
     '/v1/lifecycles/:name/messages/:id/live',
-    guard,
+    scoped('read', LIVE_DOC),
     (req, reply) => {
       const t = tracker(req.params.name);
       reply.hijack();
@@ -185,18 +200,30 @@ export const lifecycleRoutes: RoutePlugin = async (app, runtime) => {
     },
   );
 
-  app.get<{ Params: { name: string } }>('/v1/lifecycles/:name/funnel', guard, async (req) => {
-    const q = req.query as Record<string, string | undefined>;
-    return { funnel: await tracker(req.params.name).funnel(q.app) };
-  });
-  app.get<{ Params: { name: string } }>('/v1/lifecycles/:name/apps', guard, async (req) => ({
-    apps: await tracker(req.params.name).apps(),
-  }));
-  app.post<{ Params: { name: string } }>('/v1/lifecycles/:name/rebuild', scoped('admin'), async (req) => {
-    const t = tracker(req.params.name);
-    await t.rebuild();
-    return { name: t.name, foldedSeq: await t.foldedSeq() };
-  });
+  app.get<{ Params: { name: string } }>(
+    '/v1/lifecycles/:name/funnel',
+    scoped('read', FUNNEL_DOC),
+    async (req) => {
+      const q = req.query as Record<string, string | undefined>;
+      return { funnel: await tracker(req.params.name).funnel(q.app) };
+    },
+  );
+  app.get<{ Params: { name: string } }>(
+    '/v1/lifecycles/:name/apps',
+    scoped('read', APPS_DOC),
+    async (req) => ({
+      apps: await tracker(req.params.name).apps(),
+    }),
+  );
+  app.post<{ Params: { name: string } }>(
+    '/v1/lifecycles/:name/rebuild',
+    scoped('admin', LIFECYCLE_REBUILD_DOC),
+    async (req) => {
+      const t = tracker(req.params.name);
+      await t.rebuild();
+      return { name: t.name, foldedSeq: await t.foldedSeq() };
+    },
+  );
 };
 
 /** The body's size in bytes (after decompression), what a write key's bytes quota counts. */
