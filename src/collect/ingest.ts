@@ -1,6 +1,5 @@
 import type { Config } from '../config/schema.js';
 import { ceSourceOf, type NewEvent } from '../core/event.js';
-import { eventTimeProblem, parseEventTime } from '../core/time.js';
 import type { Quarantine, QuarantineInput, QuarantineReason } from '../quarantine/quarantine.js';
 import { recordFlags } from '../schemas/flags.js';
 import type { TrackingPlan, Verdict } from '../schemas/tracking-plan.js';
@@ -8,6 +7,16 @@ import type { Store } from '../store/store.js';
 import type { BodyItem } from './body.js';
 import { describeJson, toEvent } from './envelope.js';
 import { type GroupCommitter, QueueFullError, SinkUnavailableError } from './group-commit.js';
+import {
+  cloudEventsSourceStep,
+  contractStep,
+  erasureStep,
+  foreignCeSource,
+  type IngestStep,
+  runSteps,
+  storableTimeStep,
+  trackingPlanStep,
+} from './ingest-steps.js';
 import { type QuotaAnswer, Quotas } from './quotas.js';
 import type { Caller, WriteKeys } from './write-keys.js';
 
@@ -109,10 +118,23 @@ export class Ingest {
   /** An event read from an input, through its type's contract (a replay reads inputs again this way). */
   check(read: ReturnType<typeof toEvent>): ReturnType<typeof toEvent> {
     if (!read.ok) return read;
-    const contract = this.contracts.get(read.event.type);
-    const checked = storableTime(contract ? contract(read.event) : read);
-    const refusal = checked.ok ? this.gate?.refusal(checked.event) : null;
-    return refusal ? { ok: false, field: 'subject', error: refusal } : checked;
+    const r = runSteps(this.eventSteps(false, false), read.event);
+    return r.kind === 'ok' ? { ok: true, event: r.event } : { ok: false, field: r.field, error: r.error };
+  }
+
+  /**
+   * The checks of an event read from an input, in order. HTTP runs them all; a replay and a broker the ones
+   * between the CloudEvents source and the tracking plan, which they answer in their own way. `checked`: the
+   * reader already applied the types' contracts.
+   */
+  private eventSteps(all: boolean, checked: boolean): IngestStep[] {
+    return [
+      ...(all ? [cloudEventsSourceStep(this.config)] : []),
+      ...(checked ? [] : [contractStep(this.contracts)]),
+      storableTimeStep(),
+      erasureStep((e) => this.erased(e)),
+      ...(all && this.plan && !this.plan.empty ? [trackingPlanStep(this.plan)] : []),
+    ];
   }
 
   /** What the tracking plan says of an event (accept when there is no plan): replays ask it too. */
@@ -125,13 +147,7 @@ export class Ingest {
    * URI prefixes), or undefined when it is. Every intake asks: HTTP, brokers.
    */
   foreignCeSource(e: NewEvent): string | undefined {
-    // An event naming no CloudEvents source (or the Panoramix source's own name) is the source's own.
-    if (e.ceSource === undefined || e.ceSource === e.source) return undefined;
-    const prefixes = this.config.sources[e.source]?.cloudevents?.sources;
-    if (!prefixes) return undefined;
-    const ce = e.ceSource;
-    if (prefixes.some((p) => ce.startsWith(p))) return undefined;
-    return `source "${ce}" is not one source "${e.source}" accepts (cloudevents.sources: ${prefixes.map((p) => JSON.stringify(p)).join(', ')})`;
+    return foreignCeSource(this.config, e);
   }
 
   /** The reader for a source: its mapping from the configuration, or the CloudEvents envelope. */
@@ -200,7 +216,7 @@ export class Ingest {
     let quarantined = 0;
     const flagged: { source: string; ceSource: string; id: string; type: string; violations: string[] }[] =
       [];
-    const checking = this.plan !== undefined && !this.plan.empty;
+    const steps = this.eventSteps(true, options.checked ?? false);
     // One reader per source for the whole request (a request names one source, but for an anonymous caller).
     let readerSource: string | undefined;
     let reader: EventReader | undefined = read;
@@ -286,60 +302,40 @@ export class Ingest {
         reject(item, source, result.field, result.error, 'envelope');
         continue;
       }
-      const refusal = this.foreignCeSource(result.event);
-      if (refusal) {
-        foreign++;
-        reject(item, source, 'source', refusal, 'forbidden');
-        continue;
-      }
-      const contract = options.checked ? undefined : this.contracts.get(result.event.type);
-      if (contract) {
-        result = contract(result.event);
-        if (!result.ok) {
-          reject(item, source, result.field, result.error, 'schema');
-          continue;
-        }
-      }
-      result = storableTime(result);
-      if (!result.ok) {
-        reject(item, source, result.field, result.error, 'envelope');
-        continue;
-      }
-      const erased = this.gate?.refusal(result.event);
-      if (erased) {
-        // Not held in quarantine: keeping the bytes would keep what the erasure removed.
-        rejected.push({
-          index: item.index,
-          ...(item.line ? { line: item.line } : {}),
-          id: result.event.id,
-          field: 'subject',
-          error: erased,
-        });
-        this.counters.rejected(source, 'suppressed', 1);
-        continue;
-      }
-      if (checking) {
-        const v = this.plan!.check(result.event);
-        if (v.action === 'reject') {
-          reject(item, source, v.field, v.error, v.reason);
-          continue;
-        }
-        if (v.action === 'quarantine') {
-          hold(item, source, v.reason, v.error, v.field);
-          this.counters.rejected(source, v.reason, 1);
-          quarantined++;
-          continue;
-        }
-        if (v.action === 'flag')
-          flagged.push({
-            source,
-            ceSource: ceSourceOf(result.event),
+      const r = runSteps(steps, result.event);
+      if (r.kind === 'reject') {
+        const { reason } = r;
+        if (reason === 'suppressed') {
+          // Not held in quarantine: keeping the bytes would keep what the erasure removed.
+          rejected.push({
+            index: item.index,
+            ...(item.line ? { line: item.line } : {}),
             id: result.event.id,
-            type: result.event.type,
-            violations: v.violations,
+            field: r.field,
+            error: r.error,
           });
+          this.counters.rejected(source, 'suppressed', 1);
+          continue;
+        }
+        if (reason === 'forbidden') foreign++;
+        reject(item, source, r.field, r.error, reason);
+        continue;
       }
-      events.push(result.event);
+      if (r.kind === 'quarantine') {
+        hold(item, source, r.reason, r.error, r.field);
+        this.counters.rejected(source, r.reason, 1);
+        quarantined++;
+        continue;
+      }
+      if (r.flagged)
+        flagged.push({
+          source,
+          ceSource: ceSourceOf(r.event),
+          id: r.event.id,
+          type: r.event.type,
+          violations: [...r.violations],
+        });
+      events.push(r.event);
     }
     // Kept before answering: what the client was told was refused is on record, with its bytes, for replay.
     if (held.length) await this.quarantine!.put(held);
@@ -408,15 +404,6 @@ export class Ingest {
       };
     }
   }
-}
-
-/**
- * The last word on an event's time, whichever reader made it: a time the stores cannot hold (NaN, or outside
- * the years 0001–9999) fails the write of every event committed with it, so it is refused here, alone.
- */
-function storableTime(read: ReturnType<typeof toEvent>): ReturnType<typeof toEvent> {
-  if (!read.ok || !Number.isNaN(parseEventTime(read.event.time))) return read;
-  return { ok: false, field: 'time', error: `time ${eventTimeProblem(read.event.time)}` };
 }
 
 function refuse(status: number, error: string): IngestOutcome {
