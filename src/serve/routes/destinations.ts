@@ -4,6 +4,7 @@ import { replayFromOf } from '../../destinations/replay-from.js';
 import { destinationsOf } from '../../destinations/service.js';
 import { scoped } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
+import { DEAD_LETTERS_DOC, DESTINATIONS_DOC, PAUSE_DOC, REPLAY_DOC, RESUME_DOC } from './destinations.doc.js';
 
 type Named = FastifyRequest<{ Params: { name: string } }>;
 
@@ -13,13 +14,13 @@ type Named = FastifyRequest<{ Params: { name: string } }>;
  */
 export const destinationRoutes: RoutePlugin = (app, runtime) => {
   if (Object.keys(runtime.config.destinations).length === 0) return;
-  const guard = scoped('read');
   // Pausing, resuming and replaying change what is delivered: the admin scope's.
-  const change = scoped('admin');
   const admin = async () => (await destinationsOf(runtime))!;
 
-  app.get('/v1/destinations', guard, async () => ({ destinations: await (await admin()).admin.list() }));
-  app.get('/v1/destinations/:name/dead-letters', guard, (req: Named, reply) =>
+  app.get('/v1/destinations', scoped('read', DESTINATIONS_DOC), async () => ({
+    destinations: await (await admin()).admin.list(),
+  }));
+  app.get('/v1/destinations/:name/dead-letters', scoped('read', DEAD_LETTERS_DOC), (req: Named, reply) =>
     answer(reply, async () => {
       const limit = Number((req.query as { limit?: string }).limit ?? 100);
       if (!Number.isInteger(limit) || limit < 1)
@@ -27,7 +28,7 @@ export const destinationRoutes: RoutePlugin = (app, runtime) => {
       return { deadLetters: await (await admin()).admin.deadLetters(req.params.name, limit) };
     }),
   );
-  app.post('/v1/destinations/:name/pause', change, (req: Named, reply) =>
+  app.post('/v1/destinations/:name/pause', scoped('admin', PAUSE_DOC), (req: Named, reply) =>
     answer(reply, async () => {
       const d = await admin();
       const reason = bodyOf(req).reason;
@@ -36,7 +37,7 @@ export const destinationRoutes: RoutePlugin = (app, runtime) => {
       return state;
     }),
   );
-  app.post('/v1/destinations/:name/resume', change, (req: Named, reply) =>
+  app.post('/v1/destinations/:name/resume', scoped('admin', RESUME_DOC), (req: Named, reply) =>
     answer(reply, async () => {
       const d = await admin();
       const state = await d.admin.resume(req.params.name);
@@ -44,7 +45,7 @@ export const destinationRoutes: RoutePlugin = (app, runtime) => {
       return state;
     }),
   );
-  app.post('/v1/destinations/:name/replay', change, (req: Named, reply) =>
+  app.post('/v1/destinations/:name/replay', scoped('admin', REPLAY_DOC), (req: Named, reply) =>
     answer(reply, async () => {
       const options = { ...(req.query as Record<string, unknown>), ...bodyOf(req) };
       if (options.deadLetters === true || options.deadLetters === 'true') {
