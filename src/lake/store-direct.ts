@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Params } from '../store/sql-params.js';
 import type { Store } from '../store/store.js';
 import type { LakeConfig, LakeTable, LakeType } from './config.js';
 import type { RowFilter } from './datasources/datasource.js';
@@ -45,7 +46,7 @@ export async function writeDirect(
 ): Promise<{ rows: number; partitions: WrittenPartition[] }> {
   const q = (id: string) => store.dialect.quoteIdent(id);
   const src = q(table.source ?? name);
-  const where = whereOf(filter, q, (n) => `$${n}`);
+  const where = whereOf(filter, q);
   const parts = table.partitions;
   const columns = Object.entries(table.fields)
     .filter(([f]) => !parts.includes(f))
@@ -73,11 +74,9 @@ export async function writeDirect(
   let total = 0;
   for (const tuple of tuples) {
     const values = Object.fromEntries(parts.map((p) => [p, tuple[p] ?? null]));
-    const params = [...where.params];
-    const conds = parts.map((p) => {
-      params.push(values[p]);
-      return `${q(p)} IS NOT DISTINCT FROM $${params.length}`;
-    });
+    const bound = new Params(where.params.length + 1);
+    const conds = parts.map((p) => `${q(p)} IS NOT DISTINCT FROM ${bound.add(values[p])}`);
+    const params = [...where.params, ...bound.values];
     const allConds = [where.sql.replace(/^ WHERE /, ''), ...conds].filter(Boolean);
     const key = partitionKey(name, lake, values);
     const tmp = target.tempPath(key);

@@ -6,6 +6,7 @@ import {
   timestampTZValue,
 } from '@duckdb/node-api';
 import { duckdbDialect } from '../store/duckdb/duckdb-dialect.js';
+import { Params } from '../store/sql-params.js';
 import type { LakeConfig, LakeTable, LakeType } from './config.js';
 import type { SourceRow } from './datasources/datasource.js';
 import { escapePartitionValue } from './hive-path.js';
@@ -101,11 +102,9 @@ export class PartitionWriter {
       const values = Object.fromEntries(parts.map((p) => [p, tuple[p] ?? null]));
       const key = partitionKey(name, lake, values);
       const tmp = target.tempPath(key);
-      const params: unknown[] = [];
-      const where = parts.map((p) => {
-        params.push(values[p]);
-        return `${q(p)} IS NOT DISTINCT FROM $${params.length}`;
-      });
+      const bound = new Params();
+      const where = parts.map((p) => `${q(p)} IS NOT DISTINCT FROM ${bound.add(values[p])}`);
+      const params = bound.values;
       const format = lake.format === 'parquet' ? 'FORMAT parquet' : 'FORMAT csv, HEADER true';
       const out = await this.c.runAndReadAll(
         `COPY (SELECT ${select} FROM stage${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ALL) TO ${duckdbDialect.literal(tmp)} (${format})`,

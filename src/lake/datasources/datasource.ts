@@ -1,3 +1,5 @@
+import { Params } from '../../store/sql-params.js';
+
 /** A row from a datasource, by field name. */
 export type SourceRow = Record<string, unknown>;
 
@@ -23,25 +25,27 @@ export interface LakeDatasource {
   close(): Promise<void>;
 }
 
-/** The WHERE clause of a filter, with a placeholder function for the engine's parameter style. */
+/** The WHERE clause of a filter, bound in the engine's placeholder style ($1, $2… unless told otherwise). */
 export function whereOf(
   filter: RowFilter,
   quote: (id: string) => string,
-  placeholder: (n: number) => string,
+  placeholder?: (n: number) => string,
 ): { sql: string; params: unknown[] } {
   if (filter.kind === 'all') return { sql: '', params: [] };
+  const p = new Params(1, placeholder);
   if (filter.kind === 'since')
-    return { sql: ` WHERE ${quote(filter.field)} >= ${placeholder(1)}`, params: [filter.since] };
-  const params: unknown[] = [];
+    return { sql: ` WHERE ${quote(filter.field)} >= ${p.add(filter.since)}`, params: p.values };
   const ors = filter.values.map((tuple) =>
     filter.fields
       .map((f, i) => {
         const v = tuple[i];
         if (v === null || v === undefined) return `${quote(f)} IS NULL`;
-        params.push(v);
-        return `${quote(f)} = ${placeholder(params.length)}`;
+        return `${quote(f)} = ${p.add(v)}`;
       })
       .join(' AND '),
   );
-  return { sql: ors.length ? ` WHERE (${ors.map((o) => `(${o})`).join(' OR ')})` : ' WHERE FALSE', params };
+  return {
+    sql: ors.length ? ` WHERE (${ors.map((o) => `(${o})`).join(' OR ')})` : ' WHERE FALSE',
+    params: p.values,
+  };
 }

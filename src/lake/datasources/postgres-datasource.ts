@@ -14,7 +14,7 @@ export class PostgresDatasource implements LakeDatasource {
   }
 
   async *rows(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow> {
-    const where = whereOf(filter, quote, (n) => `$${n}`);
+    const where = whereOf(filter, quote);
     const client = await connectGuarded(this.pool);
     let committed = false;
     try {

@@ -18,7 +18,7 @@ export class StoreDatasource implements LakeDatasource {
       return;
     }
     const q = (id: string) => this.store.dialect.quoteIdent(id);
-    const where = whereOf(filter, q, (n) => `$${n}`);
+    const where = whereOf(filter, q);
     for await (const rows of this.store.stream(
       `SELECT ${fields.map(q).join(', ')} FROM ${q(table)}${where.sql}`,
       where.params,

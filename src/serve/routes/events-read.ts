@@ -1,3 +1,4 @@
+import { Params } from '../../store/sql-params.js';
 import { limitsOf, rawSources } from '../access/limits.js';
 import { limitedRead } from '../access/scopes.js';
 import type { RoutePlugin } from '../route-plugin.js';
@@ -11,21 +12,14 @@ export const eventReadRoutes: RoutePlugin = (app, runtime) => {
   app.get('/v1/events', limitedRead(EVENTS_READ_DOC), async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      params.push(v);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
+    const params = new Params();
+    const add = (sql: string, v: unknown) => where.push(sql.replace('?', params.add(v)));
     const limits = limitsOf(req.principal);
     for (const f of ['type', limits ? '' : 'source', 'ce_source', 'subject', 'id'] as const)
       if (f && q[f]) add(`${f} = ?`, q[f]);
     if (limits) {
       // A limited token reads the events of its sources only (of the one asked for, if it is one of them).
-      const marks = rawSources(limits, 'events', q.source || undefined).map((s) => {
-        params.push(s);
-        return `$${params.length}`;
-      });
-      where.push(`source IN (${marks.join(', ')})`);
+      where.push(`source IN (${params.list(rawSources(limits, 'events', q.source || undefined))})`);
     }
     for (const [f, op] of [
       ['from', '>='],
@@ -50,12 +44,11 @@ export const eventReadRoutes: RoutePlugin = (app, runtime) => {
       return reply.code(400).send({ error: 'limit must be a whole number from 1 to 10000' });
     }
     const order = q.after !== undefined ? 'ASC' : 'DESC';
-    params.push(limit);
     const rows = await runtime.store.query(
       `SELECT seq, source, ce_source, id, type, subject, time, received_at, CAST(data AS TEXT) AS data,
               CAST(ce_attributes AS TEXT) AS ce_attributes FROM events
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT $${params.length}`,
-      params,
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ${params.add(limit)}`,
+      params.values,
     );
     return {
       events: rows.map((r) => ({

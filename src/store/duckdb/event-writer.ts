@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { ceSourceOf, type NewEvent, type StoredEvent } from '../../core/event.js';
 import { keyHash } from '../../core/key-hash.js';
 import { Mutex } from '../../core/mutex.js';
+import { Params } from '../sql-params.js';
 import type { AppendResult } from '../store.js';
 import { insertEvents } from './event-insert.js';
 import { KeySet } from './key-set.js';
@@ -135,10 +136,11 @@ export class EventWriter {
     const found = new Set<string>();
     for (let i = 0; i < unique.length; i += 1000) {
       const part = unique.slice(i, i + 1000);
+      const p = new Params();
       const rows = await this.query(
         this.connection,
-        `SELECT source, ce_source, id FROM events WHERE key_hash IN (${part.map((_, j) => `$${j + 1}`).join(',')})`,
-        part.map((h) => BigInt(h)),
+        `SELECT source, ce_source, id FROM events WHERE key_hash IN (${p.list(part.map((h) => BigInt(h)))})`,
+        p.values,
       );
       for (const r of rows) found.add(identity(r.source as string, r.ce_source as string, r.id as string));
     }
