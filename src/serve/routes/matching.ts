@@ -6,7 +6,26 @@ import { type Matching, matchingOf } from '../../match/service.js';
 import { SIDES, type Side } from '../../match/transaction.js';
 import type { Runtime } from '../../runtime.js';
 import { scoped } from '../access/scopes.js';
+import type { RouteDoc } from '../openapi/route-doc.js';
 import type { RoutePlugin } from '../route-plugin.js';
+import {
+  ADD_MERCHANTS_DOC,
+  COUNTS_DOC,
+  EXPORTS_DOC,
+  FORCE_DOC,
+  IMPORT_DOC,
+  IMPORTS_DOC,
+  MERCHANTS_DOC,
+  NOT_CONFIGURED_DOC,
+  ownerDocs,
+  PASS_DOC,
+  REMATCH_DOC,
+  REMOVE_MERCHANT_DOC,
+  RETRY_EXPORTS_DOC,
+  SUMMARY_DOC,
+  TRANSACTION_DOC,
+  TRANSACTIONS_DOC,
+} from './matching.doc.js';
 
 /**
  * The matching API under /v1/match: reference data, imports (CSV, JSON or NDJSON bodies), counts and lists,
@@ -19,11 +38,13 @@ export const matchingRoutes: RoutePlugin = async (root, runtime) => {
   if (!m) {
     const message = 'matching is not configured (add a matching: section to panoramix.yaml)';
     // The summary says so plainly (the dashboard asks it first); everything else is not there.
-    root.get('/v1/match/summary', scoped('read'), async () => ({
+    root.get('/v1/match/summary', scoped('read', SUMMARY_DOC), async () => ({
       configured: false,
       message,
     }));
-    root.all('/v1/match/*', scoped('open'), async (_req, reply) => reply.code(404).send({ error: message }));
+    root.all('/v1/match/*', scoped('open', NOT_CONFIGURED_DOC), async (_req, reply) =>
+      reply.code(404).send({ error: message }),
+    );
     return;
   }
   // A scope of its own, so its error handler (reference and match errors in words) stays here.
@@ -31,11 +52,10 @@ export const matchingRoutes: RoutePlugin = async (root, runtime) => {
 };
 
 function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
-  const read = scoped('read');
   // Feeding matching (reference data, imports) takes the matching source's write key, as ingest does.
-  const write = { ...scoped('ingest'), preHandler: requireWriteKey(runtime, m.config.source) };
+  const preHandler = requireWriteKey(runtime, m.config.source);
+  const write = (doc: RouteDoc) => ({ ...scoped('ingest', doc), preHandler });
   // Changing what matching decided (passes, re-match, force-match, export retries, deletions) is admin's.
-  const admin = scoped('admin');
   const body = (req: FastifyRequest) =>
     ((req.body as Buffer | undefined) ?? Buffer.alloc(0)).toString('utf8');
   const json = (req: FastifyRequest): Record<string, unknown> => {
@@ -65,8 +85,9 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
   // Reference data.
   for (const kind of ['provider', 'scheme'] as const) {
     const path = `/v1/match/${kind === 'provider' ? 'providers' : 'schemes'}`;
-    app.get(path, read, async () => ({ [`${kind}s`]: await m.reference.owners(kind) }));
-    app.post(path, write, async (req, reply) => {
+    const docs = ownerDocs(kind);
+    app.get(path, scoped('read', docs.list), async () => ({ [`${kind}s`]: await m.reference.owners(kind) }));
+    app.post(path, write(docs.add), async (req, reply) => {
       const b = json(req);
       await m.reference.addOwner(
         kind,
@@ -75,14 +96,14 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
       );
       return reply.code(201).send({ slug: b.slug });
     });
-    app.delete(`${path}/:slug`, admin, async (req, reply) => {
+    app.delete(`${path}/:slug`, scoped('admin', docs.remove), async (req, reply) => {
       const { slug } = req.params as { slug: string };
       return (await m.reference.removeOwner(kind, slug))
         ? reply.code(204).send()
         : reply.code(404).send({ error: `no ${kind} ${slug}` });
     });
   }
-  app.get('/v1/match/merchants', read, async (req) => {
+  app.get('/v1/match/merchants', scoped('read', MERCHANTS_DOC), async (req) => {
     const q = req.query as { provider?: string; scheme?: string; limit?: string };
     return {
       merchants: await m.reference.merchants({
@@ -92,7 +113,7 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
       }),
     };
   });
-  app.post('/v1/match/merchants', write, async (req, reply) => {
+  app.post('/v1/match/merchants', write(ADD_MERCHANTS_DOC), async (req, reply) => {
     const type = String(req.headers['content-type'] ?? '');
     const added =
       recordFormat(type) === 'csv'
@@ -100,15 +121,19 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
         : await m.reference.addMerchants(merchantRows(body(req)));
     return reply.code(201).send({ added });
   });
-  app.delete('/v1/match/merchants/:provider/:idType/:identifier', admin, async (req, reply) => {
-    const p = req.params as { provider: string; idType: string; identifier: string };
-    return (await m.reference.removeMerchant(p.identifier, p.idType, p.provider))
-      ? reply.code(204).send()
-      : reply.code(404).send({ error: 'no such merchant identifier' });
-  });
+  app.delete(
+    '/v1/match/merchants/:provider/:idType/:identifier',
+    scoped('admin', REMOVE_MERCHANT_DOC),
+    async (req, reply) => {
+      const p = req.params as { provider: string; idType: string; identifier: string };
+      return (await m.reference.removeMerchant(p.identifier, p.idType, p.provider))
+        ? reply.code(204).send()
+        : reply.code(404).send({ error: 'no such merchant identifier' });
+    },
+  );
 
   // Imports: a file's content as the body; the same content twice imports once.
-  app.post('/v1/match/import/:side/:owner', write, async (req, reply) => {
+  app.post('/v1/match/import/:side/:owner', write(IMPORT_DOC), async (req, reply) => {
     const { side, owner } = req.params as { side: string; owner: string };
     const q = req.query as { name?: string };
     const format = recordFormat(q.name) ?? recordFormat(String(req.headers['content-type'] ?? ''));
@@ -125,12 +150,12 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
     if (report.error) return reply.code(503).header('retry-after', '5').send(report);
     return reply.code(report.alreadyImportedAs ? 200 : 201).send(report);
   });
-  app.get('/v1/match/imports', read, async (req) => ({
+  app.get('/v1/match/imports', scoped('read', IMPORTS_DOC), async (req) => ({
     imports: await m.importer.log(Number((req.query as { limit?: string }).limit ?? 100)),
   }));
 
   // What matching knows.
-  app.get('/v1/match/summary', read, async () => ({
+  app.get('/v1/match/summary', scoped('read', SUMMARY_DOC), async () => ({
     configured: true,
     totals: await m.queries.totals(),
     exports: await m.exporter.counts(),
@@ -143,7 +168,7 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
     ),
     rabbitmq: m.config.rabbitmq ? (m.broker() ? 'connected' : 'disconnected') : 'not configured',
   }));
-  app.get('/v1/match/counts', read, async (req) => {
+  app.get('/v1/match/counts', scoped('read', COUNTS_DOC), async (req) => {
     const q = req.query as { scheme?: string; from?: string; to?: string };
     const from = dayParam('from', q.from);
     const to = dayParam('to', q.to);
@@ -155,7 +180,7 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
       }),
     };
   });
-  app.get('/v1/match/transactions', read, async (req) => {
+  app.get('/v1/match/transactions', scoped('read', TRANSACTIONS_DOC), async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const side = sideOf(q.side ?? 'payment');
     const day = dayParam('day', q.day);
@@ -173,12 +198,12 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
     }
     return out;
   });
-  app.get('/v1/match/transactions/:side/:id', read, async (req, reply) => {
+  app.get('/v1/match/transactions/:side/:id', scoped('read', TRANSACTION_DOC), async (req, reply) => {
     const { side, id } = req.params as { side: string; id: string };
     const t = await m.queries.transaction(sideOf(side), Number(id));
     return t ? t : reply.code(404).send({ error: `no ${side} transaction ${id}` });
   });
-  app.get('/v1/match/exports', read, async (req) => {
+  app.get('/v1/match/exports', scoped('read', EXPORTS_DOC), async (req) => {
     const q = req.query as { status?: string; limit?: string; offset?: string };
     return m.queries.exports(
       q.status,
@@ -188,8 +213,8 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
   });
 
   // Changes.
-  app.post('/v1/match/pass', admin, async () => m.matcher.pass());
-  app.post('/v1/match/rematch', admin, async (req) => {
+  app.post('/v1/match/pass', scoped('admin', PASS_DOC), async () => m.matcher.pass());
+  app.post('/v1/match/rematch', scoped('admin', REMATCH_DOC), async (req) => {
     const b = json(req);
     const ids = Array.isArray(b.ids) ? b.ids.map(Number) : [];
     if (ids.length === 0 || ids.some((i) => !Number.isInteger(i)))
@@ -198,7 +223,7 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
     const pass = await m.matcher.pass();
     return { rematched: n, pass };
   });
-  app.post('/v1/match/force', admin, async (req, reply) => {
+  app.post('/v1/match/force', scoped('admin', FORCE_DOC), async (req, reply) => {
     const b = json(req);
     const paymentId = Number(b.payment_id);
     const schemeId =
@@ -216,7 +241,7 @@ function routes(app: FastifyInstance, runtime: Runtime, m: Matching): void {
     const id = await m.matcher.forceMatch(paymentId, schemeId, by);
     return reply.code(201).send({ matched_transaction_id: id });
   });
-  app.post('/v1/match/exports/retry', admin, async (req) => {
+  app.post('/v1/match/exports/retry', scoped('admin', RETRY_EXPORTS_DOC), async (req) => {
     const b = json(req);
     const ids = Array.isArray(b.ids) ? b.ids.map(Number).filter(Number.isInteger) : undefined;
     return { retried: await m.exporter.retry(ids) };
