@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { ceSourceOf, type NewEvent } from '../core/event.js';
 import type { Quarantine, QuarantineInput, QuarantineReason } from '../quarantine/quarantine.js';
 import { recordFlags } from '../schemas/flags.js';
-import type { TrackingPlan, Verdict } from '../schemas/tracking-plan.js';
+import type { TrackingPlan } from '../schemas/tracking-plan.js';
 import type { Store } from '../store/store.js';
 import type { BodyItem } from './body.js';
 import { describeJson, toEvent } from './envelope.js';
@@ -11,9 +11,9 @@ import {
   cloudEventsSourceStep,
   contractStep,
   erasureStep,
-  foreignCeSource,
   type IngestStep,
   runSteps,
+  type StepsResult,
   storableTimeStep,
   trackingPlanStep,
 } from './ingest-steps.js';
@@ -115,39 +115,26 @@ export class Ingest {
     this.contracts.set(type, check);
   }
 
-  /** An event read from an input, through its type's contract (a replay reads inputs again this way). */
-  check(read: ReturnType<typeof toEvent>): ReturnType<typeof toEvent> {
-    if (!read.ok) return read;
-    const r = runSteps(this.eventSteps(false, false), read.event);
-    return r.kind === 'ok' ? { ok: true, event: r.event } : { ok: false, field: r.field, error: r.error };
-  }
-
   /**
-   * The checks of an event read from an input, in order. HTTP runs them all; a replay and a broker the ones
-   * between the CloudEvents source and the tracking plan, which they answer in their own way. `checked`: the
-   * reader already applied the types' contracts.
+   * The checks of an event read from an input, in order: every intake runs this list (HTTP, brokers, replays).
+   * `checked`: the reader already applied the types' contracts.
    */
-  private eventSteps(all: boolean, checked: boolean): IngestStep[] {
+  private eventSteps(checked: boolean): IngestStep[] {
     return [
-      ...(all ? [cloudEventsSourceStep(this.config)] : []),
+      cloudEventsSourceStep(this.config),
       ...(checked ? [] : [contractStep(this.contracts)]),
       storableTimeStep(),
       erasureStep((e) => this.erased(e)),
-      ...(all && this.plan && !this.plan.empty ? [trackingPlanStep(this.plan)] : []),
+      ...(this.plan && !this.plan.empty ? [trackingPlanStep(this.plan)] : []),
     ];
   }
 
-  /** What the tracking plan says of an event (accept when there is no plan): replays ask it too. */
-  verdict(e: NewEvent): Verdict {
-    return this.plan && !this.plan.empty ? this.plan.check(e) : { action: 'accept' };
-  }
-
   /**
-   * Why an event's CloudEvents source is not one its Panoramix source accepts (cloudevents.sources, a list of
-   * URI prefixes), or undefined when it is. Every intake asks: HTTP, brokers.
+   * An event read from an input through every check HTTP makes, in the same order: a replay and a broker
+   * answer what this says in their own way (a broker cannot send an error back: it holds the message).
    */
-  foreignCeSource(e: NewEvent): string | undefined {
-    return foreignCeSource(this.config, e);
+  judge(e: NewEvent): StepsResult {
+    return runSteps(this.eventSteps(false), e);
   }
 
   /** The reader for a source: its mapping from the configuration, or the CloudEvents envelope. */
@@ -216,7 +203,7 @@ export class Ingest {
     let quarantined = 0;
     const flagged: { source: string; ceSource: string; id: string; type: string; violations: string[] }[] =
       [];
-    const steps = this.eventSteps(true, options.checked ?? false);
+    const steps = this.eventSteps(options.checked ?? false);
     // One reader per source for the whole request (a request names one source, but for an anonymous caller).
     let readerSource: string | undefined;
     let reader: EventReader | undefined = read;

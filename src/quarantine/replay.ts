@@ -67,22 +67,16 @@ export async function replayQuarantine(
         outcome.stillFailing++;
         continue;
       }
-      const r = runtime.ingest.check(runtime.ingest.readerFor(source)(value, source, Date.now()));
-      if (!r.ok) {
-        await q.update(item.id, 'envelope', r.field, r.error);
+      const read = runtime.ingest.readerFor(source)(value, source, Date.now());
+      if (!read.ok) {
+        await q.update(item.id, 'envelope', read.field, read.error);
         outcome.stillFailing++;
         continue;
       }
-      // Held to the source's cloudevents.sources as it is now, as an ingest would be.
-      const foreign = runtime.ingest.foreignCeSource(r.event);
-      if (foreign) {
-        await q.update(item.id, 'forbidden', 'source', foreign);
-        outcome.stillFailing++;
-        continue;
-      }
-      const v = runtime.ingest.verdict(r.event);
-      if (v.action === 'reject' || v.action === 'quarantine') {
-        await q.update(item.id, v.reason, v.field, v.error);
+      // The checks of an ingest, as the configuration is now (cloudevents.sources, contracts, the plan).
+      const r = runtime.ingest.judge(read.event);
+      if (r.kind !== 'ok') {
+        await q.update(item.id, r.reason === 'suppressed' ? 'envelope' : r.reason, r.field, r.error);
         outcome.stillFailing++;
         continue;
       }

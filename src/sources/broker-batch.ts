@@ -114,28 +114,19 @@ export class BrokerBatcher {
       }
       // An erased subject's message is acknowledged and dropped: neither stored nor held with its bytes.
       if (runtime.ingest.erased(envelope.event)) continue;
-      const foreign = runtime.ingest.foreignCeSource(envelope.event);
-      if (foreign) {
-        held.push({ source, raw, reason: 'forbidden', field: 'source', error: foreign });
-        continue;
-      }
-      // The types' contracts (a matching transaction's fields) hold on every intake, brokers too.
-      const r = runtime.ingest.check(envelope);
-      if (!r.ok) {
+      // The checks of an ingest (cloudevents.sources, the types' contracts, the time, the tracking plan): a
+      // broker cannot read an error, so whatever refuses or holds a message holds it.
+      const r = runtime.ingest.judge(envelope.event);
+      if (r.kind !== 'ok') {
+        if (r.reason === 'suppressed') continue;
         held.push({
           source,
           raw,
-          reason: 'schema',
+          reason: r.reason,
           field: r.field,
           error: r.error,
-          type: envelope.event.type,
+          ...(r.reason === 'forbidden' ? {} : { type: envelope.event.type }),
         });
-        continue;
-      }
-      const v = runtime.ingest.verdict(r.event);
-      // A broker cannot read an error: reject and quarantine both hold the message.
-      if (v.action === 'reject' || v.action === 'quarantine') {
-        held.push({ source, raw, reason: v.reason, field: v.field, error: v.error, type: r.event.type });
         continue;
       }
       events.push(r.event);
