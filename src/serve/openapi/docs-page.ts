@@ -56,7 +56,7 @@ function render(doc) {
         (p.required ? ', required' : '') + '</td><td><code>' + esc(JSON.stringify(p.schema)) + '</code></td><td>' + esc(p.description || '') + '</td></tr>').join('');
       const responses = Object.entries(op.responses || {}).map(([status, r]) =>
         '<h4>' + esc(status) + ' <span class="muted">' + esc(r.description) + '</span></h4>' + content(r.content)).join('');
-      html += '<details class="op" data-text="' + esc((path + ' ' + op.summary).toLowerCase()) + '"><summary>' +
+      html += '<details class="op" id="' + esc(op.operationId) + '" data-text="' + esc((path + ' ' + op.summary).toLowerCase()) + '"><summary>' +
         '<span class="method ' + (METHODS.includes(method) ? method : 'other') + '">' + esc(method.toUpperCase()) + '</span>' +
         '<span class="path">' + esc(path) + '</span><span>' + esc(op.summary) + '</span>' +
         '<span class="scope">scope: ' + esc(op['x-panoramix-scope']) + (op['x-panoramix-limited'] ? ' (limited tokens too)' : '') + '</span></summary><div class="body">' +
@@ -70,6 +70,12 @@ function render(doc) {
   html += '<section><h2>Tokens</h2>' + Object.entries(doc.components.securitySchemes).map(([name, s]) =>
     '<p><code>' + esc(name) + '</code>: ' + esc(s.description) + '</p>').join('') + '</section>';
   document.getElementById('api').innerHTML = html;
+  // /docs#post_v1_events opens that operation (each summary links to itself).
+  const target = location.hash && document.getElementById(location.hash.slice(1));
+  if (target) {
+    target.open = true;
+    target.scrollIntoView();
+  }
 }
 fetch('/openapi.json').then((r) => r.json()).then(render, (e) => {
   document.getElementById('api').textContent = 'Could not read /openapi.json: ' + e;

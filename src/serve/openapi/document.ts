@@ -104,12 +104,10 @@ function openApiPath(url: string): { path: string; names: string[] } {
 
 function operation(r: DeclaredRoute, doc: RouteDoc, pathNames: readonly string[]): Record<string, unknown> {
   const parameters = [
-    ...pathNames.map((name) => ({
-      name,
-      in: 'path',
-      required: true,
-      schema: property(doc.params, name) ?? { type: 'string' },
-    })),
+    ...pathNames.map((name) => {
+      const { description, ...schema } = property(doc.params, name) ?? { type: 'string' };
+      return { name, in: 'path', required: true, ...(description ? { description } : {}), schema };
+    }),
     ...Object.entries((doc.querystring?.properties ?? {}) as Record<string, JsonSchema>).map(
       ([name, schema]) => {
         const { description, ...rest } = schema;
@@ -141,11 +139,12 @@ function operation(r: DeclaredRoute, doc: RouteDoc, pathNames: readonly string[]
             required: doc.body.required ?? true,
             ...(doc.body.description ? { description: doc.body.description } : {}),
             content: Object.fromEntries(
-              (doc.body.contentTypes ?? ['application/json']).map((type) => [
+              // The example is of the first content type (a CSV file is no example of JSON).
+              (doc.body.contentTypes ?? ['application/json']).map((type, i) => [
                 type,
                 {
                   schema: doc.body!.schema,
-                  ...(doc.body!.example !== undefined ? { example: doc.body!.example } : {}),
+                  ...(doc.body!.example !== undefined && i === 0 ? { example: doc.body!.example } : {}),
                 },
               ]),
             ),

@@ -28,7 +28,7 @@ export interface RouteDoc {
   readonly params?: JsonSchema;
   readonly body?: {
     readonly description?: string;
-    /** application/json unless said; several when the route reads several. */
+    /** application/json unless said; several when the route reads several (the example is of the first). */
     readonly contentTypes?: readonly string[];
     readonly schema: JsonSchema;
     readonly example?: unknown;

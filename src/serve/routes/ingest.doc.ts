@@ -59,7 +59,8 @@ export const INGEST_DOC: RouteDoc = {
     'Answered once the events are durable. In binary mode the ce-* headers carry the attributes and the body is the data, of any content type. A source without write keys takes events without one.',
   tags: ['collect'],
   body: {
-    contentTypes: SUPPORTED_CONTENT_TYPES,
+    // application/json first: the example (an array of CloudEvents) is of it.
+    contentTypes: ['application/json', ...SUPPORTED_CONTENT_TYPES.filter((t) => t !== 'application/json')],
     schema: { anyOf: [CLOUDEVENT, list(CLOUDEVENT)] },
     example: [
       {
