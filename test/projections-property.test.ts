@@ -167,6 +167,11 @@ for (const factory of storeFactories())
         // invalidate) answers what the full merged query answers at that moment, freshness included.
         const checkKeyed = async (where: string) => {
           const full = await reader.read('state', { limit: 10_000 });
+          // Pages kept by the registry stamp (the uncached reader's) answer what the tables hold now.
+          expect(
+            (await uncached.read('state', { limit: 10_000 })).rows,
+            `round ${round}, ${where}, page`,
+          ).toEqual(full.rows);
           const subjects = [...Array.from({ length: 12 }, (_, i) => `s${i + 1}`), 's99'];
           // Read one by one (kept in memory on DuckDB), then all at once without memory (concurrent lookups share one
           // statement): both ways the same rows.

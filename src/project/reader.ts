@@ -17,6 +17,7 @@ import type {
 } from './projection-reader.js';
 import { activeVersion, type VersionRow } from './registry.js';
 import { keyOf, ServingCache } from './serving-cache.js';
+import { StampedPages } from './stamped-pages.js';
 
 /** A request error a reader can fix (unknown column, bad value, bad cursor): HTTP answers 400. */
 export class QueryError extends Error {
@@ -33,6 +34,8 @@ export class ProjectionReaderImpl implements ProjectionReader {
   /** In-memory versions and hot keys, only where no other process changes the store behind this one. */
   private readonly cache: ServingCache | undefined;
   private readonly lookups: KeyLookups;
+  /** Pages by the registry stamp they were read at, where other processes change the store (PostgreSQL). */
+  private readonly stamped: StampedPages | undefined;
 
   constructor(
     private readonly engine: ProjectionEngine,
@@ -41,6 +44,7 @@ export class ProjectionReaderImpl implements ProjectionReader {
     this.cache = engine.store.exclusive
       ? new ServingCache(engine, (name) => engine.plans.get(name)?.keyColumns ?? [])
       : undefined;
+    this.stamped = engine.store.exclusive ? undefined : new StampedPages();
     this.lookups = new KeyLookups(engine.store, (name) => engine.plans.get(name)?.keyColumns ?? []);
   }
 
@@ -90,7 +94,7 @@ export class ProjectionReaderImpl implements ProjectionReader {
       query.limit ?? null,
       query.cursor ?? null,
     ]);
-    const kept = this.cache?.page(name, page);
+    const kept = this.cache ? this.cache.page(name, page) : this.stamped?.get(v, page);
     if (kept) return { ...kept, freshness: freshness(this.cache?.version(name) ?? v, incremental) };
     const generation = this.cache?.generation(name) ?? 0;
     const sql = await this.selectSql(v, query);
@@ -107,7 +111,8 @@ export class ProjectionReaderImpl implements ProjectionReader {
       freshness: freshness(v, incremental),
       nextCursor: more ? encodeCursor(sql.offset + sql.limit, sql.fingerprint) : null,
     };
-    this.cache?.keepPage(name, v.version, page, answer, generation);
+    if (this.cache) this.cache.keepPage(name, v.version, page, answer, generation);
+    else this.stamped?.keep(v, await activeVersion(this.engine.store, name), page, answer);
     return answer;
   }
 
