@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { opt, quick } from './_args.js';
+import { cpuSeconds } from './_cpu.js';
 import { fmt, median, printComparison } from './_report.js';
 
 const seconds = opt('seconds', quick ? 3 : 10);
@@ -27,17 +28,6 @@ function startProcess(cmd: string[], ready: RegExp): Promise<{ child: ChildProce
     child.stderr!.on('data', onData);
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
   });
-}
-
-// CPU seconds a process has used so far (user + system, all its threads: DuckDB's too), from /proc on Linux.
-// On a machine shared with other work, throughput swings with the load; CPU per event does not, much.
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 async function load(

@@ -1,7 +1,9 @@
 // npm run bench -- server [--events 200000] [--quick]
 // Server-mode ingest (a `serve` collector, the NATS JetStream log, one then two `work` processes, PostgreSQL)
 // next to PostgreSQL's own COPY of the same rows through psql (the store's limit) and a bare JetStream publish
-// loop (the log's limit), in the same run. Needs PANORAMIX_TEST_POSTGRES_URL and PANORAMIX_TEST_NATS_URL.
+// loop (the log's limit), in the same run; then 4 serve + 4 work processes. Each run also prints the latency
+// from a request's 2xx to its events being readable in /v1/events, and the share of a core each process
+// used (what limits the run). Needs PANORAMIX_TEST_POSTGRES_URL and PANORAMIX_TEST_NATS_URL.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +13,7 @@ import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { exited, freePort, spawnCli, waitForHttp } from '../test/support/process.js';
 import { opt, quick } from './_args.js';
+import { cpuSeconds } from './_cpu.js';
 import { printComparison } from './_report.js';
 
 const n = opt('events', quick ? 50_000 : 200_000);
@@ -27,29 +30,58 @@ const body = (from: number, count: number) =>
     }),
   ).join('\n');
 
-async function serverRun(workers: number): Promise<number> {
-  const tag = `bsrv${process.pid}w${workers}`;
+/** A server-mode run's figures: throughput from the first request to the last row committed, and more. */
+interface RunResult {
+  readonly rate: number;
+  /** From a request's 2xx to its last event being visible in GET /v1/events, ms (sampled requests). */
+  readonly visibleMs: number[];
+  /** CPU seconds per process over the run: serve processes, then work processes. */
+  readonly cpu: { serve: number[]; work: number[]; seconds: number };
+}
+
+// Every SAMPLE_EVERY-th request is followed until its last event can be read back, by polling the events
+// route every POLL_MS (the resolution of the latency figures).
+const SAMPLE_EVERY = 5;
+const POLL_MS = 5;
+
+async function serverRun(serves: number, workers: number): Promise<RunResult> {
+  const tag = `bsrv${process.pid}s${serves}w${workers}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'panoramix-bench-'));
   const cfg = path.join(dir, 'panoramix.yaml');
-  const port = await freePort();
   fs.writeFileSync(
     cfg,
     `store: { engine: postgres, url: "${pgUrl}", schema: ${tag} }\nlog: { url: "${natsUrl}", stream: ${tag.toUpperCase()}, subject: ${tag}.events }\nsources: { web: { writeKeys: [${KEY}] } }\n`,
   );
-  const serve = spawnCli(['serve', '--config', cfg, '--port', String(port)]);
+  const ports = await Promise.all(Array.from({ length: serves }, () => freePort()));
+  const serve = ports.map((port) => spawnCli(['serve', '--config', cfg, '--port', String(port)]));
   const work = Array.from({ length: workers }, () => spawnCli(['work', '--config', cfg]));
-  await waitForHttp(`http://127.0.0.1:${port}/status`, serve);
+  for (const [i, port] of ports.entries()) await waitForHttp(`http://127.0.0.1:${port}/status`, serve[i]!);
   const db = new pg.Client({ connectionString: pgUrl });
   await db.connect();
+  const cpu0 = [...serve, ...work].map((p) => cpuSeconds(p.pid));
+  const visibleMs: number[] = [];
+  const following: Promise<void>[] = [];
+  const follow = async (port: number, id: string, okAt: number) => {
+    for (;;) {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/events?source=web&id=${id}&limit=1`);
+      const found = ((await res.json()) as { events: unknown[] }).events.length > 0;
+      if (found) return void visibleMs.push(performance.now() - okAt);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  };
   const t = performance.now();
-  const clients = Array.from({ length: 4 }, async (_, c) => {
-    for (let b = c; b * 1000 < n; b += 4) {
+  const clients = Array.from({ length: 4 * serves }, async (_, c) => {
+    const port = ports[c % serves]!;
+    for (let b = c; b * 1000 < n; b += 4 * serves) {
+      const count = Math.min(1000, n - b * 1000);
       const res = await fetch(`http://127.0.0.1:${port}/v1/events`, {
         method: 'POST',
         headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' },
-        body: body(b * 1000, Math.min(1000, n - b * 1000)),
+        body: body(b * 1000, count),
       });
       if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+      if (b % SAMPLE_EVERY === 0) following.push(follow(port, `e${b * 1000 + count - 1}`, performance.now()));
     }
   });
   await Promise.all(clients);
@@ -61,15 +93,32 @@ async function serverRun(workers: number): Promise<number> {
     if (c >= n) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const rate = n / ((performance.now() - t) / 1000);
-  for (const p of [serve, ...work]) p.kill('SIGTERM');
-  for (const p of [serve, ...work]) await exited(p);
+  const seconds = (performance.now() - t) / 1000;
+  const rate = n / seconds;
+  const used = [...serve, ...work].map((p, i) => cpuSeconds(p.pid) - cpu0[i]!);
+  await Promise.all(following);
+  for (const p of [...serve, ...work]) p.kill('SIGTERM');
+  for (const p of [...serve, ...work]) await exited(p);
   await db.query(`DROP SCHEMA ${tag} CASCADE`);
   await db.end();
   const nc = await connect({ servers: natsUrl });
   await (await jetstreamManager(nc)).streams.delete(tag.toUpperCase()).catch(() => undefined);
   await nc.close();
-  return rate;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { rate, visibleMs, cpu: { serve: used.slice(0, serves), work: used.slice(serves), seconds } };
+}
+
+function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+}
+
+// What each process did with the run's time: the share of one core it used (1.00 = a core all the run).
+function describeRun(label: string, r: RunResult): void {
+  const share = (xs: number[]) => xs.map((x) => (x / r.cpu.seconds).toFixed(2)).join(' ');
+  process.stdout.write(
+    `${label}: 2xx to visible in /v1/events p50 ${percentile(r.visibleMs, 50).toFixed(0)} ms, p99 ${percentile(r.visibleMs, 99).toFixed(0)} ms (${r.visibleMs.length} requests sampled); cores used: serve ${share(r.cpu.serve)}, work ${share(r.cpu.work)}\n`,
+  );
 }
 
 async function copyBaseline(): Promise<number> {
@@ -120,9 +169,14 @@ process.stdout.write(
 );
 const copy = await copyBaseline();
 const pub = await publishBaseline();
-const one = await serverRun(1);
-const two = await serverRun(2);
-printComparison('1 worker vs psql COPY (events/s)', one, copy, 'ev/s');
-printComparison('2 workers vs psql COPY (events/s)', two, copy, 'ev/s');
-printComparison('2 workers vs bare JetStream publish (events/s)', two, pub, 'ev/s');
+const one = await serverRun(1, 1);
+const two = await serverRun(1, 2);
+const scale = await serverRun(4, 4);
+printComparison('1 worker vs psql COPY (events/s)', one.rate, copy, 'ev/s');
+printComparison('2 workers vs psql COPY (events/s)', two.rate, copy, 'ev/s', '>= 0.5');
+printComparison('2 workers vs bare JetStream publish (events/s)', two.rate, pub, 'ev/s');
+printComparison('4 serve + 4 work vs psql COPY (events/s)', scale.rate, copy, 'ev/s');
+describeRun('1 serve + 1 work', one);
+describeRun('1 serve + 2 work', two);
+describeRun('4 serve + 4 work', scale);
 process.exit(0);
