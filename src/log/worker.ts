@@ -4,6 +4,15 @@ import { upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
 import { decodeMessage, type LogMessage, type NatsLog } from './nats-log.js';
 
+// Most log messages (each up to 512 KB of events) taken in one commit, and pulled ahead of the worker.
+const BATCH_MESSAGES = 200;
+const NOTHING_BUFFERED = Symbol('nothing buffered');
+
+// Settles after the messages already received are handed out (they resolve in microtasks; this waits a turn).
+function afterPendingIo(): Promise<typeof NOTHING_BUFFERED> {
+  return new Promise((resolve) => setImmediate(() => resolve(NOTHING_BUFFERED)));
+}
+
 /**
  * `panoramix work`: pulls batches from the log, writes them through this process's group commit to the
  * store, and acknowledges the messages only after the commit. A worker killed mid-batch leaves its messages
@@ -94,23 +103,50 @@ export async function runLogWorker(
       try {
         const consumer = await log.consumer(signal);
         if (signal.aborted) return;
-        while (!signal.aborted) {
-          const batch = await consumer.fetch({ max_messages: 200, expires: 1000 });
-          const msgs: LogMessage[] = [];
-          for await (const m of batch) msgs.push(m);
-          if (msgs.length === 0) {
-            // An empty fetch while the log is down: look the consumer up again once it is back.
-            if (!log.watch.isUp) break;
-            continue;
+        // A continuous pull: messages arrive as collectors publish them. A fetch of a batch waited until the
+        // batch was full or its 1 s expiry, so a worker stored one batch a second whatever the load (measured,
+        // npm run bench -- server: 17.7k events/s with the worker using 0.17 of a core, and 2.7 s from a 2xx to
+        // its events being readable).
+        const messages = await consumer.consume({
+          max_messages: BATCH_MESSAGES,
+          // A consumer that is gone ends the pull, and the loop looks it up (declares it) again.
+          abort_on_missing_resource: true,
+        });
+        const stopPulling = () => void messages.stop();
+        signal.addEventListener('abort', stopPulling, { once: true });
+        try {
+          const it = messages[Symbol.asyncIterator]();
+          let waiting: Promise<IteratorResult<LogMessage>> | undefined;
+          for (;;) {
+            const first = await (waiting ?? it.next());
+            waiting = undefined;
+            if (first.done) break;
+            // The log's group commit: what has already arrived is stored with the first, in one commit.
+            const msgs: LogMessage[] = [first.value];
+            while (msgs.length < BATCH_MESSAGES) {
+              const next = it.next();
+              const r = await Promise.race([next, afterPendingIo()]);
+              if (r === NOTHING_BUFFERED) {
+                next.catch(() => undefined); // awaited with the next batch; not unhandled if the loop ends first
+                waiting = next;
+                break;
+              }
+              if (r.done) break;
+              msgs.push(r.value);
+            }
+            if (!(await storeBatch(msgs))) return;
+            for (const m of msgs) m.ack();
+            backoff.succeeded();
           }
-          if (!(await storeBatch(msgs))) return;
-          for (const m of msgs) m.ack();
-          backoff.succeeded();
+        } finally {
+          signal.removeEventListener('abort', stopPulling);
+          void messages.stop();
         }
+        // The pull ended without a stop: the consumer or the stream went away. Look it up again, after a pause.
+        if (!signal.aborted) await sleep(backoff.next(), signal);
       } catch (err) {
-        // The log connection failed mid-fetch (its watch logs the outage once); the batch, if any, is redelivered.
-        if (log.watch.isUp)
-          runtime.logger.warn({ err }, 'log worker: fetching from the log failed; retrying');
+        // The log connection failed mid-pull (its watch logs the outage once); the batch, if any, is redelivered.
+        if (log.watch.isUp) runtime.logger.warn({ err }, 'log worker: pulling from the log failed; retrying');
         await sleep(backoff.next(), signal);
       }
     }
