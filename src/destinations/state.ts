@@ -1,3 +1,4 @@
+import { Params } from '../store/sql-params.js';
 import type { Row, SqlClient, Store } from '../store/store.js';
 
 /** A destination's durable state, as the store holds it. */
@@ -264,9 +265,9 @@ function stateOf(r: Row): DestinationState {
   };
 }
 
-// $from, $from+1, … for a list of bound values.
+// $from, $from+1, … for a list of bound values (they follow the statement's first from-1).
 function placeholders(values: readonly unknown[], from: number): string {
-  return values.map((_, i) => `$${from + i}`).join(', ');
+  return new Params(from).list(values);
 }
 
 function toDate(v: unknown): Date | null {

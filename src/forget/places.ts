@@ -3,6 +3,7 @@ import type { ProjectionEngine } from '../project/engine.js';
 import { ensureHistory, historyTables } from '../project/history.js';
 import { activeVersion } from '../project/registry.js';
 import { type EventFilter, eventFilterSql } from '../store/event-filter.js';
+import { Params } from '../store/sql-params.js';
 import type { Store } from '../store/store.js';
 import type { ErasureScope } from './config.js';
 
@@ -114,16 +115,14 @@ export async function quarantinedWith(store: Store, s: ErasureScope): Promise<st
   const needle = JSON.stringify(s.subject);
   const narrow = (first: number) => {
     const parts: string[] = [];
-    const params: unknown[] = [];
+    const params = new Params(first);
     for (const [col, v] of [
       ['source', s.source],
       ['type', s.type],
     ] as const) {
-      if (v === undefined) continue;
-      params.push(v);
-      parts.push(`${col} = $${first + params.length - 1}`);
+      if (v !== undefined) parts.push(`${col} = ${params.add(v)}`);
     }
-    return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
+    return { sql: parts.map((p) => ` AND ${p}`).join(''), params: params.values };
   };
   const t = narrow(2);
   const text = await store.query(
@@ -150,10 +149,7 @@ export async function quarantinedWith(store: Store, s: ErasureScope): Promise<st
 export async function deleteQuarantined(store: Store, ids: readonly string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += 500) {
     const part = ids.slice(i, i + 500);
-    await store.exec(
-      `DELETE FROM panoramix_quarantine WHERE id IN (${part.map((_, j) => `$${j + 1}`).join(', ')})`,
-      part,
-    );
+    await store.exec(`DELETE FROM panoramix_quarantine WHERE id IN (${new Params().list(part)})`, part);
   }
 }
 

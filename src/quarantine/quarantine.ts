@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Params } from '../store/sql-params.js';
 import type { Migration, SqlClient, Store } from '../store/store.js';
 import type { AnonymousBound } from './anonymous-bound.js';
 
@@ -151,19 +152,17 @@ export class Quarantine {
     if (all.length === 0) return ids;
     await this.store.transaction(async (tx) => {
       for (let at = 0; at < all.length; at += 200) {
-        const params: unknown[] = [now];
-        const tuples = all.slice(at, at + 200).map((r) => {
-          const b = params.length;
-          params.push(...r.values, r.times);
-          const p = (k: number) => `$${b + k}`;
-          return `(${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(p).join(', ')}, $1, $1, ${p(11)}, 'held')`;
-        });
+        const p = new Params();
+        const at1 = p.add(now);
+        const tuples = all
+          .slice(at, at + 200)
+          .map((r) => `(${p.list(r.values)}, ${at1}, ${at1}, ${p.add(r.times)}, 'held')`);
         await tx.exec(
           `INSERT INTO panoramix_quarantine (id, source, type, reason, field, error, raw, raw_encoding, raw_bytes, truncated, first_seen, last_seen, times, status)
            VALUES ${tuples.join(', ')}
            ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen, times = panoramix_quarantine.times + excluded.times,
              reason = excluded.reason, field = excluded.field, error = excluded.error, status = 'held'`,
-          params,
+          p.values,
         );
       }
     });
@@ -178,10 +177,9 @@ export class Quarantine {
 
   async list(filter: QuarantineFilter = {}): Promise<QuarantinedItem[]> {
     const { where, params } = whereOf(filter);
-    params.push(Math.min(filter.limit ?? 100, 10_000));
     const rows = await this.store.query(
-      `SELECT * FROM panoramix_quarantine ${where} ORDER BY last_seen DESC, id LIMIT $${params.length}`,
-      params,
+      `SELECT * FROM panoramix_quarantine ${where} ORDER BY last_seen DESC, id LIMIT ${params.add(Math.min(filter.limit ?? 100, 10_000))}`,
+      params.values,
     );
     return rows.map(toItem);
   }
@@ -196,7 +194,7 @@ export class Quarantine {
     const { where, params } = whereOf(sources ? { sources } : {});
     const rows = await this.store.query(
       `SELECT reason, count(*) AS n FROM panoramix_quarantine ${where} GROUP BY reason ORDER BY reason`,
-      params,
+      params.values,
     );
     return Object.fromEntries(rows.map((r) => [r.reason as string, r.n as number]));
   }
@@ -212,7 +210,7 @@ export class Quarantine {
       const chunk = ids.slice(i, i + 500);
       await db.exec(
         `UPDATE panoramix_quarantine SET status = $1, resolved_at = $2
-          WHERE id IN (${chunk.map((_, j) => `$${j + 3}`).join(', ')})`,
+          WHERE id IN (${new Params(3).list(chunk)})`,
         [status, now, ...chunk],
       );
     }
@@ -236,33 +234,18 @@ export class Quarantine {
   }
 }
 
-function whereOf(f: QuarantineFilter): { where: string; params: unknown[] } {
+function whereOf(f: QuarantineFilter): { where: string; params: Params } {
   const parts: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: string, v: unknown) => {
-    params.push(v);
-    parts.push(sql.replace('?', `$${params.length}`));
-  };
+  const params = new Params();
+  const add = (sql: string, v: unknown) => parts.push(sql.replace('?', params.add(v)));
   if (f.source) add('source = ?', f.source);
-  if (f.sources) {
-    const marks = f.sources.map((s) => {
-      params.push(s);
-      return `$${params.length}`;
-    });
-    parts.push(marks.length ? `source IN (${marks.join(', ')})` : 'FALSE');
-  }
+  if (f.sources) parts.push(f.sources.length ? `source IN (${params.list(f.sources)})` : 'FALSE');
   if (f.reason) add('reason = ?', f.reason);
   if (f.type) add('type = ?', f.type);
   if (f.from) add('last_seen >= ?', f.from);
   if (f.to) add('last_seen < ?', f.to);
   add('status = ?', f.status ?? 'held');
-  if (f.ids?.length) {
-    const marks = f.ids.map((id) => {
-      params.push(id);
-      return `$${params.length}`;
-    });
-    parts.push(`id IN (${marks.join(', ')})`);
-  }
+  if (f.ids?.length) parts.push(`id IN (${params.list(f.ids)})`);
   return { where: `WHERE ${parts.join(' AND ')}`, params };
 }
 
