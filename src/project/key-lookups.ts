@@ -4,6 +4,9 @@ import { keyOf } from './serving-cache.js';
 
 // Keys of one version read by one statement at most; beyond it the next statement takes the rest.
 const MAX_KEYS = 256;
+// Statements in flight at once: while they run, new keys wait and go together in the next one, so under load a
+// statement carries more keys instead of more statements competing for the same cores.
+const MAX_IN_FLIGHT = 2;
 
 interface Waiting {
   readonly values: readonly unknown[];
@@ -20,6 +23,7 @@ interface Waiting {
 export class KeyLookups {
   private readonly pending = new Map<string, { v: VersionRow; keys: Map<string, Waiting[]> }>();
   private scheduled = false;
+  private inFlight = 0;
 
   constructor(
     private readonly store: Store,
@@ -46,11 +50,18 @@ export class KeyLookups {
 
   private flush(): void {
     this.scheduled = false;
+    if (this.inFlight >= MAX_IN_FLIGHT || this.pending.size === 0) return; // the statement ending flushes
     const batches = [...this.pending.values()];
     this.pending.clear();
     for (const { v, keys } of batches) {
       const entries = [...keys.entries()];
-      for (let i = 0; i < entries.length; i += MAX_KEYS) void this.read(v, entries.slice(i, i + MAX_KEYS));
+      for (let i = 0; i < entries.length; i += MAX_KEYS) {
+        this.inFlight++;
+        void this.read(v, entries.slice(i, i + MAX_KEYS)).finally(() => {
+          this.inFlight--;
+          this.flush();
+        });
+      }
     }
   }
 
