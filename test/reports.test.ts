@@ -10,8 +10,7 @@ import { ReportRunner } from '../src/report/runner.js';
 import { listRuns } from '../src/report/runs.js';
 import { ReportScheduler } from '../src/report/scheduler.js';
 import type { Runtime } from '../src/runtime.js';
-import { pgSchema } from './support/pg-schemas.js';
-import { serviceUrl } from './support/services.js';
+import { type RuntimeFactory, runtimeFactories } from './support/runtimes.js';
 import { tempDir } from './support/temp.js';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
@@ -19,15 +18,10 @@ let runtime: Runtime;
 let runner: ReportRunner;
 let generated: Record<string, unknown>[];
 
-const pgUrl = serviceUrl('postgres');
-const ENGINES = ['duckdb', ...(pgUrl ? ['postgres'] : [])] as const;
-const storeYaml = (engine: string, dir: string) =>
-  engine === 'duckdb'
-    ? `store: { path: ${dir}/store.duckdb }`
-    : `store: { engine: postgres, url: "${pgUrl}", schema: ${pgSchema(pgUrl!)} }`;
-const config = (engine: string, dir: string) =>
+// Every suite that runs on both stores takes them from one loop (support/runtimes.ts).
+const config = (engine: RuntimeFactory, dir: string) =>
   parseConfig(`
-${storeYaml(engine, dir)}
+${engine.storeYaml(dir)}
 reports:
   age: { builtin: orders.age, schedule: "*/5 * * * *", offset: 15m }
   status: { builtin: orders.status, offset: 15m }
@@ -45,8 +39,8 @@ const toEvent = (e: Record<string, unknown>, i: number): NewEvent => ({
   receivedAt: T0 + i,
 });
 
-for (const engine of ENGINES)
-  describe(`reports (${engine})`, () => {
+for (const engine of runtimeFactories())
+  describe(`reports (${engine.name})`, () => {
     beforeAll(async () => {
       const dir = tempDir();
       runtime = await createRuntime(config(engine, dir), dir, pino({ level: 'silent' }));

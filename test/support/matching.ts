@@ -1,11 +1,10 @@
-import path from 'node:path';
 import { pino } from 'pino';
 import { createRuntime } from '../../src/compose.js';
 import { parseConfig } from '../../src/config/load.js';
 import { type Matching, matchingOf } from '../../src/match/service.js';
 import type { Runtime } from '../../src/runtime.js';
 import { createApp } from '../../src/serve/app.js';
-import { pgSchema } from './pg-schemas.js';
+import { runtimeFactories } from './runtimes.js';
 import { serviceUrl } from './services.js';
 
 // What the matching tests share: a project with a matching section, its stores, and transaction rows.
@@ -32,17 +31,13 @@ ${extra}`;
  * URL is set); PostgreSQL (when its URL is set).
  */
 export function engines(): { name: string; store: (dir: string) => string; rabbitmq?: string }[] {
+  const [duckdb, ...others] = runtimeFactories();
   const list: { name: string; store: (dir: string) => string; rabbitmq?: string }[] = [
-    { name: 'duckdb', store: (dir: string) => `store: { path: ${path.join(dir, 'store.duckdb')} }` },
+    { name: 'duckdb', store: (dir) => duckdb!.storeYaml(dir) },
   ];
   const rabbit = serviceUrl('rabbitmq');
   if (rabbit) list.push({ name: 'duckdb, RabbitMQ', store: list[0]!.store, rabbitmq: rabbit });
-  const pg = serviceUrl('postgres');
-  if (pg)
-    list.push({
-      name: 'postgres',
-      store: () => `store: { engine: postgres, url: "${pg}", schema: ${pgSchema(pg)} }`,
-    });
+  for (const f of others) list.push({ name: f.name, store: (dir) => f.storeYaml(dir) });
   return list;
 }
 
