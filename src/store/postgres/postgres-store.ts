@@ -255,8 +255,8 @@ export class PostgresStore implements Store {
     }
     // Only with no connection held: ANALYZE takes a pooled connection, and appends holding every connection
     // while waiting for one more would wait for each other forever.
-    await this.analyzeAfterGrowth('events', stored.length);
-    await this.analyzeAfterGrowth('event_keys', stored.length);
+    this.analyzeBehind('events', stored.length);
+    this.analyzeBehind('event_keys', stored.length);
     return { stored, duplicates };
   }
 
@@ -318,6 +318,26 @@ export class PostgresStore implements Store {
     } finally {
       client.release();
     }
+  }
+
+  private readonly analyzing = new Map<string, Promise<void>>();
+
+  /**
+   * analyzeAfterGrowth for the append path, without the append waiting for it: one ANALYZE of a table at a
+   * time, after the appends before it. An append that waited for ANALYZE was the larger part of its time while
+   * a table grew (measured: 50 appends of 1,000 events into a new table, 83 µs per event → 35 µs without it,
+   * and 170 → 69 in a second pair; ANALYZE reads a 30,000-row sample whatever the table's size).
+   */
+  private analyzeBehind(table: string, added: number): void {
+    const before = this.analyzing.get(table) ?? Promise.resolve();
+    const next = before
+      .then(() => (this.closed ? undefined : this.analyzeAfterGrowth(table, added)))
+      // Statistics only guide the planner: a failed refresh is tried again at the next growth.
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.analyzing.get(table) === next) this.analyzing.delete(table);
+      });
+    this.analyzing.set(table, next);
   }
 
   // Bulk loads outrun autovacuum's statistics, and the planner then picks nested loops that take seconds
@@ -389,6 +409,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.probe);
+    await Promise.all(this.analyzing.values());
     await this.pool.end();
   }
 }
