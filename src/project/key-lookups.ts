@@ -1,3 +1,4 @@
+import { Params } from '../store/sql-params.js';
 import type { Row, Store } from '../store/store.js';
 import type { VersionRow } from './registry.js';
 import { keyOf } from './serving-cache.js';
@@ -68,23 +69,22 @@ export class KeyLookups {
   private async read(v: VersionRow, entries: [string, Waiting[]][]): Promise<void> {
     const columns = this.keyColumns(v.name);
     const q = (c: string) => this.store.dialect.quoteIdent(c);
-    const params: unknown[] = [];
-    const bind = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
+    const params = new Params();
     const where =
       columns.length === 1
-        ? `${q(columns[0]!)} IN (${entries.map(([, w]) => bind(w[0]!.values[0])).join(', ')})`
+        ? `${q(columns[0]!)} IN (${params.list(entries.map(([, w]) => w[0]!.values[0]))})`
         : entries
-            .map(([, w]) => `(${columns.map((c, i) => `${q(c)} = ${bind(w[0]!.values[i])}`).join(' AND ')})`)
+            .map(
+              ([, w]) =>
+                `(${columns.map((c, i) => `${q(c)} = ${params.add(w[0]!.values[i])}`).join(' AND ')})`,
+            )
             .join(' OR ');
     const [batch, speed] = v.tables;
     try {
       // The same placeholders serve both sides: one statement, two index lookups per key.
       const rows = await this.store.query(
         `SELECT * FROM ${batch} WHERE ${where} UNION ALL SELECT * FROM ${speed} WHERE ${where}`,
-        params,
+        params.values,
       );
       const byKey = new Map<string, Row[]>();
       for (const row of rows) {
