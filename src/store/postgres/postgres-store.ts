@@ -264,9 +264,10 @@ export class PostgresStore implements Store {
   private async appendRun(events: readonly NewEvent[]): Promise<AppendResult> {
     const client = await connectGuarded(this.pool);
     try {
-      await client.query('BEGIN');
+      // Statements without parameters go together, one round trip each group (the simple query protocol).
       await client.query(
-        `CREATE TEMP TABLE IF NOT EXISTS pmx_staging (ord INTEGER, key_hash BIGINT, source TEXT, id TEXT, type TEXT,
+        `BEGIN;
+         CREATE TEMP TABLE IF NOT EXISTS pmx_staging (ord INTEGER, key_hash BIGINT, source TEXT, id TEXT, type TEXT,
            subject TEXT, time TIMESTAMPTZ, received_at TIMESTAMPTZ, data JSONB, ce_source TEXT, ce_attributes JSONB)
            ON COMMIT DELETE ROWS`,
       );
@@ -274,9 +275,11 @@ export class PostgresStore implements Store {
         Readable.from(csvRows(events)),
         client.query(copyFrom('COPY pmx_staging FROM STDIN WITH (FORMAT csv)')),
       );
-      await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
-      const res = await client.query(
-        `WITH firsts AS (
+      // The lock, the insert and the commit in one round trip: the append lock, which orders every process's
+      // inserts, is held for the server's work only, not for a round trip to this process and back.
+      const results = (await client.query(
+        `SELECT pg_advisory_xact_lock(${APPEND_LOCK});
+         WITH firsts AS (
            SELECT DISTINCT ON (source, ce_source, id) *,
                   CASE WHEN ce_source = source THEN '' ELSE ce_source END AS key_ce_source
              FROM pmx_staging ORDER BY source, ce_source, id, ord
@@ -292,9 +295,10 @@ export class PostgresStore implements Store {
          SELECT base.s + row_number() OVER (ORDER BY ord), key_hash, source, id, type, subject, time, received_at, data,
                 ce_source, ce_attributes
            FROM fresh, base
-         RETURNING seq, source, ce_source, id`,
-      );
-      await client.query('COMMIT');
+         RETURNING seq, source, ce_source, id;
+         COMMIT`,
+      )) as unknown as pg.QueryResult[];
+      const res = results[1]!;
       const seqOf = new Map<string, number>();
       for (const r of res.rows as { seq: number; source: string; ce_source: string; id: string }[])
         seqOf.set(`${r.source}\u0000${r.ce_source}\u0000${r.id}`, r.seq);
