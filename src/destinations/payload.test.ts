@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type StoredEvent, toEventJson } from '../core/event.js';
-import { eventText, idempotencyKey } from './payload.js';
+import { eventText, idempotencyKey, isoTime } from './payload.js';
 
 const e = (over: Partial<StoredEvent> = {}): StoredEvent => ({
   seq: 7,
@@ -36,5 +36,13 @@ describe('what destinations receive', () => {
     ].map(idempotencyKey);
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys[2]).toBe('web:https%3A%2F%2Fshop.example.com%2Fa:y');
+  });
+});
+
+describe('isoTime', () => {
+  it('writes what toISOString writes, across seconds, before 1970 and after 9999', () => {
+    const times = [0, 1, 9, 10, 99, 100, 999, 1000, -1, -999, -1000, -1001, 1764583200123, 1764583200999];
+    times.push(1764583201000, 1764583200500, Date.parse('+010000-01-01T00:00:00.007Z'), -62198755200001);
+    for (const t of times) expect(isoTime(t)).toBe(new Date(t).toISOString());
   });
 });

@@ -153,24 +153,34 @@ export class DuckDbStore implements Store {
   }
 
   async readEvents(afterSeq: number, limit: number, upToSeq?: number): Promise<StoredEvent[]> {
-    const rows = await this.query(
-      `SELECT seq, source, ce_source, id, type, subject, epoch_ms(time) AS t, epoch_ms(received_at) AS r,
-              data::VARCHAR AS data, ce_attributes::VARCHAR AS ce_attributes
-         FROM events WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2`,
-      [afterSeq, limit, upToSeq ?? Number.MAX_SAFE_INTEGER],
+    // Read by columns, numbers as DOUBLE (exact below 2^53) and JSON as text: no object per row and no value
+    // conversion before the event is built (destinations read pages of thousands; this was half their cost).
+    const [seq, source, ceSource, id, type, subject, t, r, data, ceAttributes] = await this.withConnection(
+      async (c) =>
+        (
+          await c.runAndReadAll(
+            `SELECT seq::DOUBLE, source, ce_source, id, type, subject, epoch_ms(time)::DOUBLE,
+                    epoch_ms(received_at)::DOUBLE, data::VARCHAR, ce_attributes::VARCHAR
+               FROM events WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2`,
+            [afterSeq, limit, upToSeq ?? Number.MAX_SAFE_INTEGER].map(toDuckValue),
+          )
+        ).getColumnsJS() as unknown[][],
     );
-    return rows.map((r) => ({
-      seq: r.seq as number,
-      source: r.source as string,
-      id: r.id as string,
-      type: r.type as string,
-      subject: r.subject as string | null,
-      time: r.t as number,
-      receivedAt: r.r as number,
-      data: r.data as string,
-      ceSource: r.ce_source as string,
-      ceAttributes: r.ce_attributes as string | null,
-    }));
+    const events: StoredEvent[] = new Array(seq?.length ?? 0);
+    for (let i = 0; i < events.length; i++)
+      events[i] = {
+        seq: seq![i] as number,
+        source: source![i] as string,
+        id: id![i] as string,
+        type: type![i] as string,
+        subject: subject![i] as string | null,
+        time: t![i] as number,
+        receivedAt: r![i] as number,
+        data: data![i] as string,
+        ceSource: ceSource![i] as string,
+        ceAttributes: ceAttributes![i] as string | null,
+      };
+    return events;
   }
 
   /** Writes a query's rows to a Parquet file (DuckDB's own writer); answers how many rows it wrote. */
