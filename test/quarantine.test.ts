@@ -226,9 +226,26 @@ describe('quarantine', () => {
     await new Promise((r) => setTimeout(r, 700));
     child.kill('SIGKILL');
     await exited(child);
-    const out = execFileSync(process.execPath, [CLI, 'quarantine', 'replay', '--config', cfg], {
-      encoding: 'utf8',
-    });
+    // Twice in loaded CI runs the rerun found the file still locked ("Conflicting lock is held in … (PID n)")
+    // just after the kill, and never when run alone; the holder's pid against the killed child's and this
+    // process's says whose lock it was. The rerun waits up to 10 s for the lock to go, and fails beyond that.
+    let out = '';
+    for (let attempt = 0; ; attempt++) {
+      try {
+        out = execFileSync(process.execPath, [CLI, 'quarantine', 'replay', '--config', cfg], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        break;
+      } catch (err) {
+        const stderr = String((err as { stderr?: unknown }).stderr ?? '');
+        if (!/Conflicting lock/.test(stderr) || attempt >= 20) throw err;
+        process.stderr.write(
+          `[quarantine test] store still locked after the kill (child ${child.pid}, test ${process.pid}): ${stderr.trim()}\n`,
+        );
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     const second = JSON.parse(out) as { replayed: number; duplicates: number; stillFailing: number };
     expect(second.stillFailing).toBe(0);
     const store = await DuckDbStore.open({ path: path.join(dir, 'store.duckdb') });
