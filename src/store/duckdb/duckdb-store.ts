@@ -19,7 +19,7 @@ import { DUCKDB_EVENT_MIGRATIONS } from './duckdb-migrations.js';
 import { fromDuckRow, toDuckValue } from './duckdb-values.js';
 import { deleteDuckEvents } from './event-delete.js';
 import { EventWriter } from './event-writer.js';
-import { Gate } from './gate.js';
+import { Gate, GateBusy } from './gate.js';
 
 const CHECKPOINT_THRESHOLD = '256MB';
 
@@ -35,6 +35,9 @@ export class DuckDbStore implements Store {
   readonly shared = false;
   readonly exclusive = true;
   private readonly idle: DuckDBConnection[] = [];
+  /** Every open connection of the pool, idle or busy, so close can close them all. */
+  private readonly connections = new Set<DuckDBConnection>();
+  private closed = false;
   private readonly writer: EventWriter;
   // Readers pass it; a compaction closes it while it swaps the file under them.
   private readonly gate = new Gate();
@@ -78,7 +81,11 @@ export class DuckDbStore implements Store {
 
   async *stream(sql: string, params: readonly unknown[] = []): AsyncIterable<Row[]> {
     await this.gate.enter();
-    const c = await this.instance.connect().catch((err: unknown) => {
+    if (this.closed) {
+      this.gate.leave();
+      throw new Error('the store is closed');
+    }
+    const c = await this.connect().catch((err: unknown) => {
       this.gate.leave();
       throw err;
     });
@@ -86,6 +93,7 @@ export class DuckDbStore implements Store {
       const result = await c.stream(sql, params.length ? params.map(toDuckValue) : undefined);
       for await (const rows of result.yieldRowObjectJs()) yield rows.map((r) => fromDuckRow(r));
     } finally {
+      this.connections.delete(c);
       c.closeSync();
       this.gate.leave();
     }
@@ -139,6 +147,7 @@ export class DuckDbStore implements Store {
           await w.run(`COPY FROM DATABASE ${this.dialect.quoteIdent(db)} TO pmx_compact`);
           await w.run('DETACH pmx_compact');
           for (const c of this.idle.splice(0)) c.closeSync();
+          this.connections.clear(); // none is busy: the gate holds every reader out
           w.closeSync();
           this.instance.closeSync();
           fs.renameSync(copy, this.file);
@@ -221,9 +230,21 @@ export class DuckDbStore implements Store {
 
   async close(): Promise<void> {
     await this.writer.idle();
-    for (const c of this.idle.splice(0)) c.closeSync();
-    this.writerConnection.closeSync();
-    this.instance.closeSync();
+    const shut = async () => {
+      this.closed = true;
+      // Every connection, busy ones included: one left open keeps the database, and the file's lock, alive
+      // after close (measured: a query in flight at close kept another process out, and queries still ran).
+      for (const c of this.connections) c.closeSync();
+      this.connections.clear();
+      this.idle.length = 0;
+      this.writerConnection.closeSync();
+      this.instance.closeSync();
+    };
+    // Queries still running finish first, for a while; past that they are cut off with the connection.
+    await this.gate.exclusive(shut, 5_000).catch(async (err: unknown) => {
+      if (!(err instanceof GateBusy)) throw err;
+      await shut();
+    });
   }
 
   /** Memory the exactly-once key set holds, for /metrics and the benchmark. */
@@ -233,14 +254,24 @@ export class DuckDbStore implements Store {
 
   private withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.gate.pass(async () => {
-      const c = this.idle.pop() ?? (await this.instance.connect());
+      if (this.closed) throw new Error('the store is closed');
+      const c = this.idle.pop() ?? (await this.connect());
       try {
         return await fn(c);
       } finally {
-        if (this.idle.length < 8) this.idle.push(c);
-        else c.closeSync();
+        if (this.idle.length < 8 && !this.closed) this.idle.push(c);
+        else {
+          this.connections.delete(c);
+          c.closeSync();
+        }
       }
     });
+  }
+
+  private async connect(): Promise<DuckDBConnection> {
+    const c = await this.instance.connect();
+    this.connections.add(c);
+    return c;
   }
 }
 
