@@ -38,6 +38,11 @@ projections:
     keepHistory: true
     dimensions: { source: source }
     measures: { n: count(), users: count_distinct(subject), first: min(time) }
+  last_per_type:
+    shape: latest
+    keepHistory: true
+    key: { type: type }
+    columns: { last_source: source, last_id: id }
 `;
 
 const expired = [
@@ -89,11 +94,20 @@ for (const factory of runtimeFactories()) {
       const ids = (await runtime.store.query('SELECT id FROM events ORDER BY id')).map((r) => r.id);
       expect(ids).toEqual(kept.map((e) => e.id).sort());
       // The default: a projection counts only what remains (retention rebuilt it).
-      expect(run.projectionsRebuilt).toBe(2);
+      expect(run.projectionsRebuilt).toBe(3);
       // keepHistory: the rolled-up rows of what expired stay, merged once, through any number of rebuilds.
       expect(await merged(runtime, 'kept_per_source')).toEqual(before);
       await engine.rebuild('kept_per_source');
       expect(await merged(runtime, 'kept_per_source')).toEqual(before);
+      // A keyed read of a keepHistory latest projection answers as its merged SQL, kept rows included.
+      const latest = await merged(runtime, 'last_per_type');
+      expect(latest.length).toBeGreaterThan(0);
+      for (const row of latest) {
+        const keyed = await runtime.projections!.read('last_per_type', {
+          filters: { type: [{ op: 'eq', value: row.type }] },
+        });
+        expect(keyed.rows).toEqual([row]);
+      }
       expect(await merged(runtime, 'per_type')).toEqual([
         { source: 'app', type: 'page_viewed', n: 1 },
         { source: 'app', type: 'signup', n: 1 },
