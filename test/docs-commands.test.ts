@@ -11,21 +11,11 @@ import {
   parseHelp,
   problems,
 } from './support/doc-commands.js';
+import { DOC_PAGES, ROOT } from './support/doc-pages.js';
 
 // Every `panoramix …` line a reader may copy from the README, docs/ or an example's README is checked against
 // the built CLI's own --help: a renamed option or a command that never existed fails here, not for the reader.
-const ROOT = path.resolve(import.meta.dirname, '..');
-const PAGES = [
-  'README.md',
-  ...fs
-    .readdirSync(path.join(ROOT, 'docs'))
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => `docs/${f}`),
-  ...fs
-    .readdirSync(path.join(ROOT, 'examples'))
-    .map((d) => `examples/${d}/README.md`)
-    .filter((f) => fs.existsSync(path.join(ROOT, f))),
-];
+const PAGES = DOC_PAGES;
 const run = promisify(execFile);
 const HELP_RUNNER = path.join(ROOT, 'test/support/cli-help.mjs');
 

@@ -1,22 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DOC_PAGES, ROOT } from './support/doc-pages.js';
 
 // A page that cites a file that was moved or deleted sends its reader nowhere (docs/sources.md cited a
 // test/rabbitmq-source.test.ts long gone). Every repository path the README and docs/ name, in code spans or
 // links, must exist; and the README's layout must name every folder of src/.
-const ROOT = path.resolve(import.meta.dirname, '..');
-const PAGES = [
-  'README.md',
-  ...fs
-    .readdirSync(path.join(ROOT, 'docs'))
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => `docs/${f}`),
-  ...fs
-    .readdirSync(path.join(ROOT, 'examples'))
-    .map((d) => `examples/${d}/README.md`)
-    .filter((f) => fs.existsSync(path.join(ROOT, f))),
-];
+const PAGES = DOC_PAGES;
 const TOP = /^(src|test|bench|examples|docs|web|scripts|bin)\//;
 const GENERATED = /(^|\/)(dist|data|reports|lake|imports|exports|test-output)(\/|$)|(^|\/)\.env$/;
 

@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import type { BodyItem } from './body.js';
 import { describeJson, toEvent } from './envelope.js';
 import { type GroupCommitter, QueueFullError, SinkUnavailableError } from './group-commit.js';
+import { type IngestOutcome, type Rejection, refuse } from './ingest-outcome.js';
 import {
   cloudEventsSourceStep,
   contractStep,
@@ -18,30 +19,8 @@ import {
   trackingPlanStep,
 } from './ingest-steps.js';
 import { type QuotaAnswer, Quotas } from './quotas.js';
+import { idOf, rawText, sourceOf } from './raw-input.js';
 import type { Caller, WriteKeys } from './write-keys.js';
-
-/** One refused input in an ingest answer. */
-export interface Rejection {
-  readonly index: number;
-  readonly line?: number;
-  readonly id?: string;
-  readonly field?: string;
-  readonly error: string;
-}
-
-/** What an ingest request is answered with. */
-export interface IngestOutcome {
-  readonly status: number;
-  readonly accepted: number;
-  readonly duplicates: number;
-  readonly rejected: Rejection[];
-  /** Inputs held under a quarantine policy (not stored, not errors: they wait for a replay). */
-  readonly quarantined?: number;
-  readonly error?: string;
-  readonly retryAfterSeconds?: number;
-  /** The write key's quota headers (RateLimit-Policy, RateLimit), when its source has a quota. */
-  readonly rateLimit?: Readonly<Record<string, string>>;
-}
 
 /** A function that reads one input as an event of a given source (the native envelope or a mapped shape). */
 export type EventReader = (input: unknown, source: string, receivedAt: number) => ReturnType<typeof toEvent>;
@@ -393,34 +372,5 @@ export class Ingest {
   }
 }
 
-function refuse(status: number, error: string): IngestOutcome {
-  return { status, accepted: 0, duplicates: 0, rejected: [], error };
-}
-
-// The input as JSON text for the quarantine; a value too deeply nested for JSON.stringify is described instead.
-function rawText(v: unknown): string {
-  try {
-    return JSON.stringify(v ?? null);
-  } catch (err) {
-    if (err instanceof RangeError) return '"(not kept: nested too deeply to serialize)"';
-    throw err;
-  }
-}
-
-function sourceOf(v: unknown): string | undefined {
-  if (v && typeof v === 'object' && !Array.isArray(v)) {
-    const s = (v as Record<string, unknown>).source;
-    if (typeof s === 'string' && s !== '') return s;
-  }
-  return undefined;
-}
-
-function idOf(v: unknown): string | undefined {
-  if (v && typeof v === 'object' && !Array.isArray(v)) {
-    const id = (v as Record<string, unknown>).id;
-    if (typeof id === 'string' || typeof id === 'number') return String(id);
-  }
-  return undefined;
-}
-
+export type { IngestOutcome, Rejection };
 export { describeJson };

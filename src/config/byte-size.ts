@@ -1,3 +1,4 @@
+import { z } from 'zod';
 /** Parses 10mb, 512 KiB, 1g or a number of bytes; NaN when it is not a size. */
 export function parseByteSize(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|k|mb|mib|m|gb|gib|g)?\s*$/i.exec(text);
@@ -12,3 +13,16 @@ export function parseByteSize(text: string): number {
         : 1;
   return Math.round(Number(m[1]) * factor);
 }
+
+/** A size in panoramix.yaml: a number of bytes or text such as 10mb or 512kb. */
+export const byteSize = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : parseByteSize(v);
+  if (!Number.isFinite(n) || n <= 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not a size (write e.g. 10mb, 512kb or a number of bytes)`,
+    });
+    return z.NEVER;
+  }
+  return n;
+});

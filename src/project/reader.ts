@@ -6,26 +6,21 @@ import { changedKeys } from './changed-keys.js';
 import type { QueryConfig } from './config.js';
 import { isVersionOf, NotReadyError, type ProjectionEngine } from './engine.js';
 import { KeyLookups } from './key-lookups.js';
+import { mergeLatest } from './latest-merge.js';
+import { decodeCursor, encodeCursor } from './page-cursor.js';
 import type { OutputColumn } from './plan.js';
 import type {
   ChangedKeys,
-  ColumnFilter,
   Freshness,
   ProjectionAnswer,
   ProjectionQuery,
   ProjectionReader,
 } from './projection-reader.js';
+import { QueryError } from './query-error.js';
+import { filterSql, typed, typedParam } from './read-values.js';
 import { activeVersion, type VersionRow } from './registry.js';
 import { keyOf, ServingCache } from './serving-cache.js';
 import { StampedPages } from './stamped-pages.js';
-
-/** A request error a reader can fix (unknown column, bad value, bad cursor): HTTP answers 400. */
-export class QueryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'QueryError';
-  }
-}
 
 const MAX_LIMIT = 10_000;
 
@@ -72,8 +67,9 @@ export class ProjectionReaderImpl implements ProjectionReader {
     return changedKeys(this.engine, await this.version(name), after, limit);
   }
 
-  async read(name: string, query: ProjectionQuery = {}): Promise<ProjectionAnswer> {
-    let v = await this.version(name);
+  /** Reads a projection; `at`, the active version the caller just read (for its ETag), saves reading it again. */
+  async read(name: string, query: ProjectionQuery = {}, at?: VersionRow): Promise<ProjectionAnswer> {
+    let v = at?.name === name ? at : await this.version(name);
     const incremental = this.engine.plans.get(name)?.incremental ?? false;
     const key = this.keyLookup(v, query);
     if (key) {
@@ -265,43 +261,6 @@ export class ProjectionReaderImpl implements ProjectionReader {
   }
 }
 
-/** A latest projection's partial rows of one key, merged: what its merged SQL answers for that key. */
-function mergeLatest(
-  keys: readonly string[],
-  picks: readonly { readonly name: string; readonly dir: 'latest' | 'first' }[],
-  partials: readonly Row[],
-): Row[] {
-  const first = partials[0];
-  if (!first) return [];
-  const out: Row = {};
-  for (const k of keys) out[k] = first[k] ?? null;
-  for (const { name, dir } of picks) {
-    let best: Row | undefined;
-    for (const r of partials) {
-      if (r[`_t_${name}`] === null || r[`_t_${name}`] === undefined) continue;
-      if (!best) best = r;
-      else {
-        const c = order(r, best, name);
-        if (dir === 'latest' ? c > 0 : c < 0) best = r;
-      }
-    }
-    out[name] = best ? (best[name] ?? null) : null;
-  }
-  return [out];
-}
-
-// Compares two partial rows by (time, seq) of one column's pick.
-function order(a: Row, b: Row, name: string): number {
-  const at = instant(a[`_t_${name}`]);
-  const bt = instant(b[`_t_${name}`]);
-  if (at !== bt) return at < bt ? -1 : 1;
-  return Number(a[`_s_${name}`]) - Number(b[`_s_${name}`]);
-}
-
-function instant(v: unknown): number {
-  return v instanceof Date ? v.getTime() : Number(v);
-}
-
 function freshness(v: VersionRow, incremental: boolean): Freshness {
   return {
     watermark: v.watermark,
@@ -309,76 +268,6 @@ function freshness(v: VersionRow, incremental: boolean): Freshness {
     batchAt: v.builtAt ? v.builtAt.toISOString() : null,
     ageSeconds: v.builtAt ? Math.round((Date.now() - v.builtAt.getTime()) / 1000) : null,
   };
-}
-
-function filterSql(
-  col: string,
-  f: ColumnFilter,
-  meta: OutputColumn | undefined,
-  bind: (v: unknown) => string,
-): string {
-  const name = col;
-  if (f.op === 'in') {
-    if (f.values.length === 0) throw new QueryError(`an IN filter on ${name} needs at least one value`);
-    return `${col} IN (${f.values.map((v) => bind(typed(v, meta))).join(', ')})`;
-  }
-  const op = { eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' }[f.op];
-  return `${col} ${op} ${bind(typed(f.value, meta))}`;
-}
-
-// A filter value in the column's type: a number for numbers, a Date for timestamps; a wrong one is a 400.
-function typed(v: unknown, meta: OutputColumn | undefined): unknown {
-  if (!meta || meta.type === 'unknown' || meta.type === 'text' || meta.type === 'json')
-    return v === null ? null : String(v);
-  const text = String(v);
-  if (meta.type === 'bigint' || meta.type === 'integer' || meta.type === 'double') {
-    const n = Number(text);
-    if (text.trim() === '' || !Number.isFinite(n))
-      throw new QueryError(`${meta.name} is a number; ${JSON.stringify(text)} is not`);
-    return n;
-  }
-  if (meta.type === 'timestamp' || meta.type === 'date') {
-    const t = Date.parse(text);
-    if (Number.isNaN(t))
-      throw new QueryError(`${meta.name} is a timestamp; ${JSON.stringify(text)} is not (use ISO 8601)`);
-    return new Date(t);
-  }
-  if (meta.type === 'boolean') {
-    if (text !== 'true' && text !== 'false')
-      throw new QueryError(`${meta.name} is true or false, not ${JSON.stringify(text)}`);
-    return text === 'true';
-  }
-  return text;
-}
-
-function typedParam(name: string, v: unknown, type: string, required: boolean): unknown {
-  if (v === undefined || v === null || v === '') {
-    if (required) throw new QueryError(`parameter ${name} is required`);
-    return null;
-  }
-  const text = String(v);
-  switch (type) {
-    case 'integer':
-      if (!/^-?\d+$/.test(text))
-        throw new QueryError(`parameter ${name} must be a whole number, not ${JSON.stringify(text)}`);
-      return Number(text);
-    case 'number':
-      if (!Number.isFinite(Number(text)) || text.trim() === '')
-        throw new QueryError(`parameter ${name} must be a number, not ${JSON.stringify(text)}`);
-      return Number(text);
-    case 'timestamp': {
-      const t = Date.parse(text);
-      if (Number.isNaN(t))
-        throw new QueryError(`parameter ${name} must be an ISO timestamp, not ${JSON.stringify(text)}`);
-      return new Date(t);
-    }
-    case 'boolean':
-      if (text !== 'true' && text !== 'false')
-        throw new QueryError(`parameter ${name} must be true or false`);
-      return text === 'true';
-    default:
-      return text;
-  }
 }
 
 /** Replaces projection(NAME) and :param in query text, outside string literals and :: casts. */
@@ -399,23 +288,5 @@ async function substitute(
 /** projection(name) or projection('name') in a query's SQL: the projection's current rows. */
 const PROJECTION_CALL = /^projection\(\s*'?([A-Za-z_][A-Za-z0-9_]*)'?\s*\)/i;
 
-function encodeCursor(offset: number, fingerprint: string): string {
-  return Buffer.from(JSON.stringify({ o: offset, f: fingerprint })).toString('base64url');
-}
-
-function decodeCursor(cursor: string, fingerprint: string): number {
-  try {
-    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o: unknown; f: unknown };
-    if (typeof c.o !== 'number' || !Number.isInteger(c.o) || c.o < 0) throw new Error('bad');
-    if (c.f !== fingerprint)
-      throw new QueryError(
-        'cursor belongs to another query (filters, sort or version changed); start again without it',
-      );
-    return c.o;
-  } catch (err) {
-    if (err instanceof QueryError) throw err;
-    throw new QueryError('cursor is not valid; use the nextCursor of a previous answer');
-  }
-}
-
 export type { Store };
+export { QueryError };

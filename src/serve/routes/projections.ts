@@ -88,7 +88,7 @@ export const projectionRoutes: RoutePlugin = async (app, runtime) => {
         reply.header('etag', tag).header('cache-control', 'private, no-cache').header('vary', 'Accept');
         if (matchesTag(req.headers['if-none-match'], tag)) return { notModified: true };
         if (format === 'parquet') return { parquet: await exportParquet(req.params.name, query) };
-        return { answer: await reader.read(req.params.name, query) };
+        return { answer: await reader.read(req.params.name, query, v) };
       });
     },
   );

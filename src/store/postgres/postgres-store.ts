@@ -1,13 +1,9 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { type Logger, pino } from 'pino';
 import { type BackoffSettings, defaultBackoff } from '../../core/backoff.js';
 import { isConnectionError } from '../../core/connection-errors.js';
 import { ConnectionWatch } from '../../core/connection-watch.js';
-import { ceSourceOf, type NewEvent, type StoredEvent } from '../../core/event.js';
-import { keyHash } from '../../core/key-hash.js';
+import type { NewEvent, StoredEvent } from '../../core/event.js';
 import { storable } from '../../core/storable.js';
 import type { EventFilter } from '../event-filter.js';
 import { applyMigrations } from '../migrate.js';
@@ -21,6 +17,7 @@ import type {
   Store,
 } from '../store.js';
 import { STORE_CONNECTION } from './connection-name.js';
+import { appendRun } from './event-append.js';
 import { deletePgEvents } from './event-delete.js';
 import { connectGuarded } from './guarded-client.js';
 import { LeaderLock } from './leader-lock.js';
@@ -241,13 +238,13 @@ export class PostgresStore implements Store {
     let offset = 0;
     for (const run of runs) {
       await this.months.ensure(run.months);
-      const r = await this.appendRun(run.events).catch(async (err: { code?: string }) => {
+      const r = await appendRun(this.pool, APPEND_LOCK, run.events).catch(async (err: { code?: string }) => {
         // 23514: no partition for a row. Another process's retention dropped a month this one still knew:
         // create it again and retry once.
         if (err?.code !== '23514') throw err;
         this.months.forget([...run.months]);
         await this.months.ensure(run.months);
-        return this.appendRun(run.events);
+        return appendRun(this.pool, APPEND_LOCK, run.events);
       });
       stored.push(...r.stored);
       for (const d of r.duplicates) duplicates.push(offset + d);
@@ -258,70 +255,6 @@ export class PostgresStore implements Store {
     this.analyzeBehind('events', stored.length);
     this.analyzeBehind('event_keys', stored.length);
     return { stored, duplicates };
-  }
-
-  // One transaction: COPY into a staging table, then insert what is new under the append lock.
-  private async appendRun(events: readonly NewEvent[]): Promise<AppendResult> {
-    const client = await connectGuarded(this.pool);
-    try {
-      // Statements without parameters go together, one round trip each group (the simple query protocol).
-      await client.query(
-        `BEGIN;
-         CREATE TEMP TABLE IF NOT EXISTS pmx_staging (ord INTEGER, key_hash BIGINT, source TEXT, id TEXT, type TEXT,
-           subject TEXT, time TIMESTAMPTZ, received_at TIMESTAMPTZ, data JSONB, ce_source TEXT, ce_attributes JSONB)
-           ON COMMIT DELETE ROWS`,
-      );
-      await pipeline(
-        Readable.from(csvRows(events)),
-        client.query(copyFrom('COPY pmx_staging FROM STDIN WITH (FORMAT csv)')),
-      );
-      // The lock, the insert and the commit in one round trip: the append lock, which orders every process's
-      // inserts, is held for the server's work only, not for a round trip to this process and back.
-      const results = (await client.query(
-        `SELECT pg_advisory_xact_lock(${APPEND_LOCK});
-         WITH firsts AS (
-           SELECT DISTINCT ON (source, ce_source, id) *,
-                  CASE WHEN ce_source = source THEN '' ELSE ce_source END AS key_ce_source
-             FROM pmx_staging ORDER BY source, ce_source, id, ord
-         ), keys AS (
-           INSERT INTO event_keys (source, ce_source, id) SELECT source, key_ce_source, id FROM firsts
-             ON CONFLICT DO NOTHING RETURNING source, ce_source, id
-         ), fresh AS (
-           SELECT f.* FROM firsts f
-             JOIN keys k ON k.source = f.source AND k.ce_source = f.key_ce_source AND k.id = f.id
-         ), base AS (SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),
-                                     coalesce((SELECT max(seq) FROM event_seq_floor), 0)) AS s)
-         INSERT INTO events (seq, key_hash, source, id, type, subject, time, received_at, data, ce_source, ce_attributes)
-         SELECT base.s + row_number() OVER (ORDER BY ord), key_hash, source, id, type, subject, time, received_at, data,
-                ce_source, ce_attributes
-           FROM fresh, base
-         RETURNING seq, source, ce_source, id;
-         COMMIT`,
-      )) as unknown as pg.QueryResult[];
-      const res = results[1]!;
-      const seqOf = new Map<string, number>();
-      for (const r of res.rows as { seq: number; source: string; ce_source: string; id: string }[])
-        seqOf.set(`${r.source}\u0000${r.ce_source}\u0000${r.id}`, r.seq);
-      const stored: StoredEvent[] = [];
-      const duplicates: number[] = [];
-      events.forEach((e, i) => {
-        const ceSource = ceSourceOf(e);
-        const k = `${e.source}\u0000${ceSource}\u0000${e.id}`;
-        const seq = seqOf.get(k);
-        if (seq === undefined) duplicates.push(i);
-        else {
-          stored.push({ ...e, ceSource, ceAttributes: e.ceAttributes ?? null, seq });
-          seqOf.delete(k); // a repeat later in the same batch is a duplicate
-        }
-      });
-      stored.sort((a, b) => a.seq - b.seq);
-      return { stored, duplicates };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
   }
 
   private readonly analyzing = new Map<string, Promise<void>>();
@@ -438,28 +371,10 @@ function toPg(v: unknown): unknown {
   return v;
 }
 
-function* csvRows(events: readonly NewEvent[]): Generator<string> {
-  let out = '';
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i]!;
-    out += `${i},${keyHash(e.source, e.id, e.ceSource)},${q(e.source)},${q(e.id)},${q(e.type)},${e.subject === null ? '' : q(e.subject)},${new Date(e.time).toISOString()},${new Date(e.receivedAt).toISOString()},${q(e.data)},${q(ceSourceOf(e))},${e.ceAttributes ? q(e.ceAttributes) : ''}\n`;
-    if (out.length > 1 << 16) {
-      yield out;
-      out = '';
-    }
-  }
-  if (out) yield out;
-}
-
 // Rows a stream fetches at a time: DuckDB's chunks are 2,048 rows; a round trip each is worth more here.
 const STREAM_CHUNK = 10_000;
 
 // A startup option's value: the server splits options at whitespace, so a backslash keeps it (and itself) in.
 function startupValue(text: string): string {
   return text.replace(/[\\\s]/g, (c) => `\\${c}`);
-}
-
-// CSV quoting: always quoted, so an empty string stays a string (only an unquoted empty field is NULL).
-function q(s: string): string {
-  return `"${s.replaceAll('"', '""')}"`;
 }
