@@ -17,6 +17,8 @@ const ev = (id: string): NewEvent => ({
 class RecordingSink implements EventSink {
   readonly batches: string[][] = [];
   failNext = false;
+  /** The error a failing commit throws (default: a disk full, an error of the commit's own). */
+  failWith: () => Error = () => new Error('disk full');
   private seq = 0;
   private release: (() => void)[] = [];
 
@@ -25,7 +27,7 @@ class RecordingSink implements EventSink {
     await new Promise<void>((r) => this.release.push(r));
     if (this.failNext) {
       this.failNext = false;
-      throw new Error('disk full');
+      throw this.failWith();
     }
     const stored: StoredEvent[] = events.map((e) => ({
       ...e,
@@ -116,5 +118,19 @@ describe('GroupCommitter', () => {
     expect(c.stats.lastError).toBeNull();
     await c.drain();
     expect(c.depth).toBe(0);
+  });
+
+  it('leaves a lost connection to the store health: the queue is not unhealthy once the store is back', async () => {
+    const sink = new RecordingSink();
+    const c = new GroupCommitter(sink, { queueLimit: 100, maxBatch: 100 });
+    sink.failNext = true;
+    sink.failWith = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    const failed = c.submit([ev('a')]);
+    await tick();
+    sink.finishAll();
+    await expect(failed).rejects.toThrow('ECONNRESET');
+    expect(c.stats.failedCommits).toBe(1);
+    expect(c.stats.lastError).toBeNull();
+    await c.drain();
   });
 });

@@ -1,3 +1,4 @@
+import { isConnectionError } from '../core/connection-errors.js';
 import type { NewEvent, StoredEvent } from '../core/event.js';
 import type { AppendResult } from '../store/store.js';
 import { Percentiles } from './percentiles.js';
@@ -197,9 +198,11 @@ export class GroupCommitter {
       result = await this.sink.append(all);
     } catch (err) {
       this.stats.failedCommits++;
-      // A sink that is down reports itself (its connection's health); it is not an error of the queue's,
-      // which would otherwise stay unhealthy until the next commit, however long the sink has been back.
-      if (!(err instanceof SinkUnavailableError)) this.stats.lastError = (err as Error).message;
+      // A sink that is down, or whose connection dropped under this commit, reports itself (its connection's
+      // health); it is not an error of the queue's, which would otherwise stay unhealthy until the next commit,
+      // however long the sink has been back.
+      if (!(err instanceof SinkUnavailableError) && !isConnectionError(err))
+        this.stats.lastError = (err as Error).message;
       for (const p of batch) p.reject(err);
       return;
     }

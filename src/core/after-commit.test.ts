@@ -70,6 +70,30 @@ describe('AfterCommit', () => {
     await loop.stop();
   });
 
+  it('tries a failed run again after a backoff, with no commit to prompt it', async () => {
+    const commits = new Commits();
+    let fails = 2;
+    let done = 0;
+    const loop = new AfterCommit(
+      commits,
+      async () => {
+        if (fails-- > 0) throw new Error('down');
+        done++;
+      },
+      () => undefined,
+      5,
+      { initialMs: 20, maxMs: 40, multiplier: 2, jitter: 0, stableAfterMs: 60_000 },
+    );
+    commits.commit();
+    await wait(30);
+    expect(done).toBe(0);
+    await wait(100); // 20 ms, then 40 ms: the third run succeeds
+    expect(done).toBe(1);
+    await wait(100);
+    expect(done).toBe(1); // and nothing runs again without a commit
+    await loop.stop();
+  });
+
   it('stops listening when stopped: a waiting run is dropped, later commits fold nothing', async () => {
     const commits = new Commits();
     let runs = 0;

@@ -52,12 +52,15 @@ export class Lifecycles implements Feature {
             failing.delete(t.name);
           } catch (err) {
             failing.set(t.name, (err as Error).message);
-            log.error({ err, lifecycle: t.name }, 'lifecycle fold failed; the next commit retries');
           }
         }
+        // Every tracker had its turn; a failed one makes the run a failure, so it is tried again.
+        if (failing.size > 0)
+          throw new Error(`${[...failing].map(([name, message]) => `${name}: ${message}`).join('; ')}`);
       },
-      (err) => log.error({ err }, 'lifecycle fold failed; the next commit retries'),
+      (err) => log.error({ err }, 'lifecycle fold failed; retried after a backoff, or at the next commit'),
       FOLD_DELAY_MS,
+      runtime.config.reconnect,
     );
     this.folds.now(); // catch up with what was stored while the process was down
     this.expiry = setInterval(() => {

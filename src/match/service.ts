@@ -249,7 +249,7 @@ export async function matchingService(runtime: Runtime): Promise<(() => Promise<
   connection?.start();
 
   if (works) {
-    folds = new AfterCommit(runtime.committer, fold, fail('fold'), FOLD_DELAY_MS);
+    folds = new AfterCommit(runtime.committer, fold, fail('fold'), FOLD_DELAY_MS, runtime.config.reconnect);
     folds.now(); // what was stored while the process was down
     timers.push(setInterval(() => void runPass(), SWEEP_EVERY_MS));
     if (m.config.importDir) {

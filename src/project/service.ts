@@ -117,9 +117,10 @@ export class Projections implements Feature, ProjectionReader {
       },
       (err) => {
         this.lastError = err.message;
-        log.error({ err }, 'speed layer fold failed; the next commit retries');
+        log.error({ err }, 'speed layer fold failed; retried after a backoff, or at the next commit');
       },
       FOLD_DELAY_MS,
+      runtime.config.reconnect,
     );
     const schedules: Cron[] = [];
     for (const [name, def] of Object.entries(runtime.config.projections)) {
