@@ -15,7 +15,7 @@ const ALLOWED = new Set([
   'src/store/duckdb/duckdb-dialect.ts',
   'src/store/postgres/postgres-dialect.ts',
   // CSV fields (the COPY FROM of PostgreSQL appends, CSV answers, the matching demo's files), not SQL.
-  'src/store/postgres/postgres-store.ts',
+  'src/store/postgres/event-append.ts',
   'src/core/csv.ts',
   'src/match/demo-files.ts',
   // Athena and DuckDB DDL printed for the user to run elsewhere, with Hive's quoting.
