@@ -4,6 +4,7 @@ import type { Feature, Role } from '../core/feature.js';
 import { type PartHealth, upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
 import { ProjectionEngine } from './engine.js';
+import { buildUntilCurrent } from './initial-build.js';
 import { ProjectionLagMetrics } from './metrics.js';
 import { planProjection } from './plan.js';
 import type {
@@ -134,15 +135,13 @@ export class Projections implements Feature, ProjectionReader {
       );
     }
     // Build what has no version for its current definition; until then the old version (if any) serves.
-    const building = engine.stale().then(async (names) => {
-      for (const name of names) {
-        await engine
-          .rebuild(name)
-          .catch((err: Error) => log.error({ err, projection: name }, 'initial build failed'));
-      }
+    const stopping = new AbortController();
+    const building = buildUntilCurrent(engine, runtime.config.reconnect, log, stopping.signal, (err) => {
+      this.lastError = err ? `initial build: ${err.message}` : null;
     });
     return async () => {
       for (const s of schedules) s.stop();
+      stopping.abort();
       await building;
       await folds.stop();
       await engine.close();
