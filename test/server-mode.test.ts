@@ -110,7 +110,14 @@ projections:
         if (JSON.stringify(served.rows) === JSON.stringify(recomputed)) break;
         await new Promise((r) => setTimeout(r, 250));
       }
-      expect(served.rows, JSON.stringify(served).slice(0, 500)).toEqual(recomputed);
+      // An error answer says what the collector logged for it (its error lines), not only 'see the server log'.
+      const logged = serves[0]!
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"level":50'));
+      expect(served.rows, `${JSON.stringify(served).slice(0, 500)}\n${logged.slice(-3).join('\n')}`).toEqual(
+        recomputed,
+      );
       const ids = new Set((await db.query('SELECT id FROM events')).rows.map((r: { id: string }) => r.id));
       const seqs = await db.query('SELECT min(seq) AS lo, max(seq) AS hi, count(*) AS n FROM events');
       await db.query(`DROP SCHEMA ${tag} CASCADE`);

@@ -1,9 +1,16 @@
+import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Mutex } from '../core/mutex.js';
 import type { SqlClient, Store } from '../store/store.js';
 import { ensureHistory, historyTables, historyUpTo, saveHistory } from './history.js';
 import type { OutputColumn, ProjectionPlan, VersionTables } from './plan.js';
-import { activeVersion, allVersions, PROJECTION_MIGRATIONS, type VersionRow } from './registry.js';
+import {
+  activeVersion,
+  allVersions,
+  PROJECTION_MIGRATIONS,
+  toVersionRow,
+  type VersionRow,
+} from './registry.js';
 
 /** Another process folded the same range first: this fold is rolled back, and nothing is lost. */
 class FoldRaced extends Error {}
@@ -138,8 +145,13 @@ export class ProjectionEngine {
   private async build(plan: ProjectionPlan, watermark?: number): Promise<VersionRow> {
     const t0 = performance.now();
     const w = watermark ?? (await this.store.lastSeq());
-    // Every build gets new tables, so the version being replaced serves untouched until the swap.
-    const version = `${plan.hash}_${Date.now().toString(36)}${(this.builds++).toString(36)}`;
+    // Every build gets new tables, so the version being replaced serves untouched until the swap. The random
+    // part keeps two processes' builds apart: two workers that started in the same millisecond made the same
+    // name, and one's DROP TABLE IF EXISTS removed the tables of the other's version, which became active.
+    const unique = randomInt(36 ** 4)
+      .toString(36)
+      .padStart(4, '0');
+    const version = `${plan.hash}_${Date.now().toString(36)}${(this.builds++).toString(36)}${unique}`;
     const tables = tablesOf(this.store, plan, version);
     const all = [tables.batch, tables.speed, ...tables.pairs.flatMap((p) => [p.batch, p.speed])];
     for (const t of all) await this.store.exec(`DROP TABLE IF EXISTS ${t}`);
@@ -198,8 +210,17 @@ export class ProjectionEngine {
     // Catch up with what arrived during the build, then swap: readers see the old version or the new one.
     const upTo = await this.store.lastSeq();
     if (plan.incremental && upTo > w) await this.foldVersion(plan, row, upTo);
-    const previous = await activeVersion(this.store, plan.name);
-    await this.store.transaction(async (tx) => {
+    // Another process may swap a version of the same projection at the same moment (two workers' initial
+    // builds). The first statement locks every row of the projection, so the second swap waits for the first
+    // and then retires what the first made active: there is never more than one active version. (Without
+    // it, READ COMMITTED let each retire the active rows of its own snapshot, and both became active.)
+    const previous = await this.store.transaction(async (tx) => {
+      await tx.exec('UPDATE panoramix_projections SET status = status WHERE name = $1', [plan.name]);
+      const retired = (
+        await tx.query("SELECT * FROM panoramix_projections WHERE name = $1 AND status = 'active'", [
+          plan.name,
+        ])
+      ).map(toVersionRow);
       await tx.exec(
         "UPDATE panoramix_projections SET status = 'retired' WHERE name = $1 AND status = 'active'",
         [plan.name],
@@ -208,8 +229,9 @@ export class ProjectionEngine {
         plan.name,
         version,
       ]);
+      return retired;
     });
-    if (previous) this.retire(previous);
+    for (const v of previous) this.retire(v);
     const active: VersionRow = { ...row, status: 'active', speedSeq: Math.max(upTo, w) };
     this.tell({ kind: 'swap', name: plan.name, row: active });
     this.logger.info({ projection: plan.name, version, watermark: w, ms: row.buildMs }, 'projection built');

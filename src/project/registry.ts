@@ -42,14 +42,14 @@ export async function activeVersion(db: SqlClient, name: string): Promise<Versio
   const rows = await db.query("SELECT * FROM panoramix_projections WHERE name = $1 AND status = 'active'", [
     name,
   ]);
-  return rows[0] ? toRow(rows[0]) : undefined;
+  return rows[0] ? toVersionRow(rows[0]) : undefined;
 }
 
 export async function allVersions(db: SqlClient): Promise<VersionRow[]> {
-  return (await db.query('SELECT * FROM panoramix_projections ORDER BY name, built_at')).map(toRow);
+  return (await db.query('SELECT * FROM panoramix_projections ORDER BY name, built_at')).map(toVersionRow);
 }
 
-function toRow(r: Record<string, unknown>): VersionRow {
+export function toVersionRow(r: Record<string, unknown>): VersionRow {
   return {
     name: r.name as string,
     version: r.version as string,
