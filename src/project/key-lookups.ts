@@ -1,7 +1,7 @@
 import { Params } from '../store/sql-params.js';
 import type { Row, Store } from '../store/store.js';
+import { keyOf } from './key-of.js';
 import type { VersionRow } from './registry.js';
-import { keyOf } from './serving-cache.js';
 
 // Keys of one version read by one statement at most; beyond it the next statement takes the rest.
 const MAX_KEYS = 256;

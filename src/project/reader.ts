@@ -6,9 +6,11 @@ import { changedKeys } from './changed-keys.js';
 import type { QueryConfig } from './config.js';
 import { isVersionOf, NotReadyError, type ProjectionEngine } from './engine.js';
 import { KeyLookups } from './key-lookups.js';
+import { keyOf } from './key-of.js';
 import { mergeLatest } from './latest-merge.js';
+import { loadReplicaRows } from './latest-replica.js';
 import { decodeCursor, encodeCursor } from './page-cursor.js';
-import type { OutputColumn } from './plan.js';
+import type { OutputColumn, ProjectionPlan } from './plan.js';
 import type {
   ChangedKeys,
   Freshness,
@@ -19,7 +21,7 @@ import type {
 import { QueryError } from './query-error.js';
 import { filterSql, typed, typedParam } from './read-values.js';
 import { activeVersion, type VersionRow } from './registry.js';
-import { keyOf, ServingCache } from './serving-cache.js';
+import { ServingCache } from './serving-cache.js';
 import { StampedPages } from './stamped-pages.js';
 
 const MAX_LIMIT = 10_000;
@@ -41,6 +43,11 @@ export class ProjectionReaderImpl implements ProjectionReader {
       : undefined;
     this.stamped = engine.store.exclusive ? undefined : new StampedPages();
     this.lookups = new KeyLookups(engine.store, (name) => engine.plans.get(name)?.keyColumns ?? []);
+  }
+
+  /** Keys of each latest projection held whole in memory (DuckDB; none elsewhere). */
+  replicaKeys(): Map<string, number> {
+    return this.cache?.replicaKeys() ?? new Map();
   }
 
   names(): string[] {
@@ -174,11 +181,21 @@ export class ProjectionReaderImpl implements ProjectionReader {
     const key = keyOf(values);
     const hit = this.cache?.rows(v.name, key);
     if (hit) return hit;
+    if (this.cache?.wantsReplica(v.name, v.version)) this.replicate(plan, v, this.cache);
     const generation = this.cache?.generation(v.name) ?? 0;
     const partials = await this.lookups.partials(v, values);
     const rows = mergeLatest(plan.keyColumns, plan.picks, partials);
     this.cache?.keepRows(v.name, v.version, key, rows, generation);
     return rows;
+  }
+
+  // Loads every key of the version into memory behind the reads that go on meanwhile (see LatestReplica).
+  private replicate(plan: ProjectionPlan, v: VersionRow, cache: ServingCache): void {
+    cache.replicaLoading(v.name, v.version);
+    loadReplicaRows(this.engine.store, plan, v).then(
+      (rows) => cache.replicaLoaded(v.name, v.version, rows),
+      () => cache.replicaFailed(v.name, v.version), // a version dropped meanwhile; the next read tries again
+    );
   }
 
   // When every key of a latest projection is asked for by equality, each side of the merge is read through its

@@ -1,5 +1,7 @@
 import type { Row } from '../store/store.js';
 import type { ProjectionEngine, VersionChange } from './engine.js';
+import { keyOf } from './key-of.js';
+import { LatestReplica } from './latest-replica.js';
 import type { ProjectionAnswer } from './projection-reader.js';
 import type { VersionRow } from './registry.js';
 
@@ -21,6 +23,11 @@ export class ServingCache {
   private readonly generations = new Map<string, number>();
   private readonly hot = new Map<string, Map<string, Row[]>>();
   private readonly pages = new Map<string, Map<string, ProjectionAnswer>>();
+  /** Latest projections held whole (see LatestReplica), and the versions being loaded with the keys touched meanwhile. */
+  private readonly replicas = new Map<string, LatestReplica>();
+  private readonly loading = new Map<string, { version: string; touched: Set<string> }>();
+  /** Versions found too large to hold whole, so they are not counted again. */
+  private readonly tooLarge = new Set<string>();
 
   constructor(
     engine: ProjectionEngine,
@@ -42,7 +49,49 @@ export class ServingCache {
     if (this.generation(row.name) === generation) this.versions.set(row.name, row);
   }
 
+  /** Whether a replica of this version should be loaded: none is held or loading, and it was not too large. */
+  wantsReplica(name: string, version: string): boolean {
+    return (
+      this.replicas.get(name)?.version !== version &&
+      this.loading.get(name)?.version !== version &&
+      !this.tooLarge.has(version) &&
+      this.versions.get(name)?.version === version
+    );
+  }
+
+  /** A replica load begins: folds from now on are recorded, so the rows it read before them are not used. */
+  replicaLoading(name: string, version: string): void {
+    this.loading.set(name, { version, touched: new Set() });
+  }
+
+  /** The load ended with every key's merged rows (or undefined: too large); kept if the version still serves. */
+  replicaLoaded(name: string, version: string, rows: Map<string, Row[]> | undefined): void {
+    const loading = this.loading.get(name);
+    if (loading?.version !== version) return;
+    this.loading.delete(name);
+    if (!rows) {
+      this.tooLarge.add(version);
+      return;
+    }
+    if (this.versions.get(name)?.version !== version) return;
+    const replica = new LatestReplica(version, rows);
+    for (const key of loading.touched) replica.touch(key);
+    this.replicas.set(name, replica);
+    this.hot.delete(name);
+  }
+
+  /** Keys held in memory per replicated projection (for /metrics, and for tests to see a replica is in use). */
+  replicaKeys(): Map<string, number> {
+    return new Map([...this.replicas].map(([name, r]) => [name, r.size]));
+  }
+
+  replicaFailed(name: string, version: string): void {
+    if (this.loading.get(name)?.version === version) this.loading.delete(name);
+  }
+
   rows(name: string, key: string): Row[] | undefined {
+    const replica = this.replicas.get(name);
+    if (replica) return replica.get(key);
     const keys = this.hot.get(name);
     const rows = keys?.get(key);
     if (rows && keys) {
@@ -55,6 +104,11 @@ export class ServingCache {
 
   keepRows(name: string, version: string, key: string, rows: Row[], generation: number): void {
     if (this.generation(name) !== generation || this.versions.get(name)?.version !== version) return;
+    const replica = this.replicas.get(name);
+    if (replica?.version === version) {
+      replica.set(key, rows);
+      return;
+    }
     let keys = this.hot.get(name);
     if (!keys) {
       keys = new Map();
@@ -85,25 +139,20 @@ export class ServingCache {
     if (c.kind === 'swap') {
       this.versions.set(c.name, c.row);
       this.hot.delete(c.name);
+      this.replicas.delete(c.name);
+      this.loading.delete(c.name);
       return;
     }
     const current = this.versions.get(c.name);
     if (current?.version !== c.version) return;
     this.versions.set(c.name, { ...current, speedSeq: c.speedSeq });
-    const keys = this.hot.get(c.name);
-    if (!keys) return;
     const columns = this.keyColumns(c.name);
-    for (const row of c.touched) keys.delete(keyOf(columns.map((k) => row[k])));
+    const touched = c.touched.map((row) => keyOf(columns.map((k) => row[k])));
+    const loading = this.loading.get(c.name);
+    if (loading?.version === c.version) for (const k of touched) loading.touched.add(k);
+    const replica = this.replicas.get(c.name);
+    if (replica?.version === c.version) for (const k of touched) replica.touch(k);
+    const keys = this.hot.get(c.name);
+    if (keys) for (const k of touched) keys.delete(k);
   }
-}
-
-/**
- * The cache key of a latest projection's key values: timestamps by their instant, everything else as text, so
- * a number bound from a request and the same number read back (a bigint may come back as text) are one key. A
- * key column has one type, so text cannot collide with a number.
- */
-export function keyOf(values: readonly unknown[]): string {
-  return JSON.stringify(
-    values.map((v) => (v === null || v === undefined ? null : v instanceof Date ? v.getTime() : String(v))),
-  );
 }
