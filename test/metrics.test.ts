@@ -27,6 +27,7 @@ schemas:
     checkout: { schema: { type: object, required: [total] }, policy: quarantine }
 projections:
   per_type: { shape: aggregate, dimensions: { type: type }, measures: { events: count() } }
+  last_of_type: { shape: latest, key: { type: type }, columns: { id: id } }
 reports:
   counts: { sql: "SELECT type, count(*) AS n FROM events GROUP BY type", format: json }
 lake:
@@ -54,6 +55,13 @@ lake:
   const built = await app.inject({ method: 'POST', url: '/v1/projections/per_type/rebuild' });
   expect(built.statusCode, built.body).toBe(200);
   expect((await app.inject('/v1/projections/per_type')).statusCode).toBe(200);
+  // A keyed read loads the latest projection's replica (DuckDB) behind it.
+  expect((await app.inject({ method: 'POST', url: '/v1/projections/last_of_type/rebuild' })).statusCode).toBe(
+    200,
+  );
+  expect((await app.inject('/v1/projections/last_of_type?type=page')).json().rows).toHaveLength(1);
+  for (let i = 0; i < 100 && !(await app.inject('/metrics')).body.includes('replica_keys{'); i++)
+    await new Promise((r) => setTimeout(r, 20));
   // Committed after the build, and no speed layer runs here (no services): the projection is one event behind.
   expect((await post({ id: 'e', type: 'page' })).statusCode).toBe(200);
   text = (await app.inject('/metrics')).body;
@@ -79,12 +87,13 @@ describe('/metrics', () => {
       /^panoramix_http_request_duration_seconds_count\{method="POST",route="\/v1\/events",status="200"\} 3$/m,
     );
     sample(
-      /^panoramix_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/v1\/projections\/:name",status="200"\} 1$/m,
+      /^panoramix_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/v1\/projections\/:name",status="200"\} 2$/m,
     );
     sample(/^panoramix_events_accepted_total\{source="web"\} 3$/m);
     sample(/^panoramix_events_rejected_total\{source="web",reason="envelope"\} 1$/m);
     sample(/^panoramix_events_quarantined_total\{source="web",reason="schema"\} 1$/m);
     sample(/^panoramix_projection_lag_events\{projection="per_type"\} 1$/m);
+    sample(/^panoramix_projection_replica_keys\{projection="last_of_type"\} 1$/m);
     const lagSeconds = Number(
       /^panoramix_projection_lag_seconds\{projection="per_type"\} (\S+)$/m.exec(text)?.[1],
     );

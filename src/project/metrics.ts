@@ -42,3 +42,22 @@ export class ProjectionLagMetrics {
     }
   }
 }
+
+/** Keys each latest projection holds whole in memory in this process (DuckDB's replicas; none elsewhere). */
+export class ReplicaMetrics {
+  private readonly keys: Gauge<'projection'>;
+
+  constructor(registry: Registry) {
+    this.keys = new Gauge({
+      name: 'panoramix_projection_replica_keys',
+      help: "Keys of a latest projection held in this process's memory, so keyed reads need no statement",
+      labelNames: ['projection'],
+      registers: [registry],
+    });
+  }
+
+  update(replicas: ReadonlyMap<string, number>): void {
+    this.keys.reset();
+    for (const [projection, n] of replicas) this.keys.set({ projection }, n);
+  }
+}

@@ -5,7 +5,7 @@ import { type PartHealth, upIf } from '../core/health.js';
 import type { Runtime } from '../runtime.js';
 import { ProjectionEngine } from './engine.js';
 import { buildUntilCurrent } from './initial-build.js';
-import { ProjectionLagMetrics } from './metrics.js';
+import { ProjectionLagMetrics, ReplicaMetrics } from './metrics.js';
 import { planProjection } from './plan.js';
 import type {
   ChangedKeys,
@@ -30,9 +30,11 @@ export class Projections implements Feature, ProjectionReader {
   private stopService: (() => Promise<void>) | undefined;
   private lastError: string | null = null;
   private readonly lag: ProjectionLagMetrics;
+  private readonly replicas: ReplicaMetrics;
 
   constructor(private readonly runtime: Runtime) {
     this.lag = new ProjectionLagMetrics(runtime.telemetry.registry);
+    this.replicas = new ReplicaMetrics(runtime.telemetry.registry);
   }
 
   /** The engine, initialized once. */
@@ -75,7 +77,9 @@ export class Projections implements Feature, ProjectionReader {
 
   /** Each projection's lag, from the registry and the store (before a scrape of /metrics). */
   async metrics(): Promise<void> {
-    if (this.names().length > 0) await this.lag.update(this.runtime.store, await this.engine());
+    if (this.names().length === 0) return;
+    await this.lag.update(this.runtime.store, await this.engine());
+    this.replicas.update((await this.reader()).replicaKeys());
   }
 
   health(): PartHealth {
