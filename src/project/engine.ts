@@ -58,7 +58,7 @@ export class ProjectionEngine {
   constructor(
     readonly store: Store,
     readonly plans: ReadonlyMap<string, ProjectionPlan>,
-    private readonly logger: Logger,
+    readonly logger: Logger,
     /** How long a retired version's tables stay for readers that started before the swap. */
     private readonly retireAfterMs = 30_000,
   ) {}

@@ -7,6 +7,8 @@ import type { VersionRow } from './registry.js';
 // Latest projections of at most this many partial rows (batch and speed) are held whole in memory: at some
 // 300 bytes a merged row, 2M keys hold about 600 MB. Larger ones keep only their recently read keys.
 export const REPLICA_MAX_ROWS = 2_000_000;
+// Keys merged between two turns of the event loop while a replica loads.
+const MERGE_SLICE = 20_000;
 
 /**
  * Every key of one version of a latest projection, merged, in memory: a keyed read answers from it without a
@@ -67,7 +69,12 @@ export async function loadReplicaRows(
         if (list) list.push(row);
         else partials.set(key, [row]);
       }
-  // Merged in place (setting a key a Map already holds does not disturb its iteration).
-  for (const [key, list] of partials) partials.set(key, mergeLatest(plan.keyColumns, plan.picks, list));
+  // Merged in place (setting a key a Map already holds does not disturb its iteration), a slice at a time so
+  // the reads going on meanwhile are not held up for the whole of it.
+  let done = 0;
+  for (const [key, list] of partials) {
+    partials.set(key, mergeLatest(plan.keyColumns, plan.picks, list));
+    if (++done % MERGE_SLICE === 0) await new Promise((r) => setImmediate(r));
+  }
   return partials;
 }

@@ -192,9 +192,21 @@ export class ProjectionReaderImpl implements ProjectionReader {
   // Loads every key of the version into memory behind the reads that go on meanwhile (see LatestReplica).
   private replicate(plan: ProjectionPlan, v: VersionRow, cache: ServingCache): void {
     cache.replicaLoading(v.name, v.version);
+    const t0 = performance.now();
+    const log = this.engine.logger;
     loadReplicaRows(this.engine.store, plan, v).then(
-      (rows) => cache.replicaLoaded(v.name, v.version, rows),
-      () => cache.replicaFailed(v.name, v.version), // a version dropped meanwhile; the next read tries again
+      (rows) => {
+        cache.replicaLoaded(v.name, v.version, rows);
+        const ms = Math.round(performance.now() - t0);
+        if (rows) log.info({ projection: v.name, keys: rows.size, ms }, 'keyed reads answer from memory');
+        else
+          log.info({ projection: v.name, ms }, 'too many rows to hold in memory; keyed reads use the index');
+      },
+      (err: Error) => {
+        // A version dropped meanwhile, or the store closing; the next keyed read tries again.
+        cache.replicaFailed(v.name, v.version);
+        log.warn({ err, projection: v.name }, 'could not load the projection into memory');
+      },
     );
   }
 
