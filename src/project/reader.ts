@@ -8,7 +8,7 @@ import { isVersionOf, NotReadyError, type ProjectionEngine } from './engine.js';
 import { KeyLookups } from './key-lookups.js';
 import { keyOf } from './key-of.js';
 import { mergeLatest } from './latest-merge.js';
-import { loadReplicaRows } from './latest-replica.js';
+import { loadReplica } from './latest-replica.js';
 import { decodeCursor, encodeCursor } from './page-cursor.js';
 import type { OutputColumn, ProjectionPlan } from './plan.js';
 import type {
@@ -194,11 +194,12 @@ export class ProjectionReaderImpl implements ProjectionReader {
     cache.replicaLoading(v.name, v.version);
     const t0 = performance.now();
     const log = this.engine.logger;
-    loadReplicaRows(this.engine.store, plan, v).then(
-      (rows) => {
-        cache.replicaLoaded(v.name, v.version, rows);
+    loadReplica(this.engine.store, plan, v).then(
+      (replica) => {
+        cache.replicaLoaded(v.name, v.version, replica);
         const ms = Math.round(performance.now() - t0);
-        if (rows) log.info({ projection: v.name, keys: rows.size, ms }, 'keyed reads answer from memory');
+        if (replica)
+          log.info({ projection: v.name, keys: replica.size, ms }, 'keyed reads answer from memory');
         else
           log.info({ projection: v.name, ms }, 'too many rows to hold in memory; keyed reads use the index');
       },

@@ -1,7 +1,7 @@
 import type { Row } from '../store/store.js';
 import type { ProjectionEngine, VersionChange } from './engine.js';
 import { keyOf } from './key-of.js';
-import { LatestReplica } from './latest-replica.js';
+import type { LatestReplica } from './latest-replica.js';
 import type { ProjectionAnswer } from './projection-reader.js';
 import type { VersionRow } from './registry.js';
 
@@ -65,16 +65,15 @@ export class ServingCache {
   }
 
   /** The load ended with every key's merged rows (or undefined: too large); kept if the version still serves. */
-  replicaLoaded(name: string, version: string, rows: Map<string, Row[]> | undefined): void {
+  replicaLoaded(name: string, version: string, replica: LatestReplica | undefined): void {
     const loading = this.loading.get(name);
     if (loading?.version !== version) return;
     this.loading.delete(name);
-    if (!rows) {
+    if (!replica) {
       this.tooLarge.add(version);
       return;
     }
     if (this.versions.get(name)?.version !== version) return;
-    const replica = new LatestReplica(version, rows);
     for (const key of loading.touched) replica.touch(key);
     this.replicas.set(name, replica);
     this.hot.delete(name);
