@@ -186,7 +186,7 @@ async function postgresBaseline(url: string, schema: string): Promise<Load> {
 function line(label: string, ours: Load, bare: Load, store: Load, target: string): void {
   process.stdout.write(
     `${label.padEnd(30)} ${fmt(ours.rps).padStart(7)} req/s  p50 ${fmt(ours.p50)} ms  p99 ${fmt(ours.p99)} ms  errors ${ours.errors}` +
-      `   | bare HTTP ${fmt(bare.rps)} req/s (ratio ${(ours.rps / bare.rps).toFixed(2)})` +
+      `   | bare HTTP ${fmt(bare.rps)} req/s p99 ${fmt(bare.p99)} ms (ratio ${(ours.rps / bare.rps).toFixed(2)})` +
       `   | store point query ${fmt(store.rps)} q/s p99 ${fmt(store.p99)} ms (ratio ${(ours.rps / store.rps).toFixed(2)})   (target ${target})\n`,
   );
 }
@@ -245,14 +245,15 @@ async function run(engineName: 'duckdb' | 'postgres'): Promise<void> {
   // The figure counts only answers that hold their row: random present keys each answer exactly it.
   for (let i = 0; i < 200; i++) {
     const user = randomUser();
-    const got = (await (
-      await fetch(`${base}/v1/projections/users?user_id=${user}`, { headers })
-    ).json()) as { rows: { user_id: string }[] };
+    const got = (await (await fetch(`${base}/v1/projections/users?user_id=${user}`, { headers })).json()) as {
+      rows: { user_id: string }[];
+    };
     if (got.rows.length !== 1 || got.rows[0]!.user_id !== user)
       throw new Error(`keyed read of ${user} answered ${JSON.stringify(got).slice(0, 300)}`);
   }
   const metrics = await (await fetch(`${base}/metrics`, { headers })).text();
-  const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1]);
+  const gauge = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1]);
   process.stdout.write(
     `  server memory ${fmt(gauge('process_resident_memory_bytes') / 2 ** 20)} MiB resident, heap ${fmt(gauge('nodejs_heap_size_used_bytes') / 2 ** 20)} MiB; keys held in memory: ${gauge('panoramix_projection_replica_keys') || 0}\n`,
   );

@@ -100,5 +100,45 @@ for (const factory of storeFactories()) {
       expect(r).toEqual({ 'a "name"': text });
       expect(d.semiJoinByIndex).toBe(factory.name === 'postgres');
     });
+
+    it('jsonString writes text as JSON.stringify does (or NULL), isoMillis as toISOString, uriComponent as encodeURIComponent', async () => {
+      const store = await fresh();
+      const d = store.dialect;
+      const texts = [
+        'plain',
+        'a"b\\c/d',
+        "it's (really) *fine*!~",
+        'tab\tnew\nline',
+        'é ü 😀 \u2028',
+        'https://bars.example/cloudevents?x=1&y=a b#z',
+        'urn:x:y',
+        '\u001b[0m \u000b',
+        '',
+      ];
+      await store.exec(`CREATE TABLE s (i ${d.types.integer}, t ${d.types.text}, ts ${d.types.timestamp})`);
+      const times = [
+        Date.UTC(2026, 11, 3, 7, 5, 9, 123),
+        Date.UTC(1, 0, 1),
+        Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+        0,
+      ];
+      for (const [i, t] of texts.entries())
+        await store.exec('INSERT INTO s VALUES ($1, $2, $3)', [i, t, new Date(times[i % times.length]!)]);
+      const uri = d.uriComponent ? d.uriComponent('t') : 'NULL';
+      const rows = await store.query(
+        `SELECT i, ${d.jsonString('t')} AS j, ${d.isoMillis('ts')} AS iso, ${uri} AS u FROM s ORDER BY i`,
+      );
+      for (const r of rows) {
+        const i = Number(r.i);
+        // NULL is allowed (the caller then builds the text itself); a different text is not.
+        if (r.j !== null) expect(r.j, texts[i]).toBe(JSON.stringify(texts[i]));
+        expect(r.iso).toBe(new Date(times[i % times.length]!).toISOString());
+        if (d.uriComponent) expect(r.u, texts[i]).toBe(encodeURIComponent(texts[i]!));
+      }
+      // Only control characters may be left to the caller.
+      expect(rows.filter((r) => r.j === null).map((r) => texts[Number(r.i)])).toEqual(
+        d.name === 'duckdb' ? texts.filter((t) => /[\u0000-\u001f]/.test(t)) : [],
+      );
+    });
   });
 }

@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.js';
 import type { DestinationConfig } from './config.js';
+import { EventTexts } from './event-texts.js';
 import { eventItem } from './payload.js';
 import type { Item } from './sender.js';
 
@@ -19,15 +20,24 @@ export interface Feed {
 
 /** The stored events, filtered by source and type. */
 export class EventFeed implements Feed {
+  private readonly texts: EventTexts | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly filter: DestinationConfig['filter'],
-  ) {}
+  ) {
+    this.texts = EventTexts.of(store);
+  }
 
   async read(after: number, limit: number): Promise<FeedPage> {
     const { sources, types } = this.filter;
     const span = await eventSpan(this.store, after, limit);
     if (!span) return { items: [], scannedTo: after, more: false };
+    if (this.texts) {
+      // The filter is applied by the engine: the page holds only what is sent (seqs of the sent items).
+      const { seqs, items } = await this.texts.read(after, limit, span.upTo, this.filter);
+      return endOf(seqs, items, limit, span);
+    }
     const page = await this.store.readEvents(after, limit, span.upTo);
     const items = page
       .filter((e) => (!sources || sources.includes(e.source)) && (!types || types.includes(e.type)))

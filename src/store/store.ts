@@ -57,6 +57,15 @@ export interface SqlDialect {
    * numeric field must not fail the rebuild of every view over the events.
    */
   tryCast(text: string, to: ColumnType): string;
+  /**
+   * The JSON text of a text expression exactly as JavaScript's JSON.stringify writes it, or NULL where the
+   * engine would write it otherwise (so a text built with it is NULL rather than different).
+   */
+  jsonString(expr: string): string;
+  /** A timestamp as toISOString() writes it (`2026-12-01T10:00:00.123Z`, UTC, milliseconds). */
+  isoMillis(expr: string): string;
+  /** A text expression as encodeURIComponent writes it, when the engine can (DuckDB's url_encode). */
+  uriComponent?(expr: string): string;
 }
 
 /** Column types shared by projections, reports and lake tables. */
@@ -179,6 +188,11 @@ export interface Store extends SqlClient {
   ): LeaderLock;
   /** The state of a server store's connection pool (supervised: /status and /metrics show it). */
   readonly connection?: ConnectionWatch;
+  /**
+   * A query's answer by columns (one array per selected column, in order) without an object per row, when the
+   * engine can hand them over so (DuckDB): for reads of thousands of rows whose values go straight on.
+   */
+  queryColumns?(sql: string, params?: readonly unknown[]): Promise<unknown[][]>;
   /** Bytes the store occupies, when the engine can tell. */
   sizeBytes(): Promise<number | null>;
   close(): Promise<void>;

@@ -29,6 +29,17 @@ export const duckdbDialect: SqlDialect = {
     `${dir === 'latest' ? 'arg_max' : 'arg_min'}(${value}, struct_pack(${order.map((o, i) => `k${i} := ${o}`).join(', ')})) FILTER (WHERE ${cond})`,
   secondsBetween: (from, to) => `((epoch_ms(${to}) - epoch_ms(${from})) / 1000.0)`,
   tryCast: (text, to) => `TRY_CAST(${text} AS ${duckdbTypes[to]})`,
+  // to_json escapes as JSON.stringify does but for control characters (\u000B where JavaScript writes \u000b).
+  jsonString: (expr) =>
+    `CASE WHEN regexp_matches(${expr}, '[\\x{00}-\\x{1f}]') THEN NULL ELSE to_json(${expr})::VARCHAR END`,
+  isoMillis: (expr) => `strftime(epoch_ms(epoch_ms(${expr})), '%Y-%m-%dT%H:%M:%S.%gZ')`,
+  // url_encode escapes ! * ' ( ), which encodeURIComponent leaves; a % it wrote is always followed by hex of
+  // another character, so putting those five back cannot touch anything else.
+  uriComponent: (expr) =>
+    ['!', '*', "'", '(', ')'].reduce(
+      (sql, c) => `replace(${sql}, '%${c.charCodeAt(0).toString(16).toUpperCase()}', ${quoteLiteral(c)})`,
+      `url_encode(${expr})`,
+    ),
 };
 
 // A JSON path literal built from validated identifiers: each key is quoted, so no key can escape it.

@@ -161,6 +161,15 @@ export class DuckDbStore implements Store {
     );
   }
 
+  async queryColumns(sql: string, params: readonly unknown[] = []): Promise<unknown[][]> {
+    return this.withConnection(
+      async (c) =>
+        (
+          await c.runAndReadAll(sql, params.length ? params.map(toDuckValue) : undefined)
+        ).getColumnsJS() as unknown[][],
+    );
+  }
+
   async readEvents(afterSeq: number, limit: number, upToSeq?: number): Promise<StoredEvent[]> {
     // Read by columns, numbers as DOUBLE (exact below 2^53) and JSON as text: no object per row and no value
     // conversion before the event is built (destinations read pages of thousands; this was half their cost).

@@ -64,6 +64,9 @@ export const postgresDialect: SqlDialect = {
     `jsonb_array_elements_text(jsonb_extract_path(${column}, ${path.map(quoteLiteral).join(', ')}))`,
   types: TYPES,
   epochSeconds: (expr) => `extract(epoch FROM ${expr})::float8`,
+  // to_json escapes as JSON.stringify does, control characters included (\u001b); PostgreSQL text holds no NUL.
+  jsonString: (expr) => `to_json(${expr}::text)::text`,
+  isoMillis: (expr) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
   pick: (value, order, dir, cond) =>
     `(array_agg(${value} ORDER BY ${order.map((o) => `${o} ${dir === 'latest' ? 'DESC' : 'ASC'}`).join(', ')}) FILTER (WHERE ${cond}))[1]`,
   secondsBetween: (from, to) => `extract(epoch FROM (${to} - ${from}))::float8`,
