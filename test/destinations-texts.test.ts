@@ -66,6 +66,8 @@ const events: NewEvent[] = [
     data: '{"é":"\\u00e9"}',
     receivedAt: 8,
   },
+  // A payload stored with a line break (a JSON text as a producer wrote it): its line is its own.
+  { source: 'web', id: 'nl', type: 'page_viewed', subject: 'u3', time: 9, data: '{"a":\n1}', receivedAt: 10 },
 ];
 
 for (const factory of storeFactories())
@@ -94,9 +96,11 @@ for (const factory of storeFactories())
         expect(some.items.map(fields)).toEqual(
           expected.filter((i) => i.source === 'web' && i.type === 'page_viewed').map(fields),
         );
+        const last = await new EventFeed(store, {}).read(stored.at(-2)!.seq, 10);
+        expect(last.items.map(fields)).toEqual(expected.slice(-1).map(fields));
         // A page of two: it ends at its last item, and the next begins after it.
         const first = await new EventFeed(store, {}).read(0, 2);
-        expect(first.items.map((i) => i.seq)).toEqual(stored.slice(0, 2).map((e) => e.seq));
+        expect(first.items.map(fields)).toEqual(expected.slice(0, 2).map(fields));
         expect([first.scannedTo, first.more]).toEqual([stored[1]!.seq, true]);
       } finally {
         await store.close();

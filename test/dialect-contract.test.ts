@@ -101,6 +101,23 @@ for (const factory of storeFactories()) {
       expect(d.semiJoinByIndex).toBe(factory.name === 'postgres');
     });
 
+    it('stringAgg and arrayAgg collect in the order asked for', async () => {
+      const store = await fresh();
+      const d = store.dialect;
+      await store.exec(`CREATE TABLE a (i ${d.types.integer}, t ${d.types.text})`);
+      for (const [i, t] of [
+        [3, 'c'],
+        [1, 'a'],
+        [2, 'b'],
+      ] as const)
+        await store.exec('INSERT INTO a VALUES ($1, $2)', [i, t]);
+      const [r] = await store.query(
+        `SELECT ${d.stringAgg('t', "'\n'", 'i')} AS s, ${d.arrayAgg('i', 'i DESC')} AS l FROM a`,
+      );
+      expect(r!.s).toBe('a\nb\nc');
+      expect((r!.l as unknown[]).map(Number)).toEqual([3, 2, 1]);
+    });
+
     it('jsonString writes text as JSON.stringify does (or NULL), isoMillis as toISOString, uriComponent as encodeURIComponent', async () => {
       const store = await fresh();
       const d = store.dialect;

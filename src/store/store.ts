@@ -64,6 +64,10 @@ export interface SqlDialect {
   jsonString(expr: string): string;
   /** A timestamp as toISOString() writes it (`2026-12-01T10:00:00.123Z`, UTC, milliseconds). */
   isoMillis(expr: string): string;
+  /** An aggregate joining a text expression's values with `separator` (a literal) in `orderBy` order. */
+  stringAgg(expr: string, separator: string, orderBy: string): string;
+  /** An aggregate collecting an expression's values into one array (a JavaScript array when read). */
+  arrayAgg(expr: string, orderBy: string): string;
   /** A text expression as encodeURIComponent writes it, when the engine can (DuckDB's url_encode). */
   uriComponent?(expr: string): string;
 }

@@ -32,6 +32,8 @@ export const duckdbDialect: SqlDialect = {
   // to_json escapes as JSON.stringify does but for control characters (\u000B where JavaScript writes \u000b).
   jsonString: (expr) =>
     `CASE WHEN regexp_matches(${expr}, '[\\x{00}-\\x{1f}]') THEN NULL ELSE to_json(${expr})::VARCHAR END`,
+  stringAgg: (expr, separator, orderBy) => `string_agg(${expr}, ${separator} ORDER BY ${orderBy})`,
+  arrayAgg: (expr, orderBy) => `list(${expr} ORDER BY ${orderBy})`,
   isoMillis: (expr) => `strftime(epoch_ms(epoch_ms(${expr})), '%Y-%m-%dT%H:%M:%S.%gZ')`,
   // url_encode escapes ! * ' ( ), which encodeURIComponent leaves; a % it wrote is always followed by hex of
   // another character, so putting those five back cannot touch anything else.

@@ -66,6 +66,8 @@ export const postgresDialect: SqlDialect = {
   epochSeconds: (expr) => `extract(epoch FROM ${expr})::float8`,
   // to_json escapes as JSON.stringify does, control characters included (\u001b); PostgreSQL text holds no NUL.
   jsonString: (expr) => `to_json(${expr}::text)::text`,
+  stringAgg: (expr, separator, orderBy) => `string_agg(${expr}, ${separator} ORDER BY ${orderBy})`,
+  arrayAgg: (expr, orderBy) => `array_agg(${expr} ORDER BY ${orderBy})`,
   isoMillis: (expr) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
   pick: (value, order, dir, cond) =>
     `(array_agg(${value} ORDER BY ${order.map((o) => `${o} ${dir === 'latest' ? 'DESC' : 'ASC'}`).join(', ')}) FILTER (WHERE ${cond}))[1]`,
