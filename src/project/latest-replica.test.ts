@@ -15,12 +15,15 @@ describe('LatestReplica', () => {
     for (const [key, row] of Object.entries(rows)) expect(r.get(key), key).toEqual([row]);
     expect(Object.is(r.get('negativeZero')![0]!.n, -0)).toBe(true);
     expect(r.get('plain')![0]!.at).toBeInstanceOf(Date);
+    expect(rows.plain.at).toBeInstanceOf(Date); // the rows it was given are the caller's: not changed
+    r.load('loaded', { k: 'f', at: new Date(5) });
+    expect(r.get('loaded')).toEqual([{ k: 'f', at: new Date(5) }]);
     expect(r.get('absent')).toEqual([]);
-    expect(r.size).toBe(5);
+    expect(r.size).toBe(6);
     r.touch('plain');
     expect(r.get('plain')).toBeUndefined();
     r.set('plain', []);
     expect(r.get('plain')).toEqual([]);
-    expect(r.size).toBe(4);
+    expect(r.size).toBe(5);
   });
 });

@@ -24,6 +24,7 @@ export class LatestReplica {
   private readonly texts = new Map<string, string>();
   private readonly objects = new Map<string, Row[]>();
   private readonly stale = new Set<string>();
+  /** Columns that hold times: kept in the text as epoch milliseconds, given back as Dates. */
   private readonly times = new Set<string>();
 
   constructor(readonly version: string) {}
@@ -34,17 +35,26 @@ export class LatestReplica {
     const text = this.texts.get(key);
     if (text === undefined) return this.objects.get(key) ?? [];
     const row = JSON.parse(text) as Row;
-    for (const c of this.times) if (typeof row[c] === 'string') row[c] = new Date(row[c] as string);
+    for (const c of this.times) if (typeof row[c] === 'number') row[c] = new Date(row[c] as number);
     return [row];
   }
 
+  /** The key's rows as a store read answered them (the caller keeps them: they are copied, not changed). */
   set(key: string, rows: Row[]): void {
     this.stale.delete(key);
     this.texts.delete(key);
     this.objects.delete(key);
     if (rows.length === 0) return;
-    if (rows.length === 1 && this.flat(rows[0]!)) this.texts.set(key, JSON.stringify(rows[0]));
-    else this.objects.set(key, rows);
+    const text = rows.length === 1 ? this.text({ ...rows[0]! }) : undefined;
+    if (text === undefined) this.objects.set(key, rows);
+    else this.texts.set(key, text);
+  }
+
+  /** A key's row while the replica loads: a row of its own (changed in place), a key seen once. */
+  load(key: string, row: Row): void {
+    const text = this.text(row);
+    if (text === undefined) this.objects.set(key, [row]);
+    else this.texts.set(key, text);
   }
 
   touch(key: string): void {
@@ -57,19 +67,19 @@ export class LatestReplica {
     return this.texts.size + this.objects.size;
   }
 
-  // Whether JSON gives the row back as it is, once the columns that hold times are revived.
-  private flat(row: Row): boolean {
+  // The row's JSON with its times as epoch milliseconds (it is changed so), or undefined where JSON would not
+  // give it back as it is: a nested value, a number JSON has not, a number in a column that holds times.
+  private text(row: Row): string | undefined {
     for (const c in row) {
       const v = row[c];
       if (v instanceof Date) {
-        if (!this.times.has(c)) this.times.add(c);
-      } else if (typeof v === 'string') {
-        if (this.times.has(c)) return false; // text in a column that also holds times: would be revived
-      } else if (v !== null && typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v)))
-        return false;
-      else if (Object.is(v, -0)) return false;
+        this.times.add(c);
+        row[c] = v.getTime();
+      } else if (typeof v === 'number') {
+        if (!Number.isFinite(v) || Object.is(v, -0) || this.times.has(c)) return undefined;
+      } else if (v !== null && typeof v !== 'string' && typeof v !== 'boolean') return undefined;
     }
-    return true;
+    return JSON.stringify(row);
   }
 }
 
@@ -89,8 +99,10 @@ export async function loadReplica(
     `SELECT (SELECT count(*) FROM ${batch}) + (SELECT count(*) FROM ${speed}) AS n`,
   );
   if (Number(count?.n ?? Number.POSITIVE_INFINITY) > REPLICA_MAX_ROWS) return undefined;
+  const q = (c: string) => store.dialect.quoteIdent(c);
   const keyOfRow = (row: Row) => keyOf(plan.keyColumns.map((c) => row[c]));
   const merge = (partials: Row[]) => mergeLatest(plan.keyColumns, plan.picks, partials);
+  const inSpeed = `EXISTS (SELECT 1 FROM ${speed} s WHERE ${plan.keyColumns.map((c) => `s.${q(c)} = b.${q(c)}`).join(' AND ')})`;
   const speedRows = new Map<string, Row[]>();
   for await (const page of store.stream(`SELECT * FROM ${speed}`))
     for (const row of page) {
@@ -101,16 +113,30 @@ export async function loadReplica(
     }
   const replica = new LatestReplica(v.version);
   let done = 0;
-  for await (const page of store.stream(`SELECT * FROM ${batch}`))
+  // Keys the speed layer has not touched: the batch row is the merged row, so the engine answers it merged
+  // (each column NULL where no event set it, as the merge says), without the (time, seq) columns of each pick:
+  // for most keys a third of the values to convert.
+  const merged = [
+    ...plan.keyColumns.map(q),
+    ...plan.picks.map(
+      (p) => `CASE WHEN ${q(`_t_${p.name}`)} IS NULL THEN NULL ELSE ${q(p.name)} END AS ${q(p.name)}`,
+    ),
+  ];
+  for await (const page of store.stream(`SELECT ${merged.join(', ')} FROM ${batch} b WHERE NOT ${inSpeed}`))
     for (const row of page) {
-      const key = keyOfRow(row);
-      const more = speedRows.get(key);
-      if (more) speedRows.delete(key);
-      replica.set(key, merge(more ? [row, ...more] : [row]));
+      replica.load(keyOfRow(row), row);
       if (++done % LOAD_SLICE === 0) await new Promise((r) => setImmediate(r));
     }
+  for await (const page of store.stream(`SELECT * FROM ${batch} b WHERE ${inSpeed}`))
+    for (const row of page) {
+      const key = keyOfRow(row);
+      replica.load(key, merge([row, ...(speedRows.get(key) ?? [])])[0]!);
+      speedRows.delete(key);
+      if (++done % LOAD_SLICE === 0) await new Promise((r) => setImmediate(r));
+    }
+  // Keys only the speed layer has.
   for (const [key, list] of speedRows) {
-    replica.set(key, merge(list));
+    replica.load(key, merge(list)[0]!);
     if (++done % LOAD_SLICE === 0) await new Promise((r) => setImmediate(r));
   }
   return replica;
