@@ -217,14 +217,11 @@ export class ProjectionEngine {
     const previous = await this.store.transaction(async (tx) => {
       await tx.exec('UPDATE panoramix_projections SET status = status WHERE name = $1', [plan.name]);
       const retired = (
-        await tx.query("SELECT * FROM panoramix_projections WHERE name = $1 AND status = 'active'", [
-          plan.name,
-        ])
+        await tx.query(
+          "UPDATE panoramix_projections SET status = 'retired' WHERE name = $1 AND status = 'active' RETURNING *",
+          [plan.name],
+        )
       ).map(toVersionRow);
-      await tx.exec(
-        "UPDATE panoramix_projections SET status = 'retired' WHERE name = $1 AND status = 'active'",
-        [plan.name],
-      );
       await tx.exec("UPDATE panoramix_projections SET status = 'active' WHERE name = $1 AND version = $2", [
         plan.name,
         version,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Backoff, type BackoffSettings } from '../core/backoff.js';
+import { sleep } from '../core/connection-watch.js';
 
 /** What the initial build needs of the engine. */
 export interface StaleBuilder {
@@ -41,16 +42,4 @@ export async function buildUntilCurrent(
     if (!failed) return;
     await sleep(backoff.next(), signal);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

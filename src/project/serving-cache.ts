@@ -145,13 +145,19 @@ export class ServingCache {
     const current = this.versions.get(c.name);
     if (current?.version !== c.version) return;
     this.versions.set(c.name, { ...current, speedSeq: c.speedSeq });
-    const columns = this.keyColumns(c.name);
-    const touched = c.touched.map((row) => keyOf(columns.map((k) => row[k])));
+    // What holds keys of this version forgets the ones the fold wrote; where nothing does, no key is made.
     const loading = this.loading.get(c.name);
-    if (loading?.version === c.version) for (const k of touched) loading.touched.add(k);
+    const loadingTouched = loading?.version === c.version ? loading.touched : undefined;
     const replica = this.replicas.get(c.name);
-    if (replica?.version === c.version) for (const k of touched) replica.touch(k);
+    const replicated = replica?.version === c.version ? replica : undefined;
     const keys = this.hot.get(c.name);
-    if (keys) for (const k of touched) keys.delete(k);
+    if (!loadingTouched && !replicated && !keys) return;
+    const columns = this.keyColumns(c.name);
+    for (const row of c.touched) {
+      const k = keyOf(columns.map((col) => row[col]));
+      loadingTouched?.add(k);
+      replicated?.touch(k);
+      keys?.delete(k);
+    }
   }
 }

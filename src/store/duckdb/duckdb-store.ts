@@ -173,16 +173,11 @@ export class DuckDbStore implements Store {
   async readEvents(afterSeq: number, limit: number, upToSeq?: number): Promise<StoredEvent[]> {
     // Read by columns, numbers as DOUBLE (exact below 2^53) and JSON as text: no object per row and no value
     // conversion before the event is built (destinations read pages of thousands; this was half their cost).
-    const [seq, source, ceSource, id, type, subject, t, r, data, ceAttributes] = await this.withConnection(
-      async (c) =>
-        (
-          await c.runAndReadAll(
-            `SELECT seq::DOUBLE, source, ce_source, id, type, subject, epoch_ms(time)::DOUBLE,
-                    epoch_ms(received_at)::DOUBLE, data::VARCHAR, ce_attributes::VARCHAR
-               FROM events WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2`,
-            [afterSeq, limit, upToSeq ?? Number.MAX_SAFE_INTEGER].map(toDuckValue),
-          )
-        ).getColumnsJS() as unknown[][],
+    const [seq, source, ceSource, id, type, subject, t, r, data, ceAttributes] = await this.queryColumns(
+      `SELECT seq::DOUBLE, source, ce_source, id, type, subject, epoch_ms(time)::DOUBLE,
+              epoch_ms(received_at)::DOUBLE, data::VARCHAR, ce_attributes::VARCHAR
+         FROM events WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit, upToSeq ?? Number.MAX_SAFE_INTEGER],
     );
     const events: StoredEvent[] = new Array(seq?.length ?? 0);
     for (let i = 0; i < events.length; i++)
