@@ -127,7 +127,7 @@ export async function extractAndLoad(runtime: Runtime, sel: RunSelection = {}): 
         });
         continue;
       }
-      let streams: AsyncIterable<SourceRow>[];
+      let streams: AsyncIterable<SourceRow[]>[];
       await openSources(dsNames);
       if (incremental) {
         const interval = parseDuration(table.incremental!.interval);
@@ -136,13 +136,15 @@ export async function extractAndLoad(runtime: Runtime, sel: RunSelection = {}): 
         );
         const tuples = new Map<string, unknown[]>();
         for (const d of dsNames) {
-          for await (const r of source(d).rows(sourceTable, table.partitions, {
+          for await (const batch of source(d).batches(sourceTable, table.partitions, {
             kind: 'since',
             field: table.incremental!.field,
             since,
           })) {
-            const t = table.partitions.map((p) => r[p] ?? null);
-            tuples.set(JSON.stringify(t), t);
+            for (const r of batch) {
+              const t = table.partitions.map((p) => r[p] ?? null);
+              tuples.set(JSON.stringify(t), t);
+            }
           }
         }
         if (tuples.size === 0) {
@@ -151,10 +153,14 @@ export async function extractAndLoad(runtime: Runtime, sel: RunSelection = {}): 
         }
         const values = [...tuples.values()];
         streams = dsNames.map((d) =>
-          source(d).rows(sourceTable, fields, { kind: 'partitions', fields: table.partitions, values }),
+          source(d).batches(sourceTable, fields, {
+            kind: 'partitions',
+            fields: table.partitions,
+            values,
+          }),
         );
       } else {
-        streams = dsNames.map((d) => source(d).rows(sourceTable, fields, { kind: 'all' }));
+        streams = dsNames.map((d) => source(d).batches(sourceTable, fields, { kind: 'all' }));
       }
       const rows = await writer.stage(table, streams);
       const written = await writer.writeStaged(name, table, lake, target, (p, done, total) =>

@@ -1,10 +1,18 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import {
-  type DuckDBAppender,
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
   type DuckDBConnection,
+  DuckDBDataChunk,
   DuckDBInstance,
+  type DuckDBType,
+  type DuckDBValue,
+  INTEGER,
+  TIMESTAMPTZ,
   timestampTZValue,
-  timestampValue,
+  VARCHAR,
 } from '@duckdb/node-api';
 import { duckdbDialect } from '../store/duckdb/duckdb-dialect.js';
 import { Params } from '../store/sql-params.js';
@@ -60,29 +68,51 @@ export class PartitionWriter {
   }
 
   /** Loads rows into the stage table of a lake table, applying fixed values. */
-  async stage(table: LakeTable, batches: AsyncIterable<SourceRow>[]): Promise<number> {
+  async stage(table: LakeTable, batches: AsyncIterable<SourceRow[]>[]): Promise<number> {
     const fields = Object.entries(table.fields);
     await this.c.run('DROP TABLE IF EXISTS stage');
     await this.c.run(
       `CREATE TABLE stage (${fields.map(([f, t]) => `${q(f)} ${STAGE_TYPES[t]}`).join(', ')})`,
     );
-    // Each column's fixed value is looked up once, not once per row.
-    const columns = fields.map(([f, t]) => ({ f, t, fixed: f in table.fixed, value: table.fixed[f] }));
+    const types = fields.map(([, t]) => CHUNK_TYPES[t]);
+    // Each column's fixed value is converted once, not once per row.
+    const columns = fields.map(([f, t]) => ({
+      f,
+      convert: toStage[t],
+      fixed: f in table.fixed ? [toStage[t](table.fixed[f])] : undefined,
+    }));
     let n = 0;
-    for (const rows of batches) {
-      const appender = await this.c.createAppender('stage');
-      for await (const row of rows) {
-        for (const col of columns) append(appender, col.fixed ? col.value : row[col.f], col.t);
-        appender.endRow();
-        n++;
-        if (n % 100_000 === 0) appender.flushSync();
+    const appender = await this.c.createAppender('stage');
+    for (const source of batches) {
+      for await (const rows of source) {
+        // A chunk per vector of rows, a column at a time: numbers cross into DuckDB as one buffer per column,
+        // where the appender crossed once per value (measured: 0.8 s against 1.0 s for 200k MariaDB rows).
+        for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+          const size = Math.min(CHUNK_ROWS, rows.length - start);
+          const chunk = DuckDBDataChunk.create(types, size);
+          chunk.setColumns(
+            columns.map((col) => {
+              if (col.fixed) return new Array(size).fill(col.fixed[0]);
+              const out = new Array<DuckDBValue>(size);
+              for (let k = 0; k < size; k++) out[k] = col.convert(rows[start + k]![col.f]);
+              return out;
+            }),
+          );
+          appender.appendDataChunk(chunk);
+        }
+        n += rows.length;
       }
-      appender.closeSync();
     }
+    appender.closeSync();
     return n;
   }
 
-  /** Writes every partition present in the stage table; returns what was written. */
+  /**
+   * Writes every partition present in the stage table; returns what was written. One partitioned COPY
+   * writes them all (one pass, one sort), each into a temporary directory of its own, and each file is then
+   * placed whole: a COPY per partition scanned and sorted the stage once per partition (measured: 330 ms
+   * against 150 ms for 50 partitions of 200k rows; the files are byte for byte the same).
+   */
   async writeStaged(
     name: string,
     table: LakeTable,
@@ -91,37 +121,84 @@ export class PartitionWriter {
     onPartition?: (p: WrittenPartition, done: number, total: number) => void,
   ): Promise<WrittenPartition[]> {
     const parts = table.partitions;
-    const tuples = parts.length
-      ? (
-          await this.c.runAndReadAll(`SELECT DISTINCT ${parts.map(q).join(', ')} FROM stage ORDER BY ALL`)
-        ).getRowObjectsJS()
-      : [{}];
     const columns = Object.entries(table.fields).filter(([f]) => !parts.includes(f));
     const select = columns
       .map(([f, t]) => (OUT_CAST[t] ? `TRY_CAST(${q(f)} AS ${OUT_CAST[t]}) AS ${q(f)}` : q(f)))
       .join(', ');
+    const format = lake.format === 'parquet' ? 'FORMAT parquet' : 'FORMAT csv, HEADER true';
     const written: WrittenPartition[] = [];
-    for (const tuple of tuples) {
-      const values = Object.fromEntries(parts.map((p) => [p, tuple[p] ?? null]));
+    const place = async (tmp: string, values: Record<string, unknown>, rows: number, total: number) => {
       const key = partitionKey(name, lake, values);
-      const tmp = target.tempPath(key);
-      const bound = new Params();
-      const where = parts.map((p) => `${q(p)} IS NOT DISTINCT FROM ${bound.add(values[p])}`);
-      const params = bound.values;
-      const format = lake.format === 'parquet' ? 'FORMAT parquet' : 'FORMAT csv, HEADER true';
-      const out = await this.c.runAndReadAll(
-        `COPY (SELECT ${select} FROM stage${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ALL) TO ${duckdbDialect.literal(tmp)} (${format})`,
-        params.map(toDuck) as never,
-      );
-      const rows = Number(out.getRowObjectsJS()[0]?.Count ?? 0);
       const bytes = await target.place(tmp, key);
       const p = { key, location: target.uri(path.posix.dirname(key)), values, rows, bytes };
       written.push(p);
-      onPartition?.(p, written.length, tuples.length);
+      onPartition?.(p, written.length, total);
+    };
+    if (!parts.length) {
+      const tmp = target.tempPath(partitionKey(name, lake, {}));
+      await place(tmp, {}, await this.copy(`SELECT ${select} FROM stage`, [], tmp, format), 1);
+      return written;
+    }
+    const byPart = parts.map(q).join(', ');
+    // The ranks are the partitions' places in this order: the directory the COPY names after a rank holds
+    // that partition.
+    const tuples = (
+      await this.c.runAndReadAll(
+        `SELECT ${byPart}, count(*)::BIGINT AS ${q(RANK)} FROM stage GROUP BY ${byPart} ORDER BY ${byPart}`,
+      )
+    ).getRowObjectsJS();
+    const dir = target.tempPath(path.posix.join(lake.prefix, `${name}.partitions`));
+    fs.rmSync(dir, { recursive: true, force: true });
+    // DuckDB closes files past this many partitions, and a partition may then be split over several.
+    await this.c.run(
+      `SET partitioned_write_max_open_files = ${Math.min(MAX_OPEN_FILES, Math.max(100, tuples.length))}`,
+    );
+    try {
+      await this.copy(
+        `SELECT dense_rank() OVER (ORDER BY ${byPart}) - 1 AS ${q(RANK)}, ${select} FROM stage`,
+        [],
+        dir,
+        `${format}, PARTITION_BY (${q(RANK)}), FILENAME_PATTERN 'part'`,
+      );
+      for (const [rank, tuple] of tuples.entries()) {
+        const values = Object.fromEntries(parts.map((p) => [p, tuple[p] ?? null]));
+        const files = fs.readdirSync(path.join(dir, `${RANK}=${rank}`));
+        const tmp = target.tempPath(partitionKey(name, lake, values));
+        if (files.length === 1) fs.renameSync(path.join(dir, `${RANK}=${rank}`, files[0]!), tmp);
+        else {
+          // Split over several files (more partitions than MAX_OPEN_FILES, and many rows): that one is
+          // written again alone.
+          const bound = new Params();
+          const where = parts.map((p) => `${q(p)} IS NOT DISTINCT FROM ${bound.add(values[p])}`);
+          await this.copy(
+            `SELECT ${select} FROM stage WHERE ${where.join(' AND ')}`,
+            bound.values,
+            tmp,
+            format,
+          );
+        }
+        await place(tmp, values, Number(tuple[RANK]), tuples.length);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
     return written;
   }
+
+  /** Writes a query's rows, sorted so that the same rows give the same file, to a path; returns the count. */
+  private async copy(sql: string, params: unknown[], to: string, options: string): Promise<number> {
+    const out = await this.c.runAndReadAll(
+      `COPY (${sql} ORDER BY ALL) TO ${duckdbDialect.literal(to)} (${options})`,
+      params.map(toDuck) as never,
+    );
+    return Number(out.getRowObjectsJS()[0]?.Count ?? 0);
+  }
 }
+
+// The partitioned COPY's own column (never written): a partition's rank, and its row count.
+const RANK = '__panoramix_partition';
+// Files the partitioned COPY keeps open at once, at most (each is a file descriptor).
+const MAX_OPEN_FILES = 1000;
 
 /** The key of a partition's file: [prefix/]table/[base partitions/][field partitions/]table.ext, Hive-escaped. */
 export function partitionKey(name: string, lake: LakeConfig, values: Record<string, unknown>): string {
@@ -140,44 +217,38 @@ function toDuck(v: unknown): unknown {
   return v ?? null;
 }
 
-function append(a: DuckDBAppender, v: unknown, t: LakeType): void {
-  if (v === null || v === undefined) {
-    a.appendNull();
-    return;
-  }
-  switch (t) {
-    case 'text':
-      a.appendVarchar(
-        v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v),
-      );
-      break;
-    case 'bigint':
-      a.appendBigInt(BigInt(typeof v === 'number' ? Math.trunc(v) : String(v)));
-      break;
-    case 'integer':
-      a.appendInteger(Number(v));
-      break;
-    case 'double':
-      a.appendDouble(Number(v));
-      break;
-    case 'boolean':
-      a.appendBoolean(v === true || v === 1 || v === '1' || v === 'true');
-      break;
-    case 'timestamp': {
-      const d = v instanceof Date ? v : new Date(String(v));
-      // A TIMESTAMPTZ holds the same UTC microseconds as a TIMESTAMP, and appendTimestamp is one native call
-      // where appendTimestampTZ builds and frees a generic value (measured: 0.5 against 1.9 µs per value; the
-      // instant read back is the same whatever the session's TimeZone).
-      a.appendTimestamp(timestampValue(BigInt(d.getTime()) * 1000n));
-      break;
-    }
-    case 'date':
-      a.appendVarchar(v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10));
-      break;
-    default:
-      a.appendVarchar(String(v));
-  }
-}
+// DuckDB's standard vector size: the most rows a data chunk holds.
+const CHUNK_ROWS = 2048;
+
+const CHUNK_TYPES: Record<LakeType, DuckDBType> = {
+  text: VARCHAR,
+  bigint: BIGINT,
+  integer: INTEGER,
+  double: DOUBLE,
+  decimal: VARCHAR,
+  boolean: BOOLEAN,
+  timestamp: TIMESTAMPTZ,
+  date: VARCHAR,
+};
+
+const toText = (v: unknown): string =>
+  v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
+
+/** A driver's value as the stage column of its lake type holds it; null and undefined are NULL. */
+const toStage: Record<LakeType, (v: unknown) => DuckDBValue> = {
+  text: (v) => (v == null ? null : toText(v)),
+  bigint: (v) => (v == null ? null : BigInt(typeof v === 'number' ? Math.trunc(v) : String(v))),
+  integer: (v) => (v == null ? null : Number(v)),
+  double: (v) => (v == null ? null : Number(v)),
+  decimal: (v) => (v == null ? null : String(v)),
+  boolean: (v) => (v == null ? null : v === true || v === 1 || v === '1' || v === 'true'),
+  timestamp: (v) => {
+    if (v == null) return null;
+    const d = v instanceof Date ? v : new Date(String(v));
+    return timestampTZValue(BigInt(d.getTime()) * 1000n);
+  },
+  date: (v) => (v == null ? null : v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10)),
+};
 
 // The staging table is the writer's own in-memory DuckDB: its dialect quotes.
 const q = duckdbDialect.quoteIdent;

@@ -11,7 +11,7 @@ export class CsvDatasource implements LakeDatasource {
     return path.join(this.dir, `${path.basename(table)}.csv`);
   }
 
-  async *rows(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow> {
+  async *batches(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow[]> {
     const wanted =
       filter.kind === 'partitions'
         ? new Set(
@@ -20,9 +20,13 @@ export class CsvDatasource implements LakeDatasource {
             ),
           )
         : null;
-    const parser = fs
-      .createReadStream(this.file(table))
-      .pipe(parse({ columns: true, skip_empty_lines: true, bom: true }));
+    const file = this.file(table);
+    const parser = parse({ columns: true, skip_empty_lines: true, bom: true });
+    // pipe() does not pass a read error on: unheard, a missing file ended the process and the read hung.
+    fs.createReadStream(file)
+      .on('error', (err) => parser.destroy(new Error(`cannot read table ${table}: ${err.message}`)))
+      .pipe(parser);
+    let batch: SourceRow[] = [];
     for await (const rec of parser as AsyncIterable<Record<string, string>>) {
       const row: SourceRow = {};
       for (const f of fields) row[f] = rec[f] === '' || rec[f] === undefined ? null : rec[f];
@@ -35,8 +39,13 @@ export class CsvDatasource implements LakeDatasource {
         )
       )
         continue;
-      yield row;
+      batch.push(row);
+      if (batch.length === 1000) {
+        yield batch;
+        batch = [];
+      }
     }
+    if (batch.length) yield batch;
   }
 
   async columns(table: string): Promise<{ name: string; type: string }[]> {

@@ -15,8 +15,11 @@ export type RowFilter =
 
 /** The datasource port: one adapter per engine (MySQL/MariaDB, PostgreSQL, the Panoramix store). */
 export interface LakeDatasource {
-  /** Streams rows (never the whole table in memory). */
-  rows(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow>;
+  /**
+   * Streams rows a batch at a time (never the whole table in memory). Batches, not rows: an async step per
+   * row cost more than converting the row (measured on MariaDB: 1 µs of 1.6 per row).
+   */
+  batches(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow[]>;
   /** The column names and SQL types of a table, for set-tables-fields. */
   columns(table: string): Promise<{ name: string; type: string }[]>;
   /** The tables of the source database, for set-tables. */

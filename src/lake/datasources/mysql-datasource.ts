@@ -2,6 +2,10 @@ import mysql from 'mysql2';
 import type { Pool } from 'mysql2/promise';
 import { type LakeDatasource, type RowFilter, type SourceRow, whereOf } from './datasource.js';
 
+// Rows per batch, and batches read ahead before the connection is paused.
+const BATCH = 1000;
+const QUEUED = 4;
+
 /** MySQL and MariaDB through mysql2; rows are streamed, so a table is never held in memory whole. */
 export class MysqlDatasource implements LakeDatasource {
   private readonly pool: mysql.Pool;
@@ -22,17 +26,57 @@ export class MysqlDatasource implements LakeDatasource {
     return this.pool.promise();
   }
 
-  // The driver's stream itself, queried when iteration starts (as a generator would be): a generator
-  // re-yielding its rows cost a promise per row more.
-  rows(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow> {
+  // The driver's row events gathered into batches, the connection paused while batches wait to be taken:
+  // its stream's async iterator cost a promise per row (measured: 360k against 610k rows/s bare).
+  async *batches(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow[]> {
     const where = whereOf(filter, quote, () => '?');
     const sql = `SELECT ${fields.map(quote).join(', ')} FROM ${table.split('.').map(quote).join('.')}${where.sql}`;
-    return {
-      [Symbol.asyncIterator]: () =>
-        (this.pool.query(sql, where.params).stream({ highWaterMark: 1000 }) as AsyncIterable<SourceRow>)[
-          Symbol.asyncIterator
-        ](),
+    const conn = await new Promise<mysql.PoolConnection>((resolve, reject) =>
+      this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c))),
+    );
+    const ready: SourceRow[][] = [];
+    let batch: SourceRow[] = [];
+    let ended = false;
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    const signal = () => {
+      wake?.();
+      wake = undefined;
     };
+    conn
+      .query(sql, where.params)
+      .on('result', (row) => {
+        batch.push(row as SourceRow);
+        if (batch.length < BATCH) return;
+        ready.push(batch);
+        batch = [];
+        if (ready.length >= QUEUED) conn.pause();
+        signal();
+      })
+      .on('error', (err) => {
+        failure = err;
+        signal();
+      })
+      .on('end', () => {
+        if (batch.length) ready.push(batch);
+        ended = true;
+        signal();
+      });
+    try {
+      for (;;) {
+        const next = ready.shift();
+        if (next) {
+          if (ready.length < QUEUED) conn.resume();
+          yield next;
+        } else if (failure) throw failure;
+        else if (ended) return;
+        else await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      // A reader that stopped early leaves the result half read: that connection is not reused.
+      if (ended && !failure) conn.release();
+      else conn.destroy();
+    }
   }
 
   async columns(table: string): Promise<{ name: string; type: string }[]> {

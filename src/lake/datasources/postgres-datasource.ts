@@ -13,7 +13,7 @@ export class PostgresDatasource implements LakeDatasource {
     this.pool.on('error', () => undefined);
   }
 
-  async *rows(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow> {
+  async *batches(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow[]> {
     const where = whereOf(filter, quote);
     const client = await connectGuarded(this.pool);
     let committed = false;
@@ -26,7 +26,7 @@ export class PostgresDatasource implements LakeDatasource {
       for (;;) {
         const { rows } = await client.query('FETCH 1000 FROM pmx_lake');
         if (rows.length === 0) break;
-        yield* rows as SourceRow[];
+        yield rows as SourceRow[];
       }
       await client.query('COMMIT');
       committed = true;

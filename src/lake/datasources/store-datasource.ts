@@ -12,7 +12,7 @@ export class StoreDatasource implements LakeDatasource {
     private readonly projections?: ProjectionReader,
   ) {}
 
-  async *rows(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow> {
+  async *batches(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow[]> {
     if (table.startsWith('projection:')) {
       yield* this.projectionRows(table.slice('projection:'.length), fields, filter);
       return;
@@ -23,14 +23,14 @@ export class StoreDatasource implements LakeDatasource {
       `SELECT ${fields.map(q).join(', ')} FROM ${q(table)}${where.sql}`,
       where.params,
     ))
-      yield* rows as SourceRow[];
+      yield rows as SourceRow[];
   }
 
   private async *projectionRows(
     name: string,
     fields: readonly string[],
     filter: RowFilter,
-  ): AsyncIterable<SourceRow> {
+  ): AsyncIterable<SourceRow[]> {
     if (!this.projections) throw new Error('projections are not enabled in this process');
     let cursor: string | undefined;
     do {
@@ -41,6 +41,7 @@ export class StoreDatasource implements LakeDatasource {
           ? { filters: { [filter.field]: [{ op: 'gte', value: filter.since.toISOString() }] } }
           : {}),
       });
+      const batch: SourceRow[] = [];
       for (const r of page.rows) {
         if (
           filter.kind === 'partitions' &&
@@ -49,8 +50,9 @@ export class StoreDatasource implements LakeDatasource {
           )
         )
           continue;
-        yield Object.fromEntries(fields.map((f) => [f, r[f] ?? null]));
+        batch.push(Object.fromEntries(fields.map((f) => [f, r[f] ?? null])));
       }
+      if (batch.length) yield batch;
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
   }

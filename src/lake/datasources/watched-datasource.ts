@@ -18,13 +18,13 @@ export function watchedDatasource(ds: LakeDatasource, watch: ConnectionWatch): L
     }
   };
   return {
-    async *rows(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow> {
+    async *batches(table: string, fields: readonly string[], filter: RowFilter): AsyncIterable<SourceRow[]> {
       try {
         let first = true;
-        for await (const row of ds.rows(table, fields, filter)) {
+        for await (const batch of ds.batches(table, fields, filter)) {
           if (first) watch.up();
           first = false;
-          yield row;
+          yield batch;
         }
         watch.up();
       } catch (err) {
