@@ -144,6 +144,14 @@ for (const factory of storeFactories()) {
       const r = await store.append([ev('b'), ev('c'), ev('c'), ev('a', { source: 'other' })]);
       expect(r.duplicates).toEqual([0, 2]);
       expect(r.stored.map((e) => `${e.source}/${e.id}`)).toEqual(['web/c', 'other/a']);
+      // The new ones take the next seqs, in input order, and the seqs answered are the ones stored.
+      expect(r.stored.map((e) => e.seq)).toEqual([3, 4]);
+      expect((await store.readEvents(0, 10)).map((e) => [e.seq, e.source, e.id])).toEqual([
+        [1, 'web', 'a'],
+        [2, 'web', 'b'],
+        [3, 'web', 'c'],
+        [4, 'other', 'a'],
+      ]);
       const rows = await store.query(
         'SELECT source, id, count(*) AS n FROM events GROUP BY source, id ORDER BY source, id',
       );

@@ -7,69 +7,103 @@ import { keyHash } from '../../core/key-hash.js';
 import type { AppendResult } from '../store.js';
 import { connectGuarded } from './guarded-client.js';
 
+// The staging table of a session's appends. Times are epoch milliseconds and the CloudEvents source is ''
+// when it is the source (nearly always; a CloudEvents source is never ''): the text this process writes for a
+// row was half of an append's time in this process (measured: 6.5 µs per event with ISO times, 2.3 without).
+// A new name for a new shape: a session that made the earlier table never sees this one.
+const STAGING = 'pmx_staging_v2';
+const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (ord INTEGER, key_hash BIGINT, source TEXT,
+  id TEXT, type TEXT, subject TEXT, time_ms DOUBLE PRECISION, received_ms DOUBLE PRECISION, data JSONB,
+  key_ce_source TEXT, ce_attributes JSONB) ON COMMIT DELETE ROWS`;
+
+// The highest seq given out: the last event's, or a deleted one's (a seq is never given out twice).
+const BASE = `SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),
+                              coalesce((SELECT max(seq) FROM event_seq_floor), 0)) AS s`;
+const COLUMNS = 'key_hash, source, id, type, subject, time, received_at, data, ce_source, ce_attributes';
+const VALUES = `key_hash, source, id, type, subject, to_timestamp(time_ms / 1000), to_timestamp(received_ms / 1000),
+  data, CASE WHEN key_ce_source = '' THEN source ELSE key_ce_source END, ce_attributes`;
+const UNIQUE_VIOLATION = '23505';
+
+// The last seq, which readers ask for (Store.lastSeq), moved past the run's in the same commit.
+const head = (added: string) =>
+  `head AS (UPDATE event_seq_floor SET seq = greatest(seq, (SELECT s FROM base) + ${added}))`;
+
+// Every staged key is new (nearly every append): plain inserts, which fail on a key already stored, and the
+// seqs follow the staging order. ON CONFLICT DO NOTHING costs twice a plain insert into the keys' index
+// (measured: 200k keys in 2.0 s against 0.96 s), and finding the new rows took a join and three sorts.
+const ALL_NEW = `WITH base AS (${BASE}),
+  keys AS (INSERT INTO event_keys (source, ce_source, id) SELECT source, key_ce_source, id FROM ${STAGING}),
+  inserted AS (INSERT INTO events (seq, ${COLUMNS}) SELECT base.s + 1 + ord, ${VALUES} FROM ${STAGING}, base),
+  ${head(`(SELECT count(*) FROM ${STAGING})`)}
+  SELECT s::float8 AS base FROM base`;
+
+// Some staged keys are stored already (a redelivery, a retry): those are skipped, the others take the next
+// seqs in staging order, and the answer names the staged rows that were known. A hash join matches the keys
+// inserted with their rows: the planner, without statistics on the staging table, chose a merge join and
+// sorted both sides.
+const SOME_KNOWN = `WITH keys AS (
+    INSERT INTO event_keys (source, ce_source, id) SELECT source, key_ce_source, id FROM ${STAGING}
+      ON CONFLICT DO NOTHING RETURNING source, ce_source, id
+  ), fresh AS (
+    SELECT s.* FROM ${STAGING} s
+      JOIN keys k ON k.source = s.source AND k.ce_source = s.key_ce_source AND k.id = s.id
+  ), base AS (${BASE}),
+  inserted AS (
+    INSERT INTO events (seq, ${COLUMNS})
+    SELECT base.s + row_number() OVER (ORDER BY ord), ${VALUES} FROM fresh, base
+  ),
+  ${head('(SELECT count(*) FROM fresh)')}
+  SELECT (SELECT s FROM base)::float8 AS base,
+         ARRAY(SELECT ord FROM ${STAGING} EXCEPT ALL SELECT ord FROM fresh ORDER BY 1) AS known`;
+
 /**
  * Appends one run of events (all in months whose partitions exist) in one transaction: COPY into a staging
  * table, then insert what is new under the append lock, which orders every process's inserts so seqs become
  * visible in order. Answers the stored events (with their seqs) and the indexes of the duplicates.
+ *
+ * Repeats within the run are found here, before PostgreSQL is asked (the first is stored, the rest are
+ * duplicates). PostgreSQL answers the seq before the run's and which staged keys it already held; the stored
+ * events take the seqs after it in order. (It answered every stored row's seq and key, which this process then
+ * matched back to the events: 4–5 µs per event.)
  */
 export async function appendRun(
   pool: pg.Pool,
   appendLock: number,
   events: readonly NewEvent[],
 ): Promise<AppendResult> {
+  const staged: number[] = [];
+  const duplicates: number[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const k = `${e.source}\u0000${ceSourceOf(e)}\u0000${e.id}`;
+    if (seen.has(k)) duplicates.push(i);
+    else {
+      seen.add(k);
+      staged.push(i);
+    }
+  }
   const client = await connectGuarded(pool);
   try {
     // Statements without parameters go together, one round trip each group (the simple query protocol).
-    await client.query(
-      `BEGIN;
-         CREATE TEMP TABLE IF NOT EXISTS pmx_staging (ord INTEGER, key_hash BIGINT, source TEXT, id TEXT, type TEXT,
-           subject TEXT, time TIMESTAMPTZ, received_at TIMESTAMPTZ, data JSONB, ce_source TEXT, ce_attributes JSONB)
-           ON COMMIT DELETE ROWS`,
-    );
+    await client.query(`BEGIN; ${CREATE_STAGING}`);
     await pipeline(
-      Readable.from(csvRows(events)),
-      client.query(copyFrom('COPY pmx_staging FROM STDIN WITH (FORMAT csv)')),
+      Readable.from(csvRows(events, staged)),
+      client.query(copyFrom(`COPY ${STAGING} FROM STDIN WITH (FORMAT csv)`)),
     );
-    // The lock, the insert and the commit in one round trip: the append lock, which orders every process's
-    // inserts, is held for the server's work only, not for a round trip to this process and back.
-    const results = (await client.query(
-      `SELECT pg_advisory_xact_lock(${appendLock});
-         WITH firsts AS (
-           SELECT DISTINCT ON (source, ce_source, id) *,
-                  CASE WHEN ce_source = source THEN '' ELSE ce_source END AS key_ce_source
-             FROM pmx_staging ORDER BY source, ce_source, id, ord
-         ), keys AS (
-           INSERT INTO event_keys (source, ce_source, id) SELECT source, key_ce_source, id FROM firsts
-             ON CONFLICT DO NOTHING RETURNING source, ce_source, id
-         ), fresh AS (
-           SELECT f.* FROM firsts f
-             JOIN keys k ON k.source = f.source AND k.ce_source = f.key_ce_source AND k.id = f.id
-         ), base AS (SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),
-                                     coalesce((SELECT max(seq) FROM event_seq_floor), 0)) AS s)
-         INSERT INTO events (seq, key_hash, source, id, type, subject, time, received_at, data, ce_source, ce_attributes)
-         SELECT base.s + row_number() OVER (ORDER BY ord), key_hash, source, id, type, subject, time, received_at, data,
-                ce_source, ce_attributes
-           FROM fresh, base
-         RETURNING seq, source, ce_source, id;
-         COMMIT`,
-    )) as unknown as pg.QueryResult[];
-    const res = results[1]!;
-    const seqOf = new Map<string, number>();
-    for (const r of res.rows as { seq: number; source: string; ce_source: string; id: string }[])
-      seqOf.set(`${r.source}\u0000${r.ce_source}\u0000${r.id}`, r.seq);
+    const known = await insertStaged(client, appendLock);
     const stored: StoredEvent[] = [];
-    const duplicates: number[] = [];
-    events.forEach((e, i) => {
-      const ceSource = ceSourceOf(e);
-      const k = `${e.source}\u0000${ceSource}\u0000${e.id}`;
-      const seq = seqOf.get(k);
-      if (seq === undefined) duplicates.push(i);
-      else {
-        stored.push({ ...e, ceSource, ceAttributes: e.ceAttributes ?? null, seq });
-        seqOf.delete(k); // a repeat later in the same batch is a duplicate
+    let seq = known.base;
+    for (let ord = 0; ord < staged.length; ord++) {
+      const i = staged[ord]!;
+      if (known.ords.has(ord)) {
+        duplicates.push(i);
+        continue;
       }
-    });
-    stored.sort((a, b) => a.seq - b.seq);
+      const e = events[i]!;
+      stored.push({ ...e, ceSource: ceSourceOf(e), ceAttributes: e.ceAttributes ?? null, seq: ++seq });
+    }
+    duplicates.sort((a, b) => a - b);
     return { stored, duplicates };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -79,12 +113,39 @@ export async function appendRun(
   }
 }
 
-function* csvRows(events: readonly NewEvent[]): Generator<string> {
+/**
+ * Inserts the staged rows that are new and commits; answers the seq before theirs and the staged rows that
+ * were stored already. The lock, the insert and the commit go in one round trip: the append lock, which orders
+ * every process's inserts, is held for the server's work only, not for a round trip to this process and back.
+ */
+async function insertStaged(
+  client: pg.PoolClient,
+  appendLock: number,
+): Promise<{ base: number; ords: Set<number> }> {
+  try {
+    const results = (await client.query(
+      `SAVEPOINT all_new; SELECT pg_advisory_xact_lock(${appendLock}); ${ALL_NEW}; COMMIT`,
+    )) as unknown as pg.QueryResult[];
+    return { base: (results[2]!.rows[0] as { base: number }).base, ords: new Set() };
+  } catch (err) {
+    if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+  }
+  const results = (await client.query(
+    `ROLLBACK TO SAVEPOINT all_new; SET LOCAL enable_mergejoin = off;
+     SELECT pg_advisory_xact_lock(${appendLock}); ${SOME_KNOWN}; COMMIT`,
+  )) as unknown as pg.QueryResult[];
+  const answer = results[3]!.rows[0] as { base: number; known: number[] };
+  return { base: answer.base, ords: new Set(answer.known) };
+}
+
+function* csvRows(events: readonly NewEvent[], staged: readonly number[]): Generator<string> {
   let out = '';
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i]!;
-    out += `${i},${keyHash(e.source, e.id, e.ceSource)},${q(e.source)},${q(e.id)},${q(e.type)},${e.subject === null ? '' : q(e.subject)},${new Date(e.time).toISOString()},${new Date(e.receivedAt).toISOString()},${q(e.data)},${q(ceSourceOf(e))},${e.ceAttributes ? q(e.ceAttributes) : ''}\n`;
-    if (out.length > 1 << 16) {
+  for (let ord = 0; ord < staged.length; ord++) {
+    const e = events[staged[ord]!]!;
+    const ceSource = ceSourceOf(e);
+    out += `${ord},${keyHash(e.source, e.id, e.ceSource)},${q(e.source)},${q(e.id)},${q(e.type)},${e.subject === null ? '' : q(e.subject)},${e.time},${e.receivedAt},${q(e.data)},${ceSource === e.source ? '""' : q(ceSource)},${e.ceAttributes ? q(e.ceAttributes) : ''}\n`;
+    // Chunks of a few hundred rows: a longer string's length is read only when it is yielded.
+    if ((ord & 255) === 255) {
       yield out;
       out = '';
     }
@@ -94,5 +155,5 @@ function* csvRows(events: readonly NewEvent[]): Generator<string> {
 
 // CSV quoting: always quoted, so an empty string stays a string (only an unquoted empty field is NULL).
 function q(s: string): string {
-  return `"${s.replaceAll('"', '""')}"`;
+  return s.includes('"') ? `"${s.replaceAll('"', '""')}"` : `"${s}"`;
 }
