@@ -236,7 +236,7 @@ const toText = (v: unknown): string =>
 
 /** A driver's value as the stage column of its lake type holds it; null and undefined are NULL. */
 const toStage: Record<LakeType, (v: unknown) => DuckDBValue> = {
-  text: (v) => (v == null ? null : toText(v)),
+  text: (v) => (typeof v === 'string' ? v : v == null ? null : toText(v)),
   bigint: (v) => (v == null ? null : BigInt(typeof v === 'number' ? Math.trunc(v) : String(v))),
   integer: (v) => (v == null ? null : Number(v)),
   double: (v) => (v == null ? null : Number(v)),
@@ -244,8 +244,9 @@ const toStage: Record<LakeType, (v: unknown) => DuckDBValue> = {
   boolean: (v) => (v == null ? null : v === true || v === 1 || v === '1' || v === 'true'),
   timestamp: (v) => {
     if (v == null) return null;
-    const d = v instanceof Date ? v : new Date(String(v));
-    return timestampTZValue(BigInt(d.getTime()) * 1000n);
+    const ms = (v instanceof Date ? v : new Date(String(v))).getTime();
+    // One BigInt per value where the microseconds are exact as a double (until year 2255), two past it.
+    return timestampTZValue(Math.abs(ms) < 9e12 ? BigInt(ms * 1000) : BigInt(ms) * 1000n);
   },
   date: (v) => (v == null ? null : v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10)),
 };
