@@ -8,6 +8,7 @@ import type { LakeDatasource, SourceRow } from '../src/lake/datasources/datasour
 import { MysqlDatasource } from '../src/lake/datasources/mysql-datasource.js';
 import { PostgresDatasource } from '../src/lake/datasources/postgres-datasource.js';
 import { serviceUrl } from './support/services.js';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { tempDir } from './support/temp.js';
 
 // One contract, every datasource the lake reads: the same table gives the same rows, a batch at a time.
@@ -22,12 +23,18 @@ const rows = Array.from({ length: N }, (_, i) => ({
 
 interface Engine {
   name: string;
-  open(): Promise<{ ds: LakeDatasource; drop(): Promise<void> } | undefined>;
+  /** Reached over the network: its connection can be cut. */
+  network?: true;
+  open(): Promise<{ ds: LakeDatasource; drop(): Promise<void>; through?: Through } | undefined>;
 }
+
+/** The same datasource reached through a TCP proxy of the test's own (for network engines). */
+type Through = (proxy: TcpProxy) => LakeDatasource;
 
 const engines: Engine[] = [
   {
     name: 'MariaDB',
+    network: true,
     async open() {
       const url = serviceUrl('mariadb');
       if (!url) return undefined;
@@ -41,6 +48,7 @@ const engines: Engine[] = [
       ]);
       return {
         ds: new MysqlDatasource(url),
+        through: (proxy) => new MysqlDatasource(proxy.url(url)),
         drop: async () => {
           await my.query(`DROP TABLE ${TABLE}`);
           await my.end();
@@ -50,6 +58,7 @@ const engines: Engine[] = [
   },
   {
     name: 'PostgreSQL',
+    network: true,
     async open() {
       const url = serviceUrl('postgres');
       if (!url) return undefined;
@@ -70,6 +79,7 @@ const engines: Engine[] = [
       );
       return {
         ds: new PostgresDatasource(url),
+        through: (proxy) => new PostgresDatasource(proxy.url(url)),
         drop: async () => {
           await client.query(`DROP TABLE ${TABLE}`);
           await client.end();
@@ -163,6 +173,31 @@ for (const engine of engines) {
       const got = await collect(opened.ds.batches(TABLE, FIELDS, { kind: 'all' }));
       expect(got.rows).toHaveLength(N);
     });
+
+    it.runIf(engine.network)(
+      'fails a read whose connection is lost midway, instead of waiting for ever',
+      async (ctx) => {
+        if (!opened?.through) return ctx.skip();
+        const target = new URL(engine.name === 'MariaDB' ? serviceUrl('mariadb')! : serviceUrl('postgres')!);
+        const proxy = await startTcpProxy(target.hostname, Number(target.port));
+        const ds = opened.through(proxy);
+        try {
+          let got = 0;
+          const read = (async () => {
+            for await (const b of ds.batches(TABLE, FIELDS, { kind: 'all' })) {
+              got += b.length;
+              if (got === b.length) proxy.cut(); // after the first batch, with the rest still to come
+            }
+          })();
+          await expect(read).rejects.toThrow();
+          expect(got).toBeLessThan(N);
+        } finally {
+          await ds.close().catch(() => undefined);
+          await proxy.close();
+        }
+      },
+      20_000,
+    );
 
     it('fails a read of a table that is not there, naming it', async (ctx) => {
       if (!opened) return ctx.skip();

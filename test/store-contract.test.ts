@@ -115,6 +115,22 @@ for (const factory of storeFactories()) {
       expect(new Date(back[1]!.time).toISOString()).toBe('0050-06-15T00:00:00.000Z');
     });
 
+    it('stores each time to the millisecond exactly, as SQL compares it, at both ends of the range', async () => {
+      const { store } = await fresh();
+      const times = ['0001-01-01T00:00:00.001Z', '1969-12-31T23:59:59.999Z', '9999-12-31T23:59:59.001Z'];
+      await store.append(
+        times.map((t, i) => ev(`x${i}`, { time: Date.parse(t), receivedAt: Date.parse(t) })),
+      );
+      for (const [i, t] of times.entries()) {
+        // An event at exactly T is not before T: a time stored a few microseconds off would be.
+        const rows = await store.query(
+          'SELECT count(*) AS n FROM events WHERE id = $1 AND time = $2 AND received_at = $2 AND NOT time < $2',
+          [`x${i}`, new Date(t)],
+        );
+        expect(rows).toEqual([{ n: 1 }]);
+      }
+    });
+
     it('stores nothing of a failed append, and the next append (same month, same key) goes through', async () => {
       const { store } = await fresh();
       await store.append([ev('1')]);

@@ -43,6 +43,13 @@ export class MysqlDatasource implements LakeDatasource {
       wake?.();
       wake = undefined;
     };
+    // A connection lost mid-result is told to the connection, not to a query without a callback: unheard,
+    // the read waited for ever.
+    const lost = (err: Error) => {
+      failure ??= err;
+      signal();
+    };
+    conn.on('error', lost);
     conn
       .query(sql, where.params)
       .on('result', (row) => {
@@ -73,6 +80,7 @@ export class MysqlDatasource implements LakeDatasource {
         else await new Promise<void>((resolve) => (wake = resolve));
       }
     } finally {
+      conn.removeListener('error', lost);
       // A reader that stopped early leaves the result half read: that connection is not reused.
       if (ended && !failure) conn.release();
       else conn.destroy();

@@ -20,7 +20,13 @@ const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (ord INTEGER,
 const BASE = `SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),
                               coalesce((SELECT max(seq) FROM event_seq_floor), 0)) AS s`;
 const COLUMNS = 'key_hash, source, id, type, subject, time, received_at, data, ce_source, ce_attributes';
-const VALUES = `key_hash, source, id, type, subject, to_timestamp(time_ms / 1000), to_timestamp(received_ms / 1000),
+// Epoch milliseconds to a time exactly: to_timestamp(ms / 1000) goes through seconds as a double, microseconds
+// off past about 2240 (9999-12-31T23:59:59.001 became .000992). Days and milliseconds are whole numbers, and
+// timestamp arithmetic (not timestamptz's) knows no daylight saving.
+const exactTime = (ms: string) =>
+  `(TIMESTAMP '1970-01-01' + (${ms}::bigint / 86400000) * INTERVAL '1 day'
+     + (${ms}::bigint % 86400000) * INTERVAL '1 millisecond') AT TIME ZONE 'UTC'`;
+const VALUES = `key_hash, source, id, type, subject, ${exactTime('time_ms')}, ${exactTime('received_ms')},
   data, CASE WHEN key_ce_source = '' THEN source ELSE key_ce_source END, ce_attributes`;
 const UNIQUE_VIOLATION = '23505';
 
