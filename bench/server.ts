@@ -13,7 +13,7 @@ import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { exited, freePort, spawnCli, waitForHttp } from '../test/support/process.js';
 import { opt, quick } from './_args.js';
-import { cpuSeconds } from './_cpu.js';
+import { cpuSeconds, cpuSecondsByName } from './_cpu.js';
 import { printComparison } from './_report.js';
 
 const n = opt('events', quick ? 50_000 : 200_000);
@@ -135,24 +135,10 @@ async function serverRun(serves: number, workers: number): Promise<RunResult> {
   };
 }
 
-// CPU seconds of this machine's PostgreSQL (every backend, and those that exited, through the postmaster's
-// children's time) and NATS server: what the store and the log cost during a run.
+// CPU seconds of this machine's PostgreSQL and NATS server: what the store and the log cost during a run.
 function serviceCpu(): { postgres: number; nats: number } {
-  const out = { postgres: 0, nats: 0 };
-  for (const pid of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      const seconds = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
-      if (name === 'postgres') out.postgres += seconds;
-      else if (name === 'nats-server') out.nats += seconds;
-    } catch {
-      // a process that ended meanwhile
-    }
-  }
-  return out;
+  const by = cpuSecondsByName(['postgres', 'nats-server']);
+  return { postgres: by.postgres!, nats: by['nats-server']! };
 }
 
 function percentile(values: number[], p: number): number {

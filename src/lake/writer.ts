@@ -162,13 +162,16 @@ export class PartitionWriter {
     ).getRowObjectsJS()[0]!.t;
     await this.c.run('SET threads = 1');
     try {
-      await this.copy(
-        `SELECT dense_rank() OVER (ORDER BY ${byPart}) - 1 AS ${q(RANK)}, ${select} FROM stage`,
-        [],
-        dir,
-        `${format}, PARTITION_BY (${q(RANK)}), FILENAME_PATTERN 'part'`,
-      );
-      await this.c.run(`SET threads = ${Number(threads)}`);
+      try {
+        await this.copy(
+          `SELECT dense_rank() OVER (ORDER BY ${byPart}) - 1 AS ${q(RANK)}, ${select} FROM stage`,
+          [],
+          dir,
+          `${format}, PARTITION_BY (${q(RANK)}), FILENAME_PATTERN 'part'`,
+        );
+      } finally {
+        await this.c.run(`SET threads = ${Number(threads)}`);
+      }
       for (const [rank, tuple] of tuples.entries()) {
         const values = Object.fromEntries(parts.map((p) => [p, tuple[p] ?? null]));
         const files = fs.readdirSync(path.join(dir, `${RANK}=${rank}`));
@@ -189,7 +192,6 @@ export class PartitionWriter {
         await place(tmp, values, Number(tuple[RANK]), tuples.length);
       }
     } finally {
-      await this.c.run(`SET threads = ${Number(threads)}`);
       fs.rmSync(dir, { recursive: true, force: true });
     }
     return written;

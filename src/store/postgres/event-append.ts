@@ -16,8 +16,8 @@ const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (ord INTEGER,
   id TEXT, type TEXT, subject TEXT, time_ms DOUBLE PRECISION, received_ms DOUBLE PRECISION, data JSONB,
   key_ce_source TEXT, ce_attributes JSONB) ON COMMIT DELETE ROWS`;
 
-// The highest seq given out: the last event's, or a deleted one's (a seq is never given out twice).
-const BASE = `SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),
+/** The highest seq given out: the last event's, or a deleted one's (a seq is never given out twice). */
+export const HIGHEST_SEQ = `SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),
                               coalesce((SELECT max(seq) FROM event_seq_floor), 0)) AS s`;
 const COLUMNS = 'key_hash, source, id, type, subject, time, received_at, data, ce_source, ce_attributes';
 // Epoch milliseconds to a time exactly: to_timestamp(ms / 1000) goes through seconds as a double, microseconds
@@ -37,7 +37,7 @@ const head = (added: string) =>
 // Every staged key is new (nearly every append): plain inserts, which fail on a key already stored, and the
 // seqs follow the staging order. ON CONFLICT DO NOTHING costs twice a plain insert into the keys' index
 // (measured: 200k keys in 2.0 s against 0.96 s), and finding the new rows took a join and three sorts.
-const ALL_NEW = `WITH base AS (${BASE}),
+const ALL_NEW = `WITH base AS (${HIGHEST_SEQ}),
   keys AS (INSERT INTO event_keys (source, ce_source, id) SELECT source, key_ce_source, id FROM ${STAGING}),
   inserted AS (INSERT INTO events (seq, ${COLUMNS}) SELECT base.s + 1 + ord, ${VALUES} FROM ${STAGING}, base),
   ${head(`(SELECT count(*) FROM ${STAGING})`)}
@@ -53,7 +53,7 @@ const SOME_KNOWN = `WITH keys AS (
   ), fresh AS (
     SELECT s.* FROM ${STAGING} s
       JOIN keys k ON k.source = s.source AND k.ce_source = s.key_ce_source AND k.id = s.id
-  ), base AS (${BASE}),
+  ), base AS (${HIGHEST_SEQ}),
   inserted AS (
     INSERT INTO events (seq, ${COLUMNS})
     SELECT base.s + row_number() OVER (ORDER BY ord), ${VALUES} FROM fresh, base

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { type EventFilter, eventFilterSql, timeBound } from '../event-filter.js';
 import type { DeleteOptions, DeleteResult, SqlClient } from '../store.js';
+import { HIGHEST_SEQ } from './event-append.js';
 import { monthEnd } from './month-partitions.js';
 import { postgresDialect } from './postgres-dialect.js';
 
@@ -33,8 +34,7 @@ export async function deletePgEvents(
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [appendLock]);
     await client.query(
-      `WITH top AS (SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),
-                                    coalesce((SELECT max(seq) FROM event_seq_floor), 0)) AS s),
+      `WITH top AS (${HIGHEST_SEQ}),
             gone AS (DELETE FROM event_seq_floor)
        INSERT INTO event_seq_floor SELECT s FROM top`,
     );
