@@ -119,7 +119,7 @@ try {
     ext,
     client,
     'rows/s',
-    'mariadb --batch dump',
+    '>= 0.6 of mariadb --batch',
   );
   await my.query(`DROP TABLE ${table}`);
   await my.end();

@@ -45,15 +45,30 @@ const lake = lakeSchema.parse({
 const table = lake.tables.t!;
 
 // 5,000 rows (more than one data chunk per batch), three partitions and one null partition, every type,
-// nulls in every column.
+// nulls in every column; integers as a driver gives them (numbers, BigInts, text past 2^53), times as Dates,
+// as text and as MySQL's zero date (an invalid Date, written as NULL).
 const rows: SourceRow[] = Array.from({ length: 5000 }, (_, i) => ({
   seq: i,
-  id: i % 7 === 0 ? null : BigInt(i) * 1_000_000_007n,
+  id:
+    i % 7 === 0
+      ? null
+      : i % 5 === 1
+        ? String(BigInt(i) * 1_000_000_007n)
+        : i % 5 === 2
+          ? i * 1_000_007
+          : BigInt(i) * 1_000_000_007n,
   name: i % 11 === 0 ? null : `name ${i} ✓`,
   n: i % 13 === 0 ? null : i - 2500,
   x: i % 17 === 0 ? null : i / 3,
   ok: i % 19 === 0 ? null : i % 2 === 0,
-  seen_at: i % 23 === 0 ? null : new Date(Date.UTC(2026, 0, 1) + i * 1234),
+  seen_at:
+    i % 23 === 0
+      ? null
+      : i % 41 === 1
+        ? new Date(Number.NaN)
+        : i % 43 === 1
+          ? new Date(Date.UTC(1950, 0, 1) + i * 1234).toISOString()
+          : new Date(Date.UTC(2026, 0, 1) + i * 1234),
   price: i % 29 === 0 ? null : `${i}.25`,
   day: i % 31 === 0 ? null : new Date(Date.UTC(2026, 1, 1) + i * 86_400_000),
   region: i % 37 === 0 ? null : ['eu', 'us/east', 'asia'][i % 3],
@@ -106,11 +121,10 @@ describe('the partition writer', () => {
     for (const r of rows) {
       const b = bySeq.get(r.seq as number)!;
       expect([b.name, b.n, b.x]).toEqual([r.name, r.n, r.x]);
-      expect(b.id).toBe(r.id);
+      expect(b.id).toBe(r.id === null ? null : BigInt(r.id as bigint));
       expect(b.ok).toBe(r.ok);
-      expect(b.seen_at === null ? null : Number(b.seen_at)).toBe(
-        r.seen_at === null ? null : (r.seen_at as Date).getTime(),
-      );
+      const time = r.seen_at === null ? Number.NaN : new Date(r.seen_at as Date).getTime();
+      expect(b.seen_at === null ? null : Number(b.seen_at)).toBe(Number.isNaN(time) ? null : time);
       expect(b.price).toBe(r.price === null ? null : `${r.price}00000000`);
       expect(b.day).toBe(r.day === null ? null : (r.day as Date).toISOString().slice(0, 10));
       expect(b.masked).toBeNull();

@@ -8,13 +8,13 @@ import {
   DuckDBDataChunk,
   DuckDBInstance,
   type DuckDBType,
-  type DuckDBValue,
   INTEGER,
   TIMESTAMPTZ,
   timestampTZValue,
   VARCHAR,
 } from '@duckdb/node-api';
 import { duckdbDialect } from '../store/duckdb/duckdb-dialect.js';
+import { VECTOR_WIDTH, VectorWriter } from '../store/duckdb/vector-writer.js';
 import { Params } from '../store/sql-params.js';
 import type { LakeConfig, LakeTable, LakeType } from './config.js';
 import type { SourceRow } from './datasources/datasource.js';
@@ -75,29 +75,22 @@ export class PartitionWriter {
       `CREATE TABLE stage (${fields.map(([f, t]) => `${q(f)} ${STAGE_TYPES[t]}`).join(', ')})`,
     );
     const types = fields.map(([, t]) => CHUNK_TYPES[t]);
-    // Each column's fixed value is converted once, not once per row.
-    const columns = fields.map(([f, t]) => ({
-      f,
-      convert: toStage[t],
-      fixed: f in table.fixed ? [toStage[t](table.fixed[f])] : undefined,
-    }));
+    const columns = fields.map(([f, t]) => ({ f, type: t, fixed: f in table.fixed, value: table.fixed[f] }));
     let n = 0;
     const appender = await this.c.createAppender('stage');
     for (const source of batches) {
       for await (const rows of source) {
-        // A chunk per vector of rows, a column at a time: numbers cross into DuckDB as one buffer per column,
-        // where the appender crossed once per value (measured: 0.8 s against 1.0 s for 200k MariaDB rows).
+        // A chunk per vector of rows, a column at a time, each column's bytes copied into DuckDB at once.
         for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
           const size = Math.min(CHUNK_ROWS, rows.length - start);
           const chunk = DuckDBDataChunk.create(types, size);
-          chunk.setColumns(
-            columns.map((col) => {
-              if (col.fixed) return new Array(size).fill(col.fixed[0]);
-              const out = new Array<DuckDBValue>(size);
-              for (let k = 0; k < size; k++) out[k] = col.convert(rows[start + k]![col.f]);
-              return out;
-            }),
-          );
+          for (const [c, col] of columns.entries()) {
+            const w = new VectorWriter(chunk, c, VECTOR_WIDTH[STAGE_VECTOR[col.type]], size);
+            const write = toStage[col.type];
+            if (col.fixed) for (let k = 0; k < size; k++) write(w, k, col.value);
+            else for (let k = 0; k < size; k++) write(w, k, rows[start + k]![col.f]);
+            w.flush();
+          }
           appender.appendDataChunk(chunk);
         }
         n += rows.length;
@@ -249,21 +242,46 @@ const CHUNK_TYPES: Record<LakeType, DuckDBType> = {
 const toText = (v: unknown): string =>
   v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
 
-/** A driver's value as the stage column of its lake type holds it; null and undefined are NULL. */
-const toStage: Record<LakeType, (v: unknown) => DuckDBValue> = {
-  text: (v) => (typeof v === 'string' ? v : v == null ? null : toText(v)),
-  bigint: (v) => (v == null ? null : BigInt(typeof v === 'number' ? Math.trunc(v) : String(v))),
-  integer: (v) => (v == null ? null : Number(v)),
-  double: (v) => (v == null ? null : Number(v)),
-  decimal: (v) => (v == null ? null : String(v)),
-  boolean: (v) => (v == null ? null : v === true || v === 1 || v === '1' || v === 'true'),
-  timestamp: (v) => {
-    if (v == null) return null;
-    const ms = (v instanceof Date ? v : new Date(String(v))).getTime();
-    // One BigInt per value where the microseconds are exact as a double (until year 2255), two past it.
-    return timestampTZValue(Math.abs(ms) < 9e12 ? BigInt(ms * 1000) : BigInt(ms) * 1000n);
+// The vector each lake type is staged in (as STAGE_TYPES and CHUNK_TYPES say).
+const STAGE_VECTOR: Record<LakeType, keyof typeof VECTOR_WIDTH> = {
+  text: 'varchar',
+  bigint: 'bigint',
+  integer: 'integer',
+  double: 'double',
+  decimal: 'varchar',
+  boolean: 'boolean',
+  timestamp: 'timestamptz',
+  date: 'varchar',
+};
+
+type StageWrite = (w: VectorWriter, row: number, v: unknown) => void;
+
+/** Writes a driver's value as the stage column of its lake type holds it; null and undefined are NULL. */
+const toStage: Record<LakeType, StageWrite> = {
+  text: (w, row, v) =>
+    v == null ? w.setNull(row) : w.setVarchar(row, typeof v === 'string' ? v : toText(v)),
+  bigint: (w, row, v) => {
+    if (v == null) return w.setNull(row);
+    if (typeof v === 'number' && Number.isSafeInteger(Math.trunc(v))) return w.setInt64(row, Math.trunc(v));
+    w.setBigInt64(row, typeof v === 'bigint' ? v : BigInt(typeof v === 'number' ? Math.trunc(v) : String(v)));
   },
-  date: (v) => (v == null ? null : v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10)),
+  integer: (w, row, v) => (v == null ? w.setNull(row) : w.setInt32(row, Number(v))),
+  double: (w, row, v) => (v == null ? w.setNull(row) : w.setDouble(row, Number(v))),
+  decimal: (w, row, v) => (v == null ? w.setNull(row) : w.setVarchar(row, String(v))),
+  boolean: (w, row, v) =>
+    v == null ? w.setNull(row) : w.setBoolean(row, v === true || v === 1 || v === '1' || v === 'true'),
+  timestamp: (w, row, v) => {
+    const ms = v == null ? Number.NaN : (v instanceof Date ? v : new Date(String(v))).getTime();
+    // Not a time (MySQL's zero date among them): NULL, as a decimal or date that is not one.
+    if (Number.isNaN(ms)) return w.setNull(row);
+    // Microseconds are exact as a double until year 2255.
+    if (Math.abs(ms) < 9e12) w.setInt64(row, ms * 1000);
+    else w.setBigInt64(row, BigInt(ms) * 1000n);
+  },
+  date: (w, row, v) =>
+    v == null
+      ? w.setNull(row)
+      : w.setVarchar(row, v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10)),
 };
 
 // The staging table is the writer's own in-memory DuckDB: its dialect quotes.
