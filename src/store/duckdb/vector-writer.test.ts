@@ -42,7 +42,10 @@ async function roundTrip(
     values.map((_, k) => k),
   );
   const w = new VectorWriter(chunk, 1, VECTOR_WIDTH[kind], values.length);
-  values.forEach((v, k) => (v === null ? w.setNull(k) : write(w, k, v)));
+  for (const [k, v] of values.entries()) {
+    if (v === null) w.setNull(k);
+    else write(w, k, v);
+  }
   w.flush();
   appender.appendDataChunk(chunk);
   appender.closeSync();
