@@ -42,6 +42,15 @@ export interface PostgresStoreOptions {
   readonly backoff?: BackoffSettings;
 }
 
+// Statistics the planner uses, by table: not those of events' JSON columns, which no plan here reads (a JSON
+// field is an expression, estimated without them) and which were most of ANALYZE's work on wide events.
+const ANALYZED_COLUMNS: Record<string, string> = {
+  events: ' (seq, source, id, type, subject, time, received_at, ce_source)',
+};
+
+// The lock space (with the table's name) of an ANALYZE that one process runs for all.
+const ANALYZE_LOCK = 0x706d7861;
+
 // One lock id for every writer of every process: seqs are assigned and committed in order.
 const APPEND_LOCK = 0x70616e6f;
 
@@ -280,12 +289,12 @@ export class PostgresStore implements Store {
 
   // Bulk loads outrun autovacuum's statistics, and the planner then picks nested loops that take seconds
   // instead of milliseconds (measured: 2.6 s vs 11 ms for the orders reports; 30 s vs 5.6 s for a matching
-  // pass over 100k transactions). Re-analyze whenever a table has grown by a tenth (and 1,000 rows), and by
-  // half once it holds more than ANALYZE's 30,000-row sample: past it each ANALYZE of events costs the same
-  // (0.45 s here, parent and partitions), and growth by a tenth ran it twenty times between 30k and 200k
-  // events, a third of PostgreSQL's time in server mode (sampled from pg_stat_activity during npm run
-  // bench -- server). Estimates a half out do not change a plan's shape; with none at all (no ANALYZE below
-  // 10,000 rows) the orders reports took over a minute instead of a second.
+  // pass over 100k transactions). Re-analyze whenever a table has doubled (and grown by 1,000 rows): estimates
+  // a half out do not change a plan's shape; with none at all (no ANALYZE below 10,000 rows) the orders
+  // reports took over a minute instead of a second. Past 30,000 rows (ANALYZE's sample) each ANALYZE of events
+  // costs the same, 0.1–0.45 s here for parent and partitions. Re-analyzing at each tenth of growth below
+  // 30,000 rows ran ANALYZE of events 22 times per worker for 200k events: a third of PostgreSQL's CPU in npm
+  // run bench -- server (sampled by process CPU and pg_stat_activity), now 8.
   async analyzeAfterGrowth(table: string, added: number): Promise<void> {
     let g = this.growth.get(table);
     if (!g) {
@@ -298,9 +307,26 @@ export class PostgresStore implements Store {
     }
     g.rows += added;
     g.since += added;
-    if (g.since < Math.max(1000, g.rows * (g.rows > 30_000 ? 0.5 : 0.1))) return;
+    if (g.since < Math.max(1000, g.rows / 2)) return;
     g.since = 0;
-    await this.pool.query(`ANALYZE ${postgresDialect.quoteIdent(table)}`);
+    // Workers sharing the load reach a doubling at about the same time: one analyzes, the others skip (with
+    // 4 workers, four ANALYZEs of events ran side by side).
+    const client = await connectGuarded(this.pool);
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok', [
+        ANALYZE_LOCK,
+        table,
+      ]);
+      if ((rows[0] as { ok: boolean }).ok)
+        await client.query(`ANALYZE ${postgresDialect.quoteIdent(table)}${ANALYZED_COLUMNS[table] ?? ''}`);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   async readEvents(afterSeq: number, limit: number, upToSeq?: number): Promise<StoredEvent[]> {
