@@ -32,13 +32,27 @@ const body = (from: number, count: number) =>
     }),
   ).join('\n');
 
+// The requests' bodies, made once: building them during a run took the load generator's CPU from the cores
+// the processes under test share.
+const bodies = Array.from({ length: Math.ceil(n / 1000) }, (_, b) =>
+  body(b * 1000, Math.min(1000, n - b * 1000)),
+);
+
 /** A server-mode run's figures: throughput from the first request to the last row committed, and more. */
 interface RunResult {
   readonly rate: number;
   /** From a request's 2xx to its last event being visible in GET /v1/events, ms (sampled requests). */
   readonly visibleMs: number[];
   /** CPU seconds over the run: per serve and work process, and of all PostgreSQL and NATS processes. */
-  readonly cpu: { serve: number[]; work: number[]; postgres: number; nats: number; seconds: number };
+  readonly cpu: {
+    serve: number[];
+    work: number[];
+    postgres: number;
+    nats: number;
+    /** This process: the load generator and the latency poller, which share the machine. */
+    load: number;
+    seconds: number;
+  };
 }
 
 // Every SAMPLE_EVERY-th request is followed until its last event can be read back, by one poller that asks
@@ -64,6 +78,7 @@ async function serverRun(serves: number, workers: number): Promise<RunResult> {
   await db.connect();
   const cpu0 = [...serve, ...work].map((p) => cpuSeconds(p.pid));
   const services0 = serviceCpu();
+  const load0 = process.cpuUsage();
   const visibleMs: number[] = [];
   const followed: { port: number; id: string; okAt: number }[] = [];
   let sending = true;
@@ -89,7 +104,7 @@ async function serverRun(serves: number, workers: number): Promise<RunResult> {
       const res = await fetch(`http://127.0.0.1:${port}/v1/events`, {
         method: 'POST',
         headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' },
-        body: body(b * 1000, count),
+        body: bodies[b]!,
       });
       if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
       await res.arrayBuffer();
@@ -113,6 +128,7 @@ async function serverRun(serves: number, workers: number): Promise<RunResult> {
   const rate = n / seconds;
   const used = [...serve, ...work].map((p, i) => cpuSeconds(p.pid) - cpu0[i]!);
   const services = serviceCpu();
+  const load = process.cpuUsage(load0);
   const stored = Number((await db.query(`SELECT count(*) AS n FROM ${tag}.events`)).rows[0].n);
   if (stored !== n) throw new Error(`${stored} events stored, ${n} sent`);
   await poller;
@@ -132,6 +148,7 @@ async function serverRun(serves: number, workers: number): Promise<RunResult> {
       work: used.slice(serves),
       postgres: services.postgres - services0.postgres,
       nats: services.nats - services0.nats,
+      load: (load.user + load.system) / 1e6,
       seconds,
     },
   };
@@ -152,7 +169,7 @@ function percentile(values: number[], p: number): number {
 function describeRun(label: string, r: RunResult): void {
   const share = (xs: number[]) => xs.map((x) => (x / r.cpu.seconds).toFixed(2)).join(' ');
   process.stdout.write(
-    `${label}: 2xx to visible in /v1/events p50 ${percentile(r.visibleMs, 50).toFixed(0)} ms, p99 ${percentile(r.visibleMs, 99).toFixed(0)} ms (${r.visibleMs.length} requests sampled); cores used: serve ${share(r.cpu.serve)}, work ${share(r.cpu.work)}, PostgreSQL ${share([r.cpu.postgres])}, NATS ${share([r.cpu.nats])}\n`,
+    `${label}: 2xx to visible in /v1/events p50 ${percentile(r.visibleMs, 50).toFixed(0)} ms, p99 ${percentile(r.visibleMs, 99).toFixed(0)} ms (${r.visibleMs.length} requests sampled); cores used: serve ${share(r.cpu.serve)}, work ${share(r.cpu.work)}, PostgreSQL ${share([r.cpu.postgres])}, NATS ${share([r.cpu.nats])}, load generator ${share([r.cpu.load])}\n`,
   );
 }
 
@@ -208,8 +225,7 @@ async function publishBaseline(): Promise<number> {
   const js = jetstream(nc);
   const t = performance.now();
   const acks: Promise<unknown>[] = [];
-  for (let b = 0; b * 1000 < n; b++)
-    acks.push(js.publish(`bpub${process.pid}`, body(b * 1000, Math.min(1000, n - b * 1000))));
+  for (let b = 0; b * 1000 < n; b++) acks.push(js.publish(`bpub${process.pid}`, bodies[b]!));
   await Promise.all(acks);
   const rate = n / ((performance.now() - t) / 1000);
   await jsm.streams.delete(name);

@@ -42,10 +42,13 @@ export interface PostgresStoreOptions {
   readonly backoff?: BackoffSettings;
 }
 
-// Statistics the planner uses, by table: not those of events' JSON columns, which no plan here reads (a JSON
-// field is an expression, estimated without them) and which were most of ANALYZE's work on wide events.
-const ANALYZED_COLUMNS: Record<string, string> = {
-  events: ' (seq, source, id, type, subject, time, received_at, ce_source)',
+// How a table is analyzed after it grew, where not whole at the default statistics target. Events: not the
+// JSON columns, which no plan here reads (a JSON field is an expression, estimated without them) and which
+// were most of ANALYZE's work on wide events; and from a 9,000-row sample (statistics target 30, where 100
+// read 30,000 rows, from the parent and again from each partition: 0.1 s against 0.04 s for 200k events).
+// Thirty most common values and histogram buckets per column keep the plans of the reports and folds.
+const ANALYZE_HOW: Record<string, { columns: string; target: number }> = {
+  events: { columns: ' (seq, source, id, type, subject, time, received_at, ce_source)', target: 30 },
 };
 
 // The lock space (with the table's name) of an ANALYZE that one process runs for all.
@@ -318,8 +321,11 @@ export class PostgresStore implements Store {
         ANALYZE_LOCK,
         table,
       ]);
-      if ((rows[0] as { ok: boolean }).ok)
-        await client.query(`ANALYZE ${postgresDialect.quoteIdent(table)}${ANALYZED_COLUMNS[table] ?? ''}`);
+      const how = ANALYZE_HOW[table];
+      if ((rows[0] as { ok: boolean }).ok) {
+        if (how) await client.query(`SET LOCAL default_statistics_target = ${how.target}`);
+        await client.query(`ANALYZE ${postgresDialect.quoteIdent(table)}${how?.columns ?? ''}`);
+      }
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
