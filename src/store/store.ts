@@ -157,8 +157,9 @@ export interface Store extends SqlClient {
   /**
    * Told that rows were bulk-added to one of our tables: refreshes the planner's statistics when the table has
    * grown enough for it to matter (PostgreSQL; DuckDB keeps its statistics as it writes, and does nothing).
+   * rowsNow: the table's size, where the caller knows it as every process sees it.
    */
-  analyzeAfterGrowth(table: string, added: number): Promise<void>;
+  analyzeAfterGrowth(table: string, added: number, rowsNow?: number): Promise<void>;
   /**
    * Writes a query's rows to a Parquet file without passing them through JavaScript, answering how many,
    * when the engine can (DuckDB's COPY … TO; absent on PostgreSQL, where Parquet answers are refused).

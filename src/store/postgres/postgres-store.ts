@@ -69,7 +69,8 @@ export class PostgresStore implements Store {
   readonly exclusive = false;
   private readonly months: MonthPartitions;
   /** Per table: its rows (as last known) and the rows added since its statistics were refreshed. */
-  private readonly growth = new Map<string, { rows: number; since: number }>();
+  // Per table: its size, and its size when this process last analyzed it (or found it analyzed).
+  private readonly growth = new Map<string, { rows: number; checked: number }>();
   /** The pool's state: down from a connection failure until a query (or the probe) gets through again. */
   readonly connection: ConnectionWatch;
   private probe: NodeJS.Timeout | undefined;
@@ -266,7 +267,8 @@ export class PostgresStore implements Store {
     // while waiting for one more would wait for each other forever.
     // Only events: autovacuum analyzes plain tables and partitions, never a partitioned table. (event_keys,
     // analyzed here too, is only ever read through its primary key.)
-    this.analyzeBehind('events', stored.length);
+    // The last seq is the table's size as every process sees it (seqs are dense; deletions only make it large).
+    this.analyzeBehind('events', stored.length, stored.at(-1)?.seq);
     return { stored, duplicates };
   }
 
@@ -278,10 +280,10 @@ export class PostgresStore implements Store {
    * a table grew (measured: 50 appends of 1,000 events into a new table, 83 µs per event → 35 µs without it,
    * and 170 → 69 in a second pair; ANALYZE reads a 30,000-row sample whatever the table's size).
    */
-  private analyzeBehind(table: string, added: number): void {
+  private analyzeBehind(table: string, added: number, rowsNow?: number): void {
     const before = this.analyzing.get(table) ?? Promise.resolve();
     const next = before
-      .then(() => (this.closed ? undefined : this.analyzeAfterGrowth(table, added)))
+      .then(() => (this.closed ? undefined : this.analyzeAfterGrowth(table, added, rowsNow)))
       // Statistics only guide the planner: a failed refresh is tried again at the next growth.
       .catch(() => undefined)
       .finally(() => {
@@ -298,31 +300,36 @@ export class PostgresStore implements Store {
   // costs the same, 0.1–0.45 s here for parent and partitions. Re-analyzing at each tenth of growth below
   // 30,000 rows ran ANALYZE of events 22 times per worker for 200k events: a third of PostgreSQL's CPU in npm
   // run bench -- server (sampled by process CPU and pg_stat_activity), now 8.
-  async analyzeAfterGrowth(table: string, added: number): Promise<void> {
+  async analyzeAfterGrowth(table: string, added: number, rowsNow?: number): Promise<void> {
     let g = this.growth.get(table);
     if (!g) {
       const { rows } = await this.pool.query(
         'SELECT greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = to_regclass($1)',
         [table],
       );
-      g = { rows: Number(rows[0]?.n ?? 0), since: 0 };
+      const n = Number(rows[0]?.n ?? 0);
+      g = { rows: n, checked: n };
       this.growth.set(table, g);
     }
-    g.rows += added;
-    g.since += added;
-    if (g.since < Math.max(1000, g.rows / 2)) return;
-    g.since = 0;
-    // Workers sharing the load reach a doubling at about the same time: one analyzes, the others skip (with
-    // 4 workers, four ANALYZEs of events ran side by side).
+    // A size every process sees alike (events: the last seq) where there is one; else this process's rows.
+    // (Counting only its own, each of two workers never saw the table double after the first ANALYZE.)
+    g.rows = rowsNow ?? g.rows + added;
+    if (g.rows - g.checked < Math.max(1000, g.checked)) return;
+    g.checked = g.rows;
+    // Workers sharing the load reach a doubling at about the same time. One analyzes; the others find the
+    // lock taken, or the table analyzed at more than two thirds of its size (reltuples: the rows the last
+    // ANALYZE counted, whoever ran it), and skip. With 4 workers, each ANALYZE of events ran four times.
     const client = await connectGuarded(this.pool);
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok', [
-        ANALYZE_LOCK,
-        table,
-      ]);
+      const { rows } = await client.query(
+        `SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok,
+                (SELECT greatest(reltuples, 0)::float8 FROM pg_class WHERE oid = to_regclass($2)) AS analyzed`,
+        [ANALYZE_LOCK, table],
+      );
+      const { ok, analyzed } = rows[0] as { ok: boolean; analyzed: number | null };
       const how = ANALYZE_HOW[table];
-      if ((rows[0] as { ok: boolean }).ok) {
+      if (ok && !(analyzed && g.rows < 1.5 * analyzed)) {
         if (how) await client.query(`SET LOCAL default_statistics_target = ${how.target}`);
         await client.query(`ANALYZE ${postgresDialect.quoteIdent(table)}${how?.columns ?? ''}`);
       }
