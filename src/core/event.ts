@@ -36,6 +36,22 @@ export function ceSourceOf(e: NewEvent): string {
   return e.ceSource ?? e.source;
 }
 
+/** An event as stored under a seq. Every field named: a spread copied each field and then changed the shape. */
+export function storedEvent(e: NewEvent, seq: number): StoredEvent {
+  return {
+    source: e.source,
+    ceSource: ceSourceOf(e),
+    id: e.id,
+    type: e.type,
+    subject: e.subject,
+    time: e.time,
+    data: e.data,
+    receivedAt: e.receivedAt,
+    ceAttributes: e.ceAttributes ?? null,
+    seq,
+  };
+}
+
 /** The JSON shape of a stored event, as the API returns it. */
 export interface EventJson {
   seq: number;

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ceSourceOf, type NewEvent, type StoredEvent } from '../../core/event.js';
+import { ceSourceOf, type NewEvent, type StoredEvent, storedEvent } from '../../core/event.js';
 import { keyHash } from '../../core/key-hash.js';
 import { Mutex } from '../../core/mutex.js';
 import { Params } from '../sql-params.js';
@@ -108,18 +108,7 @@ export class EventWriter {
         }
         inBatch.add(k);
       }
-      stored.push({
-        source: e.source,
-        ceSource: ceSourceOf(e),
-        id: e.id,
-        type: e.type,
-        subject: e.subject,
-        time: e.time,
-        data: e.data,
-        receivedAt: e.receivedAt,
-        ceAttributes: e.ceAttributes ?? null,
-        seq: seq++,
-      });
+      stored.push(storedEvent(e, seq++));
       storedHashes.push(hashes[i]!);
     }
     if (stored.length > 0) {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { ceSourceOf, type NewEvent, type StoredEvent } from '../../core/event.js';
+import { ceSourceOf, type NewEvent, type StoredEvent, storedEvent } from '../../core/event.js';
 import { keyHash } from '../../core/key-hash.js';
 import type { AppendResult } from '../store.js';
 import { connectGuarded } from './guarded-client.js';
@@ -96,20 +96,7 @@ export async function appendRun(
         duplicates.push(i);
         continue;
       }
-      const e = events[i]!;
-      // Every field named: a spread copied each event field by field, and the new fields changed its shape.
-      stored.push({
-        source: e.source,
-        ceSource: ceSourceOf(e),
-        id: e.id,
-        type: e.type,
-        subject: e.subject,
-        time: e.time,
-        data: e.data,
-        receivedAt: e.receivedAt,
-        ceAttributes: e.ceAttributes ?? null,
-        seq: ++seq,
-      });
+      stored.push(storedEvent(events[i]!, ++seq));
     }
     duplicates.sort((a, b) => a - b);
     return { stored, duplicates };

@@ -319,27 +319,18 @@ export class PostgresStore implements Store {
     // Workers sharing the load reach a doubling at about the same time. One analyzes; the others find the
     // lock taken, or the table analyzed at more than two thirds of its size (reltuples: the rows the last
     // ANALYZE counted, whoever ran it), and skip. With 4 workers, each ANALYZE of events ran four times.
-    const client = await connectGuarded(this.pool);
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query(
+    await this.inTransaction(async (tx) => {
+      const [lock] = await tx.query(
         `SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok,
                 (SELECT greatest(reltuples, 0)::float8 FROM pg_class WHERE oid = to_regclass($2)) AS analyzed`,
         [ANALYZE_LOCK, table],
       );
-      const { ok, analyzed } = rows[0] as { ok: boolean; analyzed: number | null };
+      const { ok, analyzed } = lock as { ok: boolean; analyzed: number | null };
+      if (!ok || (analyzed && g.rows < 1.5 * analyzed)) return;
       const how = ANALYZE_HOW[table];
-      if (ok && !(analyzed && g.rows < 1.5 * analyzed)) {
-        if (how) await client.query(`SET LOCAL default_statistics_target = ${how.target}`);
-        await client.query(`ANALYZE ${postgresDialect.quoteIdent(table)}${how?.columns ?? ''}`);
-      }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      if (how) await tx.exec(`SET LOCAL default_statistics_target = ${how.target}`);
+      await tx.exec(`ANALYZE ${postgresDialect.quoteIdent(table)}${how?.columns ?? ''}`);
+    });
   }
 
   async readEvents(afterSeq: number, limit: number, upToSeq?: number): Promise<StoredEvent[]> {
