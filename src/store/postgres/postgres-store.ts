@@ -68,8 +68,7 @@ export class PostgresStore implements Store {
   readonly shared = true;
   readonly exclusive = false;
   private readonly months: MonthPartitions;
-  /** Per table: its rows (as last known) and the rows added since its statistics were refreshed. */
-  // Per table: its size, and its size when this process last analyzed it (or found it analyzed).
+  /** Per table: its size, and its size when this process last analyzed it (or found it analyzed). */
   private readonly growth = new Map<string, { rows: number; checked: number }>();
   /** The pool's state: down from a connection failure until a query (or the probe) gets through again. */
   readonly connection: ConnectionWatch;
@@ -266,7 +265,7 @@ export class PostgresStore implements Store {
     // Only with no connection held: ANALYZE takes a pooled connection, and appends holding every connection
     // while waiting for one more would wait for each other forever.
     // Only events: autovacuum analyzes plain tables and partitions, never a partitioned table. (event_keys,
-    // analyzed here too, is only ever read through its primary key.)
+    // once analyzed here too, is only ever read through its primary key.)
     // The last seq is the table's size as every process sees it (seqs are dense; deletions only make it large).
     this.analyzeBehind('events', stored.length, stored.at(-1)?.seq);
     return { stored, duplicates };
@@ -299,7 +298,7 @@ export class PostgresStore implements Store {
   // reports took over a minute instead of a second. Past 30,000 rows (ANALYZE's sample) each ANALYZE of events
   // costs the same, 0.1–0.45 s here for parent and partitions. Re-analyzing at each tenth of growth below
   // 30,000 rows ran ANALYZE of events 22 times per worker for 200k events: a third of PostgreSQL's CPU in npm
-  // run bench -- server (sampled by process CPU and pg_stat_activity), now 8.
+  // run bench -- server (sampled by process CPU and pg_stat_activity).
   async analyzeAfterGrowth(table: string, added: number, rowsNow?: number): Promise<void> {
     let g = this.growth.get(table);
     if (!g) {
