@@ -1,5 +1,9 @@
+import os from 'node:os';
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
+
+// The bytes are written little-endian, as DuckDB lays them out on every platform its node bindings ship for.
+if (os.endianness() !== 'LE') throw new Error('the DuckDB vector writer needs a little-endian machine');
 
 const TWO_32 = 2 ** 32;
 // duckdb.h's duckdb_string_t: 16 bytes, a uint32 length then, up to 12 bytes long, the string itself.
