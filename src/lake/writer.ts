@@ -1,35 +1,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  BIGINT,
-  BOOLEAN,
-  DOUBLE,
-  type DuckDBConnection,
-  DuckDBDataChunk,
-  DuckDBInstance,
-  type DuckDBType,
-  INTEGER,
-  TIMESTAMPTZ,
-  timestampTZValue,
-  VARCHAR,
-} from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, timestampTZValue } from '@duckdb/node-api';
 import { duckdbDialect } from '../store/duckdb/duckdb-dialect.js';
-import { VECTOR_WIDTH, VectorWriter } from '../store/duckdb/vector-writer.js';
+import { VECTOR_KINDS, type VectorKind, VectorWriter } from '../store/duckdb/vector-writer.js';
 import { Params } from '../store/sql-params.js';
 import type { LakeConfig, LakeTable, LakeType } from './config.js';
 import type { SourceRow } from './datasources/datasource.js';
 import { escapePartitionValue } from './hive-path.js';
 import type { LakeTarget } from './target.js';
 
-const STAGE_TYPES: Record<LakeType, string> = {
-  text: 'VARCHAR',
-  bigint: 'BIGINT',
-  integer: 'INTEGER',
-  double: 'DOUBLE',
-  decimal: 'VARCHAR',
-  boolean: 'BOOLEAN',
-  timestamp: 'TIMESTAMPTZ',
-  date: 'VARCHAR',
+// The column each lake type is staged in (its SQL type is its name in capitals).
+const STAGE_KIND: Record<LakeType, VectorKind> = {
+  text: 'varchar',
+  bigint: 'bigint',
+  integer: 'integer',
+  double: 'double',
+  decimal: 'varchar',
+  boolean: 'boolean',
+  timestamp: 'timestamptz',
+  date: 'varchar',
 };
 // Decimals and dates arrive as text from drivers; they get their type when written, exactly.
 // TRY_CAST: a value that is not a number or a date is written as NULL instead of failing every later run.
@@ -72,9 +61,9 @@ export class PartitionWriter {
     const fields = Object.entries(table.fields);
     await this.c.run('DROP TABLE IF EXISTS stage');
     await this.c.run(
-      `CREATE TABLE stage (${fields.map(([f, t]) => `${q(f)} ${STAGE_TYPES[t]}`).join(', ')})`,
+      `CREATE TABLE stage (${fields.map(([f, t]) => `${q(f)} ${STAGE_KIND[t].toUpperCase()}`).join(', ')})`,
     );
-    const types = fields.map(([, t]) => CHUNK_TYPES[t]);
+    const types = fields.map(([, t]) => VECTOR_KINDS[STAGE_KIND[t]].type);
     const columns = fields.map(([f, t]) => ({ f, type: t, fixed: f in table.fixed, value: table.fixed[f] }));
     let n = 0;
     const appender = await this.c.createAppender('stage');
@@ -85,7 +74,7 @@ export class PartitionWriter {
           const size = Math.min(CHUNK_ROWS, rows.length - start);
           const chunk = DuckDBDataChunk.create(types, size);
           for (const [c, col] of columns.entries()) {
-            const w = new VectorWriter(chunk, c, VECTOR_WIDTH[STAGE_VECTOR[col.type]], size);
+            const w = new VectorWriter(chunk, c, STAGE_KIND[col.type], size);
             const write = toStage[col.type];
             if (col.fixed) for (let k = 0; k < size; k++) write(w, k, col.value);
             else for (let k = 0; k < size; k++) write(w, k, rows[start + k]![col.f]);
@@ -228,31 +217,8 @@ function toDuck(v: unknown): unknown {
 // DuckDB's standard vector size: the most rows a data chunk holds.
 const CHUNK_ROWS = 2048;
 
-const CHUNK_TYPES: Record<LakeType, DuckDBType> = {
-  text: VARCHAR,
-  bigint: BIGINT,
-  integer: INTEGER,
-  double: DOUBLE,
-  decimal: VARCHAR,
-  boolean: BOOLEAN,
-  timestamp: TIMESTAMPTZ,
-  date: VARCHAR,
-};
-
 const toText = (v: unknown): string =>
   v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
-
-// The vector each lake type is staged in (as STAGE_TYPES and CHUNK_TYPES say).
-const STAGE_VECTOR: Record<LakeType, keyof typeof VECTOR_WIDTH> = {
-  text: 'varchar',
-  bigint: 'bigint',
-  integer: 'integer',
-  double: 'double',
-  decimal: 'varchar',
-  boolean: 'boolean',
-  timestamp: 'timestamptz',
-  date: 'varchar',
-};
 
 type StageWrite = (w: VectorWriter, row: number, v: unknown) => void;
 

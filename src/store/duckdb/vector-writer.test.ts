@@ -1,15 +1,6 @@
-import {
-  BIGINT,
-  BOOLEAN,
-  DOUBLE,
-  DuckDBDataChunk,
-  DuckDBInstance,
-  INTEGER,
-  TIMESTAMPTZ,
-  VARCHAR,
-} from '@duckdb/node-api';
+import { DuckDBDataChunk, DuckDBInstance, INTEGER } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VECTOR_WIDTH, VectorWriter } from './vector-writer.js';
+import { VECTOR_KINDS, type VectorKind, VectorWriter } from './vector-writer.js';
 
 let instance: DuckDBInstance;
 beforeAll(async () => {
@@ -20,7 +11,7 @@ afterAll(() => instance.closeSync());
 /** Appends one column of values through a VectorWriter and reads them back as DuckDB stored them. */
 async function roundTrip(
   sqlType: string,
-  kind: keyof typeof VECTOR_WIDTH,
+  kind: VectorKind,
   values: unknown[],
   write: (w: VectorWriter, row: number, v: unknown) => void,
   read = 'v',
@@ -28,20 +19,12 @@ async function roundTrip(
   const c = await instance.connect();
   await c.run(`CREATE OR REPLACE TABLE t (k INTEGER, v ${sqlType})`);
   const appender = await c.createAppender('t');
-  const types = {
-    varchar: VARCHAR,
-    bigint: BIGINT,
-    timestamptz: TIMESTAMPTZ,
-    double: DOUBLE,
-    integer: INTEGER,
-    boolean: BOOLEAN,
-  };
-  const chunk = DuckDBDataChunk.create([INTEGER, types[kind]], values.length);
+  const chunk = DuckDBDataChunk.create([INTEGER, VECTOR_KINDS[kind].type], values.length);
   chunk.setColumnValues(
     0,
     values.map((_, k) => k),
   );
-  const w = new VectorWriter(chunk, 1, VECTOR_WIDTH[kind], values.length);
+  const w = new VectorWriter(chunk, 1, kind, values.length);
   for (const [k, v] of values.entries()) {
     if (v === null) w.setNull(k);
     else write(w, k, v);

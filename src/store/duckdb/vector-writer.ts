@@ -1,5 +1,13 @@
 import os from 'node:os';
-import type { DuckDBDataChunk } from '@duckdb/node-api';
+import {
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
+  type DuckDBDataChunk,
+  INTEGER,
+  TIMESTAMPTZ,
+  VARCHAR,
+} from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
 
 // The bytes are written little-endian, as DuckDB lays them out on every platform its node bindings ship for.
@@ -29,11 +37,11 @@ export class VectorWriter {
   constructor(
     private readonly chunk: DuckDBDataChunk,
     private readonly column: number,
-    width: 1 | 4 | 8 | 16,
+    kind: VectorKind,
     private readonly rows: number,
   ) {
     // Zeroed: duckdb.h asks for an inlined string's unused bytes to be zero.
-    this.bytes = new Uint8Array(width * rows);
+    this.bytes = new Uint8Array(VECTOR_KINDS[kind].width * rows);
     this.view = new DataView(this.bytes.buffer);
   }
 
@@ -98,12 +106,14 @@ export class VectorWriter {
   }
 }
 
-/** The bytes a value of each writable type takes in a vector. */
-export const VECTOR_WIDTH = {
-  varchar: STRING_WIDTH,
-  bigint: 8,
-  timestamptz: 8,
-  double: 8,
-  integer: 4,
-  boolean: 1,
+/** The column types a VectorWriter writes: each one's DuckDB type (its name in capitals is its SQL type) and bytes per value. */
+export const VECTOR_KINDS = {
+  varchar: { type: VARCHAR, width: STRING_WIDTH },
+  bigint: { type: BIGINT, width: 8 },
+  timestamptz: { type: TIMESTAMPTZ, width: 8 },
+  double: { type: DOUBLE, width: 8 },
+  integer: { type: INTEGER, width: 4 },
+  boolean: { type: BOOLEAN, width: 1 },
 } as const;
+
+export type VectorKind = keyof typeof VECTOR_KINDS;
